@@ -1,0 +1,111 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, Repository } from 'typeorm';
+import { MemberRole, roleAtLeast } from '../common/auth/roles';
+import { type RequestContext } from '../common/context';
+import { DomainException } from '../common/errors';
+import { paginate, type Page, type PageArgs } from '../common/graphql/pagination';
+import { validateName } from '../tenants/slug';
+import { ApiKey } from './api-key.entity';
+
+export const API_KEY_PREFIX = 'rk_';
+const KEY_ID = /^rk_[0-9a-f]{24}$/;
+/** `lastUsedAt` is written at most this often per key, not on every request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+const DUMMY_HASH = createHash('sha256').update('roomkey-dummy').digest();
+
+export interface CreateApiKeyData {
+  name: string;
+  role: MemberRole;
+  expiresAt?: Date | null;
+}
+
+export type ApiKeyCheck =
+  | { ok: true; key: ApiKey & { tenant: NonNullable<ApiKey['tenant']> } }
+  | { ok: false; reason: 'unknown_key' | 'bad_secret' | 'revoked' | 'expired' };
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+@Injectable()
+export class ApiKeysService {
+  private readonly logger = new Logger(ApiKeysService.name);
+  private readonly lastTouched = new Map<string, number>();
+
+  constructor(@InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>) {}
+
+  list<N>(ctx: RequestContext, args: PageArgs, toNode: (k: ApiKey) => N): Promise<Page<N>> {
+    const qb = this.keys.createQueryBuilder('k').where('k.tenantId = :tenantId', { tenantId: ctx.tenantId });
+    return paginate(qb, args, 'createdAt', toNode);
+  }
+
+  /** Creates a key and returns its secret, which is never retrievable again. */
+  async create(ctx: RequestContext, data: CreateApiKeyData): Promise<{ apiKey: ApiKey; secret: string }> {
+    if (!roleAtLeast(ctx.role, MemberRole.ADMIN)) throw DomainException.forbidden('Only OWNER or ADMIN can create API keys');
+    if (!roleAtLeast(ctx.role, data.role)) {
+      throw DomainException.forbidden(`A ${ctx.role} cannot create a ${data.role} key`, 'role_too_high');
+    }
+    if (data.expiresAt && data.expiresAt.getTime() <= Date.now()) {
+      throw DomainException.badInput('expiresAt', 'expiresAt must be in the future');
+    }
+    const secret = randomBytes(32).toString('base64url');
+    const apiKey = await this.keys.save(
+      this.keys.create({
+        tenantId: ctx.tenantId,
+        keyId: API_KEY_PREFIX + randomBytes(12).toString('hex'),
+        name: validateName(data.name),
+        role: data.role,
+        secretHash: sha256(secret),
+        createdByUserId: ctx.userId,
+        expiresAt: data.expiresAt ?? null,
+        revokedAt: null,
+        lastUsedAt: null,
+      }),
+    );
+    return { apiKey, secret };
+  }
+
+  /** Revokes a key of the caller's tenant. Revoking twice keeps the first revocation time. */
+  async revoke(ctx: RequestContext, id: string): Promise<ApiKey> {
+    if (!roleAtLeast(ctx.role, MemberRole.ADMIN)) throw DomainException.forbidden('Only OWNER or ADMIN can revoke API keys');
+    const key = await this.keys.findOne({ where: { id, tenantId: ctx.tenantId } });
+    if (!key) throw DomainException.notFound('API key');
+    if (!roleAtLeast(ctx.role, key.role)) throw DomainException.forbidden(`A ${ctx.role} cannot revoke a ${key.role} key`);
+    if (!key.revokedAt) {
+      await this.keys.update({ id: key.id, tenantId: ctx.tenantId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    }
+    return this.keys.findOneOrFail({ where: { id: key.id, tenantId: ctx.tenantId } });
+  }
+
+  /**
+   * Checks `keyId:secret`. The secret's hash is always computed and compared in constant time,
+   * whether or not the key exists.
+   */
+  async check(keyId: string, secret: string): Promise<ApiKeyCheck> {
+    const presented = sha256(secret);
+    const key = KEY_ID.test(keyId)
+      ? await this.keys.findOne({ where: { keyId }, relations: { tenant: true } })
+      : null;
+    const matches = timingSafeEqual(presented, key ? key.secretHash : DUMMY_HASH);
+    if (!key || !key.tenant) return { ok: false, reason: 'unknown_key' };
+    if (!matches) return { ok: false, reason: 'bad_secret' };
+    if (key.revokedAt) return { ok: false, reason: 'revoked' };
+    if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) return { ok: false, reason: 'expired' };
+    await this.touch(key);
+    return { ok: true, key: key as ApiKey & { tenant: NonNullable<ApiKey['tenant']> } };
+  }
+
+  /** Records use at most once a minute per key (per instance), so reads do not become writes. */
+  private async touch(key: ApiKey): Promise<void> {
+    const now = Date.now();
+    const last = Math.max(this.lastTouched.get(key.id) ?? 0, key.lastUsedAt?.getTime() ?? 0);
+    if (now - last < LAST_USED_RESOLUTION_MS) return;
+    this.lastTouched.set(key.id, now);
+    if (this.lastTouched.size > 10_000) this.lastTouched.clear();
+    try {
+      await this.keys.update({ id: key.id }, { lastUsedAt: new Date(now) });
+    } catch (err) {
+      this.logger.warn({ err, apiKeyId: key.id }, 'could not record API key use');
+    }
+  }
+}

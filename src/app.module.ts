@@ -1,0 +1,110 @@
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import {
+  type DynamicModule,
+  Inject,
+  Logger,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  RequestMethod,
+  ValidationPipe,
+} from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { GraphQLModule } from '@nestjs/graphql';
+import { type DestinationStream } from 'pino';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AuthModule } from './auth/auth.module';
+import { FirstStartModule } from './bootstrap/first-start.module';
+import { type BannerOut } from './bootstrap/first-start.service';
+import { APP_CONFIG, type AppConfig, ConfigModule } from './common/config';
+import { HttpExceptionFilter } from './common/errors';
+import { formatGraphQLError } from './common/graphql/format-error';
+import { GraphqlIdeAssetsController, GraphqlIdeMiddleware } from './common/graphql/graphql-ide';
+import { LoggingModule } from './common/logging/logging.module';
+import { graphqlMetricsPlugin } from './common/metrics/graphql-metrics.plugin';
+import { MetricsMiddleware } from './common/metrics/metrics.middleware';
+import { MetricsModule } from './common/metrics/metrics.module';
+import { MetricsService } from './common/metrics/metrics.service';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { MembersModule } from './members/members.module';
+import { TenantsModule } from './tenants/tenants.module';
+import { UsersModule } from './users/users.module';
+
+export interface AppModuleOptions {
+  /** Where JSON logs go (stdout by default). */
+  logDestination?: DestinationStream;
+  /** Where the first-start sign-in banner goes (stdout by default). */
+  bannerOut?: BannerOut;
+}
+
+/** Feature modules: the domain, without infrastructure. Shared with the CLI. */
+export const FEATURE_MODULES = [UsersModule, TenantsModule, MembersModule, ApiKeysModule];
+
+@Module({})
+export class AppModule implements NestModule {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  static forRoot(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
+    const development = config.app.env === 'development';
+    const errorLogger = new Logger('GraphQL');
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config, options.logDestination),
+        DatabaseModule.forRoot(config),
+        MetricsModule,
+        HealthModule,
+        GraphQLModule.forRootAsync<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          inject: [MetricsService],
+          useFactory: (metrics: MetricsService) => ({
+            path: '/graphql',
+            autoSchemaFile: true,
+            sortSchema: true,
+            playground: false,
+            introspection: config.app.introspection,
+            csrfPrevention: true,
+            allowBatchedHttpRequests: false,
+            includeStacktraceInErrorResponses: false,
+            autoTransformHttpErrors: false,
+            preserveHttpStatusForExecutionErrors: false,
+            context: ({ req, res }: { req: unknown; res: unknown }) => ({ req, res }),
+            formatError: (formatted, error) =>
+              formatGraphQLError(formatted, error, {
+                development,
+                hideSuggestions: !config.app.introspection,
+                onInternalError: (err) => errorLogger.error({ err }, 'unhandled GraphQL error'),
+              }),
+            plugins: [graphqlMetricsPlugin(metrics)],
+          }),
+        }),
+        ...FEATURE_MODULES,
+        AuthModule,
+        FirstStartModule.forRoot(options.bannerOut),
+      ],
+      controllers: config.app.graphqlIde ? [GraphqlIdeAssetsController] : [],
+      providers: [
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({
+            whitelist: true,
+            forbidNonWhitelisted: true,
+            transform: true,
+            forbidUnknownValues: true,
+            stopAtFirstError: false,
+          }),
+        },
+        { provide: APP_FILTER, useValue: new HttpExceptionFilter(development) },
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(MetricsMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
+    if (this.config.app.graphqlIde) {
+      consumer.apply(GraphqlIdeMiddleware).forRoutes({ path: 'graphql', method: RequestMethod.GET });
+    }
+  }
+}

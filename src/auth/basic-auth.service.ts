@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { API_KEY_PREFIX, ApiKeysService } from '../api-keys/api-keys.service';
+import { type AuthenticatedPrincipal } from '../common/auth/principal';
+import { ActorType, AuthMethod } from '../common/auth/roles';
+import { DomainException } from '../common/errors';
+import { MembersService } from '../members/members.service';
+import { SLUG_PATTERN } from '../tenants/slug';
+import { PasswordService } from '../users/password.service';
+import { UsersService } from '../users/users.service';
+
+/**
+ * Resolves HTTP Basic credentials to a principal: `keyId:secret` for API keys, `email:password`
+ * for users. Every failure is the same UNAUTHENTICATED to the caller; the reason code is kept for
+ * the audit log.
+ */
+@Injectable()
+export class BasicAuthService {
+  constructor(
+    private readonly apiKeys: ApiKeysService,
+    private readonly users: UsersService,
+    private readonly passwords: PasswordService,
+    private readonly members: MembersService,
+  ) {}
+
+  async authenticate(username: string, password: string, tenantHeader?: string): Promise<AuthenticatedPrincipal> {
+    if (tenantHeader !== undefined && !SLUG_PATTERN.test(tenantHeader)) {
+      throw DomainException.unauthenticated('bad_tenant_header');
+    }
+    return username.startsWith(API_KEY_PREFIX)
+      ? this.withApiKey(username, password, tenantHeader)
+      : this.withPassword(username, password, tenantHeader);
+  }
+
+  private async withApiKey(keyId: string, secret: string, tenantHeader?: string): Promise<AuthenticatedPrincipal> {
+    const result = await this.apiKeys.check(keyId, secret);
+    if (!result.ok) throw DomainException.unauthenticated(result.reason);
+    const { key } = result;
+    if (tenantHeader !== undefined && tenantHeader !== key.tenant.slug) {
+      throw DomainException.unauthenticated('tenant_mismatch');
+    }
+    return {
+      actorType: ActorType.API_KEY,
+      actorId: key.id,
+      actorLabel: key.keyId,
+      userId: null,
+      apiKeyId: key.id,
+      tenantId: key.tenantId,
+      tenantSlug: key.tenant.slug,
+      role: key.role,
+      authMethod: AuthMethod.BASIC_API_KEY,
+      isPlatformAdmin: false,
+    };
+  }
+
+  private async withPassword(email: string, password: string, tenantHeader?: string): Promise<AuthenticatedPrincipal> {
+    const user = email.length <= 320 ? await this.users.findByEmail(email) : null;
+    // Always verify, against a dummy hash when there is no user, so timing does not tell.
+    const ok = await this.passwords.verify(user?.passwordHash ?? null, password);
+    if (!user || !ok) throw DomainException.unauthenticated('invalid_credentials');
+    const memberships = await this.members.findForUser(user.id, tenantHeader);
+    if (memberships.length === 0) {
+      throw DomainException.unauthenticated(tenantHeader ? 'not_a_member' : 'no_membership');
+    }
+    if (memberships.length > 1) {
+      throw new DomainException(
+        DomainException.unauthenticated().code,
+        'This user belongs to several tenants: choose one with the X-Roomkey-Tenant header',
+        { reason: 'tenant_required' },
+      );
+    }
+    const m = memberships[0];
+    return {
+      actorType: ActorType.USER,
+      actorId: user.id,
+      actorLabel: user.email,
+      userId: user.id,
+      apiKeyId: null,
+      tenantId: m.tenantId,
+      tenantSlug: m.tenant!.slug,
+      role: m.role,
+      authMethod: AuthMethod.BASIC_PASSWORD,
+      isPlatformAdmin: user.isPlatformAdmin,
+    };
+  }
+}

@@ -1,0 +1,58 @@
+/** Typed configuration namespaces. Built once at boot by `loadConfig`; nothing else reads the environment. */
+export type NodeEnv = 'development' | 'test' | 'production';
+
+export interface AppSection {
+  env: NodeEnv;
+  host: string;
+  port: number;
+  /** Express `trust proxy` value: false, a hop count, or a list of trusted addresses/subnets. */
+  trustProxy: boolean | number | string[];
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Interactive GraphQL IDE at GET /graphql. */
+  graphqlIde: boolean;
+  introspection: boolean;
+  /** Maximum request body size in bytes (JSON and GraphQL). */
+  bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+}
+
+export interface DatabaseSection {
+  /** PostgreSQL connection URL; undefined selects the embedded PGlite database. */
+  url: string | undefined;
+  /** Folder for the embedded database and generated keys; `memory://` keeps everything in memory. */
+  dataDir: string;
+  inMemory: boolean;
+  poolSize: number;
+}
+
+export interface KeyEntry {
+  id: string;
+  key: Buffer;
+}
+
+export interface SecuritySection {
+  /**
+   * Master keys for secret encryption, newest first. Undefined in embedded mode when not configured:
+   * the key store then generates one into the data folder.
+   */
+  masterKeys: KeyEntry[] | undefined;
+  /** HMAC keys for the audit chain, newest first (same fallback as master keys). */
+  auditKeys: KeyEntry[] | undefined;
+  passwordHashConcurrency: number;
+}
+
+export interface BootstrapSection {
+  adminEmail: string;
+  /** Undefined means: generate one and print it once. */
+  adminPassword: string | undefined;
+  tenantSlug: string;
+}
+
+export interface AppConfig {
+  app: AppSection;
+  database: DatabaseSection;
+  security: SecuritySection;
+  bootstrap: BootstrapSection;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,3 @@
+export * from './config.types';
+export * from './load-config';
+export * from './config.module';

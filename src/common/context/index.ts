@@ -1,0 +1,3 @@
+export * from './request-context';
+export * from './request-meta';
+export * from './ctx.decorator';

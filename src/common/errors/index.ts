@@ -1,0 +1,4 @@
+export * from './error-code';
+export * from './domain.exception';
+export * from './to-client-error';
+export * from './http-exception.filter';

@@ -1,0 +1,96 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Controller, Get, type NestMiddleware, NotFoundException, Param, Res } from '@nestjs/common';
+import { type NextFunction, type Request, type Response } from 'express';
+import { Public } from '../auth/decorators';
+
+/**
+ * The interactive GraphQL IDE (GraphiQL), served entirely from this app's own dependencies so it
+ * works offline and air-gapped: no CDN, no external fonts. Its headers tab sends `Authorization`.
+ */
+const ASSETS: Record<string, { module: string; file: string; type: string }> = {
+  'react.js': { module: 'react', file: 'umd/react.production.min.js', type: 'text/javascript' },
+  'react-dom.js': { module: 'react-dom', file: 'umd/react-dom.production.min.js', type: 'text/javascript' },
+  'graphiql.js': { module: 'graphiql', file: 'graphiql.min.js', type: 'text/javascript' },
+  'graphiql.css': { module: 'graphiql', file: 'graphiql.min.css', type: 'text/css' },
+};
+
+export const IDE_ASSET_PREFIX = '/graphql-ide';
+
+const INIT_SCRIPT = `(function () {
+  var url = window.location.origin + '/graphql';
+  var fetcher = GraphiQL.createFetcher({ url: url });
+  var defaultHeaders = JSON.stringify({ Authorization: 'Basic <base64 of keyId:secret or email:password>' }, null, 2);
+  var root = ReactDOM.createRoot(document.getElementById('graphiql'));
+  root.render(React.createElement(GraphiQL, {
+    fetcher: fetcher,
+    defaultEditorToolsVisibility: 'headers',
+    isHeadersEditorEnabled: true,
+    shouldPersistHeaders: false,
+    defaultHeaders: defaultHeaders,
+    defaultQuery: '# Roomkey GraphQL. Put your credentials in the Headers tab below, then run:\\n{\\n  me { tenant { slug name } role authMethod }\\n}\\n'
+  }));
+})();`;
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Roomkey GraphQL</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="${IDE_ASSET_PREFIX}/graphiql.css">
+<style>html,body,#graphiql{height:100%;margin:0}</style>
+</head>
+<body>
+<div id="graphiql">Loading the GraphQL IDE…</div>
+<script src="${IDE_ASSET_PREFIX}/react.js"></script>
+<script src="${IDE_ASSET_PREFIX}/react-dom.js"></script>
+<script src="${IDE_ASSET_PREFIX}/graphiql.js"></script>
+<script src="${IDE_ASSET_PREFIX}/init.js"></script>
+</body>
+</html>`;
+
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+function securityHeaders(res: Response): void {
+  res.setHeader('Content-Security-Policy', CSP);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+}
+
+/** Answers a browser's GET /graphql with the IDE; everything else continues to Apollo. */
+export class GraphqlIdeMiddleware implements NestMiddleware {
+  use(req: Request, res: Response, next: NextFunction): void {
+    const wantsHtml = req.method === 'GET' && req.accepts(['application/json', 'text/html']) === 'text/html';
+    if (!wantsHtml || req.query.query !== undefined) return next();
+    securityHeaders(res);
+    res.type('html').send(PAGE);
+  }
+}
+
+@Controller(IDE_ASSET_PREFIX.slice(1))
+export class GraphqlIdeAssetsController {
+  private readonly cache = new Map<string, Buffer>();
+
+  @Public()
+  @Get(':file')
+  asset(@Param('file') file: string, @Res() res: Response): void {
+    securityHeaders(res);
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    if (file === 'init.js') {
+      res.type('text/javascript').send(INIT_SCRIPT);
+      return;
+    }
+    const asset = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
+    if (!asset) throw new NotFoundException();
+    let body = this.cache.get(file);
+    if (!body) {
+      const pkg = path.dirname(require.resolve(`${asset.module}/package.json`));
+      body = fs.readFileSync(path.join(pkg, asset.file));
+      this.cache.set(file, body);
+    }
+    res.type(asset.type).send(body);
+  }
+}

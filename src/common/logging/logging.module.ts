@@ -1,0 +1,59 @@
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { type DestinationStream } from 'pino';
+import { type AppConfig } from '../config';
+import { requestIdFrom } from '../context/request-meta';
+
+/**
+ * Paths removed from every log line. Request headers are never logged at all (the request
+ * serializer keeps only id, method and path), so these cover objects passed to the logger.
+ */
+const SECRET_KEYS = [
+  'password', 'secret', 'token', 'accessToken', 'refreshToken', 'authorization', 'cookie',
+  'apiSecret', 'appCertificate', 'privateKeyPem', 'managementToken', 'clientSecret', 'secretHash',
+  'passwordHash', 'participantSecret', 'peerToken', 'code',
+];
+export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).concat([
+  'req.headers', 'res.headers', 'headers',
+]);
+
+type Req = IncomingMessage & { id?: string | number; originalUrl?: string };
+
+/** Structured JSON logs (pino) with a request id on every line and secrets redacted. */
+@Module({})
+export class LoggingModule {
+  static forRoot(config: AppConfig, destination?: DestinationStream): DynamicModule {
+    return {
+      module: LoggingModule,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: [
+            {
+              level: config.app.logLevel,
+              genReqId: (req: IncomingMessage, res: ServerResponse) => {
+                const id = requestIdFrom(req.headers['x-request-id']);
+                res.setHeader('X-Request-Id', id);
+                return id;
+              },
+              redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+              serializers: {
+                // Path only: query strings can carry one-time codes and tokens.
+                req: (req: Req) => ({ id: req.id, method: req.method, path: (req.originalUrl ?? req.url ?? '').split('?')[0] }),
+                res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+              },
+              customProps: (req: IncomingMessage) => {
+                const user = (req as IncomingMessage & { user?: { tenantId?: string } }).user;
+                return user?.tenantId ? { tenantId: user.tenantId } : {};
+              },
+              autoLogging: {
+                ignore: (req: IncomingMessage) => /^\/(health\/live|metrics)(\?|$)/.test(req.url ?? ''),
+              },
+            },
+            ...(destination ? [destination] : []),
+          ] as never,
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,45 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * Claims the embedded data folder for this process. PGlite cannot share its files between
+ * processes; a second Roomkey on the same folder would corrupt it, so it is refused instead.
+ * A lock left by a process that no longer runs is taken over.
+ */
+export function lockDataDir(dir: string): () => void {
+  const file = path.join(dir, 'roomkey.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => {
+        try {
+          if (fs.readFileSync(file, 'utf8') === String(process.pid)) fs.unlinkSync(file);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(fs.readFileSync(file, 'utf8'));
+      if (pid === process.pid) {
+        throw new Error(`The data folder ${dir} is already open in this process`);
+      }
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new Error(
+          `The data folder ${dir} is in use by process ${pid}. Stop it, or set ROOMKEY_DATA_DIR or DATABASE_URL.`,
+        );
+      }
+      fs.unlinkSync(file); // stale
+    }
+  }
+  throw new Error(`Could not lock the data folder ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,7 @@
+import { ApiKey } from '../api-keys/api-key.entity';
+import { Membership } from '../members/membership.entity';
+import { Tenant } from '../tenants/tenant.entity';
+import { User } from '../users/user.entity';
+
+/** Every entity, listed explicitly (no globs: the same list works from ts and from dist). */
+export const ENTITIES = [Tenant, User, Membership, ApiKey];

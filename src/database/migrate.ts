@@ -1,0 +1,26 @@
+import { type DataSource, type Migration } from 'typeorm';
+
+/** Arbitrary constant key for the migration advisory lock ("roomkey" in ASCII, truncated). */
+export const MIGRATION_LOCK_KEY = 0x726f6f6d;
+
+/**
+ * Runs pending migrations while holding a session advisory lock, so two instances starting at once
+ * against one PostgreSQL do not race: the second waits, then finds nothing left to do.
+ */
+export async function runMigrationsLocked(ds: DataSource, embedded: boolean): Promise<Migration[]> {
+  // PGlite is a single session owned by this process (the data-folder lock keeps others out), and
+  // a lease held for the lock would block the migrations themselves.
+  if (embedded) return ds.runMigrations({ transaction: 'each' });
+  const runner = ds.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      return await ds.runMigrations({ transaction: 'each' });
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await runner.release();
+  }
+}

@@ -1,0 +1,130 @@
+import { EventEmitter } from 'node:events';
+import { PGlite, types, type Results } from '@electric-sql/pglite';
+
+/**
+ * A `pg`-compatible pool over one embedded PGlite database, for TypeORM's postgres driver.
+ *
+ * PGlite is a single PostgreSQL session. Handing that session to several query runners at once
+ * (as `typeorm-pglite` does) interleaves their transactions: one request's statements run inside
+ * another's BEGIN and vanish with its ROLLBACK. This pool leases the session to one client at a
+ * time, in arrival order, exactly like a `pg` pool of size one.
+ */
+export class ExclusivePGlitePool extends EventEmitter {
+  private readonly waiters: Array<() => void> = [];
+  private leased = false;
+  private ended = false;
+
+  constructor(private readonly db: Promise<PGlite>) {
+    super();
+  }
+
+  /** `pg.Pool#connect(callback)`: hands out the session once it is free. */
+  connect(
+    callback: (err: Error | null, client: PGliteClient | null, release: (err?: unknown) => void) => void,
+  ): void {
+    if (this.ended) {
+      callback(new Error('Pool has ended'), null, () => undefined);
+      return;
+    }
+    this.acquire()
+      .then(async () => {
+        const db = await this.db;
+        let released = false;
+        const client = new PGliteClient(db, () => released);
+        callback(null, client, () => {
+          if (released) return;
+          released = true;
+          this.releaseLease();
+        });
+      })
+      .catch((err: Error) => {
+        this.releaseLease();
+        callback(err, null, () => undefined);
+      });
+  }
+
+  /** `pg.Pool#end(callback)`: closes the database once every lease is returned. */
+  end(callback?: (err?: Error | null) => void): void {
+    this.ended = true;
+    this.acquire()
+      .then(async () => (await this.db).close())
+      .then(
+        () => callback?.(null),
+        (err: Error) => callback?.(err),
+      );
+  }
+
+  private acquire(): Promise<void> {
+    if (!this.leased) {
+      this.leased = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private releaseLease(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.leased = false;
+  }
+}
+
+interface PgLikeResult {
+  rows: unknown[];
+  rowCount: number;
+  command: string;
+  fields: Results['fields'];
+}
+
+/** The leased session, shaped like a `pg.Client` for TypeORM's query runner. */
+export class PGliteClient extends EventEmitter {
+  constructor(
+    private readonly db: PGlite,
+    private readonly isReleased: () => boolean,
+  ) {
+    super();
+  }
+
+  async query(sql: string, params?: unknown[]): Promise<PgLikeResult> {
+    if (this.isReleased()) throw new Error('Query on a released PGlite client');
+    if (params && params.length > 0) {
+      return normalise(await this.db.query(sql, params));
+    }
+    // Without parameters TypeORM may send several statements at once; like pg, return the last.
+    const all = await this.db.exec(sql);
+    const last = all[all.length - 1];
+    return last ? normalise(last) : { rows: [], rowCount: 0, command: '', fields: [] };
+  }
+}
+
+function normalise(r: Results): PgLikeResult {
+  const command = (r as { command?: string }).command ?? '';
+  const rowCount =
+    (r as { rowCount?: number }).rowCount ?? (command === 'SELECT' ? r.rows.length : (r.affectedRows ?? 0));
+  return { rows: r.rows, rowCount, command, fields: r.fields };
+}
+
+/**
+ * Opens PGlite with `pg`'s type conventions, so both databases give the application the same
+ * values: int8 and numeric arrive as strings, as `pg` returns them.
+ */
+export function openPGlite(dataDir: string | undefined): Promise<PGlite> {
+  return PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    parsers: { [types.INT8]: (v: string) => v, [types.NUMERIC]: (v: string) => v },
+    serializers: {
+      [types.BOOL]: (v: unknown) => (v === true || v === 'true' || v === 1 ? 't' : 'f'),
+    },
+  });
+}
+
+/** The object TypeORM expects as `driver` for `type: 'postgres'`. */
+export function pgliteDriver(db: Promise<PGlite>): { Pool: new () => ExclusivePGlitePool } {
+  return {
+    Pool: class extends ExclusivePGlitePool {
+      constructor() {
+        super(db);
+      }
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, type EntityManager, Repository } from 'typeorm';
+import { MemberRole } from '../common/auth/roles';
+import { type RequestContext } from '../common/context';
+import { DomainException, isUniqueViolation } from '../common/errors';
+import { Membership } from '../members/membership.entity';
+import { User } from '../users/user.entity';
+import { UsersService, normaliseEmail } from '../users/users.service';
+import { validateName, validateSlug } from './slug';
+import { Tenant } from './tenant.entity';
+
+export interface CreateTenantData {
+  slug: string;
+  name: string;
+  /** Owner of the new tenant; defaults to the calling user. Created (without password) if new. */
+  ownerEmail?: string | null;
+}
+
+@Injectable()
+export class TenantsService {
+  constructor(
+    @InjectRepository(Tenant) private readonly tenants: Repository<Tenant>,
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly users: UsersService,
+  ) {}
+
+  async current(ctx: RequestContext): Promise<Tenant> {
+    const t = await this.tenants.findOne({ where: { id: ctx.tenantId } });
+    if (!t) throw DomainException.notFound('Tenant');
+    return t;
+  }
+
+  findBySlug(slug: string): Promise<Tenant | null> {
+    return this.tenants.findOne({ where: { slug } });
+  }
+
+  /** Platform administrators only. The new tenant gets exactly one OWNER. */
+  async create(ctx: RequestContext, data: CreateTenantData): Promise<Tenant> {
+    if (!ctx.isPlatformAdmin) throw DomainException.forbidden('Only platform administrators can create tenants');
+    const ownerEmail = data.ownerEmail ? normaliseEmail(data.ownerEmail, 'ownerEmail') : null;
+    if (!ownerEmail && !ctx.userId) {
+      throw DomainException.badInput('ownerEmail', 'ownerEmail is required when the caller is not a user');
+    }
+    return this.ds.transaction(async (m) => {
+      let ownerId = ctx.userId;
+      if (ownerEmail) {
+        const existing = await this.users.findByEmail(ownerEmail, m);
+        ownerId = existing ? existing.id : (await this.users.create({ email: ownerEmail }, m)).id;
+      }
+      return this.insertWithOwner(m, data.slug, data.name, ownerId as string);
+    });
+  }
+
+  /** Inserts a tenant and its first OWNER inside the caller's transaction. */
+  async insertWithOwner(m: EntityManager, slug: string, name: string, ownerUserId: string): Promise<Tenant> {
+    validateSlug(slug);
+    const cleanName = validateName(name);
+    if (await m.exists(Tenant, { where: { slug } })) throw DomainException.conflict('Slug is already taken', 'slug');
+    if (!(await m.exists(User, { where: { id: ownerUserId } }))) throw DomainException.notFound('Owner');
+    try {
+      const tenant = await m.save(m.create(Tenant, { slug, name: cleanName }));
+      await m.save(m.create(Membership, { tenantId: tenant.id, userId: ownerUserId, role: MemberRole.OWNER }));
+      return tenant;
+    } catch (err) {
+      if (isUniqueViolation(err)) throw DomainException.conflict('Slug is already taken', 'slug');
+      throw err;
+    }
+  }
+}
