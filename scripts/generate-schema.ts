@@ -10,7 +10,8 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { createApp } from '../src/app.factory';
 import { loadConfig } from '../src/common/config';
 
-const HEADER = '# Generated from the code-first schema by `npm run schema:generate`. Do not edit.\n\n';
+const HEADER =
+  '# Generated from the code-first schema by `npm run schema:generate`. Do not edit.\n\n';
 const FILE = path.join(__dirname, '..', '..', 'schema.gql');
 
 async function main(): Promise<number> {
@@ -27,7 +28,9 @@ async function main(): Promise<number> {
     if (process.argv.includes('--check')) {
       const current = fs.existsSync(FILE) ? fs.readFileSync(FILE, 'utf8') : '';
       if (current !== text) {
-        process.stderr.write('schema.gql is out of date: run `npm run schema:generate` and commit it.\n');
+        process.stderr.write(
+          'schema.gql is out of date: run `npm run schema:generate` and commit it.\n',
+        );
         return 1;
       }
       process.stdout.write('schema.gql matches the code.\n');

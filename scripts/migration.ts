@@ -9,7 +9,7 @@
 import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataSource } from 'typeorm';
+import { type DataSource } from 'typeorm';
 import { loadConfig } from '../src/common/config';
 import { dataSourceOptions } from '../src/database/data-source.options';
 import { openDatabase } from '../src/database/database.module';
@@ -78,7 +78,9 @@ async function check(): Promise<number> {
       const { up } = await pendingSql(ds);
       if (up.length > 0) {
         failed = true;
-        process.stderr.write(`Migration drift on ${label}: entities need\n${up.map((s) => `  ${s};`).join('\n')}\n`);
+        process.stderr.write(
+          `Migration drift on ${label}: entities need\n${up.map((s) => `  ${s};`).join('\n')}\n`,
+        );
         process.stderr.write('Run `npm run migration:generate -- <Name>` and commit the result.\n');
       } else {
         process.stdout.write(`Migrations match the entities (${label}).\n`);

@@ -6,7 +6,10 @@ import { AppModule, type AppModuleOptions } from './app.module';
 import { type AppConfig } from './common/config';
 
 /** Builds the HTTP application (not yet listening). Used by main.ts and the e2e tests alike. */
-export async function createApp(config: AppConfig, options: AppModuleOptions = {}): Promise<INestApplication> {
+export async function createApp(
+  config: AppConfig,
+  options: AppModuleOptions = {},
+): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options), {
     bodyParser: false,
     bufferLogs: true,

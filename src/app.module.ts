@@ -104,7 +104,9 @@ export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(MetricsMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
     if (this.config.app.graphqlIde) {
-      consumer.apply(GraphqlIdeMiddleware).forRoutes({ path: 'graphql', method: RequestMethod.GET });
+      consumer
+        .apply(GraphqlIdeMiddleware)
+        .forRoutes({ path: 'graphql', method: RequestMethod.GET });
     }
   }
 }

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   const logger = new Logger('Roomkey');
   await app.listen(config.app.port, config.app.host);
-  logger.log(`Roomkey listening on http://${config.app.host}:${config.app.port} (${config.database.url ? 'PostgreSQL' : 'embedded PGlite'})`);
+  logger.log(
+    `Roomkey listening on http://${config.app.host}:${config.app.port} (${config.database.url ? 'PostgreSQL' : 'embedded PGlite'})`,
+  );
 
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -44,6 +46,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`Roomkey failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `Roomkey failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -8,7 +8,11 @@ describe('smoke', () => {
   afterAll(() => t.close());
 
   it('should answer me for the bootstrap admin', async () => {
-    const r = await t.gql<{ me: { role: string } }>('{ me { role tenant { slug } } }', {}, { auth: t.adminAuth });
+    const r = await t.gql<{ me: { role: string } }>(
+      '{ me { role tenant { slug } } }',
+      {},
+      { auth: t.adminAuth },
+    );
     expect(r.body.errors).toBeUndefined();
     expect(r.body.data?.me.role).toBe('OWNER');
   });

@@ -15,13 +15,17 @@ type ApiKeyConnection = InstanceType<typeof ApiKeyConnection>;
 export class ApiKeysResolver {
   constructor(private readonly keys: ApiKeysService) {}
 
-  @Query(() => ApiKeyConnection, { description: "API keys of the caller's tenant, newest first. Never secrets." })
+  @Query(() => ApiKeyConnection, {
+    description: "API keys of the caller's tenant, newest first. Never secrets.",
+  })
   @Roles(MemberRole.OWNER, MemberRole.ADMIN)
   apiKeys(@Ctx() ctx: RequestContext, @Args() page: PageArgs): Promise<ApiKeyConnection> {
     return this.keys.list(ctx, page, (k) => ApiKeyModel.from(k));
   }
 
-  @Mutation(() => CreateApiKeyPayload, { description: 'Creates an API key; the secret is returned only here.' })
+  @Mutation(() => CreateApiKeyPayload, {
+    description: 'Creates an API key; the secret is returned only here.',
+  })
   @Roles(MemberRole.OWNER, MemberRole.ADMIN)
   async createApiKey(
     @Ctx() ctx: RequestContext,

@@ -35,15 +35,24 @@ export class ApiKeysService {
   constructor(@InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>) {}
 
   list<N>(ctx: RequestContext, args: PageArgs, toNode: (k: ApiKey) => N): Promise<Page<N>> {
-    const qb = this.keys.createQueryBuilder('k').where('k.tenantId = :tenantId', { tenantId: ctx.tenantId });
+    const qb = this.keys
+      .createQueryBuilder('k')
+      .where('k.tenantId = :tenantId', { tenantId: ctx.tenantId });
     return paginate(qb, args, 'createdAt', toNode);
   }
 
   /** Creates a key and returns its secret, which is never retrievable again. */
-  async create(ctx: RequestContext, data: CreateApiKeyData): Promise<{ apiKey: ApiKey; secret: string }> {
-    if (!roleAtLeast(ctx.role, MemberRole.ADMIN)) throw DomainException.forbidden('Only OWNER or ADMIN can create API keys');
+  async create(
+    ctx: RequestContext,
+    data: CreateApiKeyData,
+  ): Promise<{ apiKey: ApiKey; secret: string }> {
+    if (!roleAtLeast(ctx.role, MemberRole.ADMIN))
+      throw DomainException.forbidden('Only OWNER or ADMIN can create API keys');
     if (!roleAtLeast(ctx.role, data.role)) {
-      throw DomainException.forbidden(`A ${ctx.role} cannot create a ${data.role} key`, 'role_too_high');
+      throw DomainException.forbidden(
+        `A ${ctx.role} cannot create a ${data.role} key`,
+        'role_too_high',
+      );
     }
     if (data.expiresAt && data.expiresAt.getTime() <= Date.now()) {
       throw DomainException.badInput('expiresAt', 'expiresAt must be in the future');
@@ -67,12 +76,17 @@ export class ApiKeysService {
 
   /** Revokes a key of the caller's tenant. Revoking twice keeps the first revocation time. */
   async revoke(ctx: RequestContext, id: string): Promise<ApiKey> {
-    if (!roleAtLeast(ctx.role, MemberRole.ADMIN)) throw DomainException.forbidden('Only OWNER or ADMIN can revoke API keys');
+    if (!roleAtLeast(ctx.role, MemberRole.ADMIN))
+      throw DomainException.forbidden('Only OWNER or ADMIN can revoke API keys');
     const key = await this.keys.findOne({ where: { id, tenantId: ctx.tenantId } });
     if (!key) throw DomainException.notFound('API key');
-    if (!roleAtLeast(ctx.role, key.role)) throw DomainException.forbidden(`A ${ctx.role} cannot revoke a ${key.role} key`);
+    if (!roleAtLeast(ctx.role, key.role))
+      throw DomainException.forbidden(`A ${ctx.role} cannot revoke a ${key.role} key`);
     if (!key.revokedAt) {
-      await this.keys.update({ id: key.id, tenantId: ctx.tenantId, revokedAt: IsNull() }, { revokedAt: new Date() });
+      await this.keys.update(
+        { id: key.id, tenantId: ctx.tenantId, revokedAt: IsNull() },
+        { revokedAt: new Date() },
+      );
     }
     return this.keys.findOneOrFail({ where: { id: key.id, tenantId: ctx.tenantId } });
   }
@@ -90,7 +104,8 @@ export class ApiKeysService {
     if (!key || !key.tenant) return { ok: false, reason: 'unknown_key' };
     if (!matches) return { ok: false, reason: 'bad_secret' };
     if (key.revokedAt) return { ok: false, reason: 'revoked' };
-    if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) return { ok: false, reason: 'expired' };
+    if (key.expiresAt && key.expiresAt.getTime() <= Date.now())
+      return { ok: false, reason: 'expired' };
     await this.touch(key);
     return { ok: true, key: key as ApiKey & { tenant: NonNullable<ApiKey['tenant']> } };
   }

@@ -22,7 +22,11 @@ export class BasicAuthService {
     private readonly members: MembersService,
   ) {}
 
-  async authenticate(username: string, password: string, tenantHeader?: string): Promise<AuthenticatedPrincipal> {
+  async authenticate(
+    username: string,
+    password: string,
+    tenantHeader?: string,
+  ): Promise<AuthenticatedPrincipal> {
     if (tenantHeader !== undefined && !SLUG_PATTERN.test(tenantHeader)) {
       throw DomainException.unauthenticated('bad_tenant_header');
     }
@@ -31,7 +35,11 @@ export class BasicAuthService {
       : this.withPassword(username, password, tenantHeader);
   }
 
-  private async withApiKey(keyId: string, secret: string, tenantHeader?: string): Promise<AuthenticatedPrincipal> {
+  private async withApiKey(
+    keyId: string,
+    secret: string,
+    tenantHeader?: string,
+  ): Promise<AuthenticatedPrincipal> {
     const result = await this.apiKeys.check(keyId, secret);
     if (!result.ok) throw DomainException.unauthenticated(result.reason);
     const { key } = result;
@@ -52,7 +60,11 @@ export class BasicAuthService {
     };
   }
 
-  private async withPassword(email: string, password: string, tenantHeader?: string): Promise<AuthenticatedPrincipal> {
+  private async withPassword(
+    email: string,
+    password: string,
+    tenantHeader?: string,
+  ): Promise<AuthenticatedPrincipal> {
     const user = email.length <= 320 ? await this.users.findByEmail(email) : null;
     // Always verify, against a dummy hash when there is no user, so timing does not tell.
     const ok = await this.passwords.verify(user?.passwordHash ?? null, password);

@@ -26,7 +26,9 @@ export class MeResolver {
     const [tenant, user, apiKey] = await Promise.all([
       this.tenants.current(ctx),
       ctx.userId ? this.users.findById(ctx.userId) : null,
-      ctx.apiKeyId ? this.apiKeys.findOne({ where: { id: ctx.apiKeyId, tenantId: ctx.tenantId } }) : null,
+      ctx.apiKeyId
+        ? this.apiKeys.findOne({ where: { id: ctx.apiKeyId, tenantId: ctx.tenantId } })
+        : null,
     ]);
     return Object.assign(new MeModel(), {
       actorType: ctx.actorType,

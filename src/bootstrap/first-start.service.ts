@@ -49,12 +49,22 @@ export class FirstStartService implements OnApplicationBootstrap {
       if ((await m.count(User)) > 0) return null;
       const password = b.adminPassword ?? randomBytes(18).toString('base64url');
       const admin = await this.users.create(
-        { email: b.adminEmail, displayName: 'Roomkey administrator', password, isPlatformAdmin: true },
+        {
+          email: b.adminEmail,
+          displayName: 'Roomkey administrator',
+          password,
+          isPlatformAdmin: true,
+        },
         m,
       );
       await this.tenants.insertWithOwner(m, b.tenantSlug, 'Demo', admin.id);
       this.logger.log(`Created platform administrator ${admin.email} and tenant "${b.tenantSlug}"`);
-      return { email: admin.email, password, tenantSlug: b.tenantSlug, generatedPassword: !b.adminPassword };
+      return {
+        email: admin.email,
+        password,
+        tenantSlug: b.tenantSlug,
+        generatedPassword: !b.adminPassword,
+      };
     });
   }
 

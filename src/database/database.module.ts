@@ -1,4 +1,11 @@
-import { type DynamicModule, Global, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Global,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { type AppConfig } from '../common/config';
@@ -9,15 +16,20 @@ import { runMigrationsLocked } from './migrate';
 const unlocks = new WeakMap<DataSource, () => void>();
 
 /** Opens the database and brings its schema up to date before anything else can use it. */
-export async function openDatabase(config: AppConfig, options?: DataSourceOptions): Promise<DataSource> {
+export async function openDatabase(
+  config: AppConfig,
+  options?: DataSourceOptions,
+): Promise<DataSource> {
   const logger = new Logger('Database');
   const embedded = !config.database.url;
-  const unlock = embedded && !config.database.inMemory ? lockDataDir(config.database.dataDir) : () => undefined;
+  const unlock =
+    embedded && !config.database.inMemory ? lockDataDir(config.database.dataDir) : () => undefined;
   try {
     const ds = await new DataSource(options ?? dataSourceOptions(config.database)).initialize();
     unlocks.set(ds, unlock);
     const ran = await runMigrationsLocked(ds, embedded);
-    if (ran.length > 0) logger.log(`Applied ${ran.length} migration(s): ${ran.map((m) => m.name).join(', ')}`);
+    if (ran.length > 0)
+      logger.log(`Applied ${ran.length} migration(s): ${ran.map((m) => m.name).join(', ')}`);
     return ds;
   } catch (err) {
     unlock();

@@ -20,7 +20,11 @@ export class ExclusivePGlitePool extends EventEmitter {
 
   /** `pg.Pool#connect(callback)`: hands out the session once it is free. */
   connect(
-    callback: (err: Error | null, client: PGliteClient | null, release: (err?: unknown) => void) => void,
+    callback: (
+      err: Error | null,
+      client: PGliteClient | null,
+      release: (err?: unknown) => void,
+    ) => void,
   ): void {
     if (this.ended) {
       callback(new Error('Pool has ended'), null, () => undefined);
@@ -100,7 +104,8 @@ export class PGliteClient extends EventEmitter {
 function normalise(r: Results): PgLikeResult {
   const command = (r as { command?: string }).command ?? '';
   const rowCount =
-    (r as { rowCount?: number }).rowCount ?? (command === 'SELECT' ? r.rows.length : (r.affectedRows ?? 0));
+    (r as { rowCount?: number }).rowCount ??
+    (command === 'SELECT' ? r.rows.length : (r.affectedRows ?? 0));
   return { rows: r.rows, rowCount, command, fields: r.fields };
 }
 

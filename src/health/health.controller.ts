@@ -30,7 +30,9 @@ export class HealthController {
   /** Ready to serve: not draining, and the database answers within two seconds. */
   @Public()
   @Get('ready')
-  async ready(@Res({ passthrough: true }) res: Response): Promise<{ status: string; checks: Record<string, string> }> {
+  async ready(
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<{ status: string; checks: Record<string, string> }> {
     if (this.state.draining) {
       res.status(503);
       return { status: 'draining', checks: { database: 'skipped' } };

@@ -22,13 +22,20 @@ export class MembersResolver {
     return this.membersService.list(ctx, page, (m) => MemberModel.from(m));
   }
 
-  @Mutation(() => MemberModel, { description: 'Adds a member. OWNER or ADMIN; only an OWNER can grant OWNER.' })
+  @Mutation(() => MemberModel, {
+    description: 'Adds a member. OWNER or ADMIN; only an OWNER can grant OWNER.',
+  })
   @Roles(MemberRole.OWNER, MemberRole.ADMIN)
-  async addMember(@Ctx() ctx: RequestContext, @Args('input') input: AddMemberInput): Promise<MemberModel> {
+  async addMember(
+    @Ctx() ctx: RequestContext,
+    @Args('input') input: AddMemberInput,
+  ): Promise<MemberModel> {
     return MemberModel.from(await this.membersService.add(ctx, input));
   }
 
-  @Mutation(() => MemberModel, { description: "Changes a member's role. The last OWNER cannot be demoted." })
+  @Mutation(() => MemberModel, {
+    description: "Changes a member's role. The last OWNER cannot be demoted.",
+  })
   @Roles(MemberRole.OWNER, MemberRole.ADMIN)
   async updateMemberRole(
     @Ctx() ctx: RequestContext,
@@ -37,7 +44,9 @@ export class MembersResolver {
     return MemberModel.from(await this.membersService.updateRole(ctx, input.memberId, input.role));
   }
 
-  @Mutation(() => MemberModel, { description: 'Removes a member. The last OWNER cannot be removed.' })
+  @Mutation(() => MemberModel, {
+    description: 'Removes a member. The last OWNER cannot be removed.',
+  })
   @Roles(MemberRole.OWNER, MemberRole.ADMIN)
   async removeMember(
     @Ctx() ctx: RequestContext,

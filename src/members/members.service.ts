@@ -50,20 +50,29 @@ export class MembersService {
       let user = await this.users.findByEmail(email, m);
       if (user) {
         if (data.password) {
-          throw DomainException.conflict('This user already has an account; a password cannot be set here', 'password');
+          throw DomainException.conflict(
+            'This user already has an account; a password cannot be set here',
+            'password',
+          );
         }
         if (await m.exists(Membership, { where: { tenantId: ctx.tenantId, userId: user.id } })) {
           throw DomainException.conflict('This user is already a member', 'email');
         }
       } else {
-        user = await this.users.create({ email, displayName: data.displayName, password: data.password }, m);
+        user = await this.users.create(
+          { email, displayName: data.displayName, password: data.password },
+          m,
+        );
       }
       try {
-        const saved = await m.save(m.create(Membership, { tenantId: ctx.tenantId, userId: user.id, role: data.role }));
+        const saved = await m.save(
+          m.create(Membership, { tenantId: ctx.tenantId, userId: user.id, role: data.role }),
+        );
         saved.user = user;
         return saved;
       } catch (err) {
-        if (isUniqueViolation(err)) throw DomainException.conflict('This user is already a member', 'email');
+        if (isUniqueViolation(err))
+          throw DomainException.conflict('This user is already a member', 'email');
         throw err;
       }
     });
@@ -109,7 +118,11 @@ export class MembersService {
     return qb.orderBy('m.createdAt', 'ASC').take(50).getMany();
   }
 
-  private async findInTenant(m: EntityManager, ctx: RequestContext, memberId: string): Promise<Membership> {
+  private async findInTenant(
+    m: EntityManager,
+    ctx: RequestContext,
+    memberId: string,
+  ): Promise<Membership> {
     const member = await m.findOne(Membership, {
       where: { id: memberId, tenantId: ctx.tenantId },
       relations: { user: true },
@@ -119,16 +132,26 @@ export class MembersService {
   }
 
   private async lockTenant(m: EntityManager, tenantId: string): Promise<void> {
-    await m.createQueryBuilder(Tenant, 't').setLock('pessimistic_write').where('t.id = :tenantId', { tenantId }).getOne();
+    await m
+      .createQueryBuilder(Tenant, 't')
+      .setLock('pessimistic_write')
+      .where('t.id = :tenantId', { tenantId })
+      .getOne();
   }
 
-  private async assertNotLastOwner(m: EntityManager, tenantId: string, message: string): Promise<void> {
+  private async assertNotLastOwner(
+    m: EntityManager,
+    tenantId: string,
+    message: string,
+  ): Promise<void> {
     const owners = await m.count(Membership, { where: { tenantId, role: MemberRole.OWNER } });
-    if (owners <= 1) throw new DomainException(ErrorCode.CONFLICT, message, { reason: 'last_owner' });
+    if (owners <= 1)
+      throw new DomainException(ErrorCode.CONFLICT, message, { reason: 'last_owner' });
   }
 
   private assertManager(ctx: RequestContext): void {
-    if (!roleAtLeast(ctx.role, MemberRole.ADMIN)) throw DomainException.forbidden('Only OWNER or ADMIN can manage members');
+    if (!roleAtLeast(ctx.role, MemberRole.ADMIN))
+      throw DomainException.forbidden('Only OWNER or ADMIN can manage members');
   }
 
   private assertOwner(ctx: RequestContext, message: string): void {
@@ -137,6 +160,7 @@ export class MembersService {
 
   /** Nobody grants a role above their own; only an OWNER grants OWNER. */
   private assertCanAssign(ctx: RequestContext, role: MemberRole): void {
-    if (!roleAtLeast(ctx.role, role)) throw DomainException.forbidden(`A ${ctx.role} cannot grant ${role}`, 'role_too_high');
+    if (!roleAtLeast(ctx.role, role))
+      throw DomainException.forbidden(`A ${ctx.role} cannot grant ${role}`, 'role_too_high');
   }
 }

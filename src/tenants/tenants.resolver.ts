@@ -16,9 +16,14 @@ export class TenantsResolver {
     return TenantModel.from(await this.tenants.current(ctx));
   }
 
-  @Mutation(() => TenantModel, { description: 'Creates a tenant with one OWNER. Platform administrators only.' })
+  @Mutation(() => TenantModel, {
+    description: 'Creates a tenant with one OWNER. Platform administrators only.',
+  })
   @Roles(PLATFORM_ADMIN)
-  async createTenant(@Ctx() ctx: RequestContext, @Args('input') input: CreateTenantInput): Promise<TenantModel> {
+  async createTenant(
+    @Ctx() ctx: RequestContext,
+    @Args('input') input: CreateTenantInput,
+  ): Promise<TenantModel> {
     return TenantModel.from(await this.tenants.create(ctx, input));
   }
 }

@@ -37,30 +37,49 @@ export class TenantsService {
 
   /** Platform administrators only. The new tenant gets exactly one OWNER. */
   async create(ctx: RequestContext, data: CreateTenantData): Promise<Tenant> {
-    if (!ctx.isPlatformAdmin) throw DomainException.forbidden('Only platform administrators can create tenants');
+    if (!ctx.isPlatformAdmin)
+      throw DomainException.forbidden('Only platform administrators can create tenants');
     const ownerEmail = data.ownerEmail ? normaliseEmail(data.ownerEmail, 'ownerEmail') : null;
     if (!ownerEmail && !ctx.userId) {
-      throw DomainException.badInput('ownerEmail', 'ownerEmail is required when the caller is not a user');
+      throw DomainException.badInput(
+        'ownerEmail',
+        'ownerEmail is required when the caller is not a user',
+      );
     }
+    if (ownerEmail) return this.createOwnedBy(data.slug, data.name, ownerEmail);
+    return this.ds.transaction((m) =>
+      this.insertWithOwner(m, data.slug, data.name, ctx.userId as string),
+    );
+  }
+
+  /** Creates a tenant whose OWNER is the user with this email (created, without password, if new). */
+  createOwnedBy(slug: string, name: string, ownerEmail: string): Promise<Tenant> {
+    const email = normaliseEmail(ownerEmail, 'ownerEmail');
     return this.ds.transaction(async (m) => {
-      let ownerId = ctx.userId;
-      if (ownerEmail) {
-        const existing = await this.users.findByEmail(ownerEmail, m);
-        ownerId = existing ? existing.id : (await this.users.create({ email: ownerEmail }, m)).id;
-      }
-      return this.insertWithOwner(m, data.slug, data.name, ownerId as string);
+      const owner =
+        (await this.users.findByEmail(email, m)) ?? (await this.users.create({ email }, m));
+      return this.insertWithOwner(m, slug, name, owner.id);
     });
   }
 
   /** Inserts a tenant and its first OWNER inside the caller's transaction. */
-  async insertWithOwner(m: EntityManager, slug: string, name: string, ownerUserId: string): Promise<Tenant> {
+  async insertWithOwner(
+    m: EntityManager,
+    slug: string,
+    name: string,
+    ownerUserId: string,
+  ): Promise<Tenant> {
     validateSlug(slug);
     const cleanName = validateName(name);
-    if (await m.exists(Tenant, { where: { slug } })) throw DomainException.conflict('Slug is already taken', 'slug');
-    if (!(await m.exists(User, { where: { id: ownerUserId } }))) throw DomainException.notFound('Owner');
+    if (await m.exists(Tenant, { where: { slug } }))
+      throw DomainException.conflict('Slug is already taken', 'slug');
+    if (!(await m.exists(User, { where: { id: ownerUserId } })))
+      throw DomainException.notFound('Owner');
     try {
       const tenant = await m.save(m.create(Tenant, { slug, name: cleanName }));
-      await m.save(m.create(Membership, { tenantId: tenant.id, userId: ownerUserId, role: MemberRole.OWNER }));
+      await m.save(
+        m.create(Membership, { tenantId: tenant.id, userId: ownerUserId, role: MemberRole.OWNER }),
+      );
       return tenant;
     } catch (err) {
       if (isUniqueViolation(err)) throw DomainException.conflict('Slug is already taken', 'slug');

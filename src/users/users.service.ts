@@ -4,20 +4,29 @@ import { type EntityManager, Repository } from 'typeorm';
 import { DomainException } from '../common/errors';
 import { PasswordService } from './password.service';
 import { User } from './user.entity';
+import { hasControlChars } from '../common/text';
 
-const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const EMAIL =
+  /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 /** Trims and lower-cases an email, refusing anything that is not a plain address. */
 export function normaliseEmail(email: string, field = 'email'): string {
   const e = email.normalize('NFC').trim().toLowerCase();
-  if (e.length > 320 || !EMAIL.test(e)) throw DomainException.badInput(field, 'Invalid email address');
+  if (e.length > 320 || !EMAIL.test(e))
+    throw DomainException.badInput(field, 'Invalid email address');
   return e;
 }
 
-export function cleanDisplayName(name: string | undefined | null, fallback: string, field = 'displayName'): string {
+export function cleanDisplayName(
+  name: string | undefined | null,
+  fallback: string,
+  field = 'displayName',
+): string {
   const n = (name ?? '').normalize('NFC').trim();
-  if (n.length > 200) throw DomainException.badInput(field, 'Display name must be at most 200 characters');
-  if (/[\u0000-\u001f\u007f]/.test(n)) throw DomainException.badInput(field, 'Display name contains control characters');
+  if (n.length > 200)
+    throw DomainException.badInput(field, 'Display name must be at most 200 characters');
+  if (hasControlChars(n))
+    throw DomainException.badInput(field, 'Display name contains control characters');
   return n || fallback;
 }
 

@@ -31,20 +31,40 @@ export async function seedTenant(t: TestApp, slug = `t-${uniq()}`): Promise<Seed
   const tenants = t.app.get(TenantsService);
   const email = `owner-${uniq()}@${slug}.test`;
   const user = await users.create({ email, password: TEST_PASSWORD });
-  const tenant = await t.ds.transaction((m) => tenants.insertWithOwner(m, slug, `Tenant ${slug}`, user.id));
+  const tenant = await t.ds.transaction((m) =>
+    tenants.insertWithOwner(m, slug, `Tenant ${slug}`, user.id),
+  );
   const [membership] = await t.app.get(MembersService).findForUser(user.id, slug);
   return {
     id: tenant.id,
     slug,
-    owner: { id: user.id, email, password: TEST_PASSWORD, auth: basic(email, TEST_PASSWORD), memberId: membership.id },
+    owner: {
+      id: user.id,
+      email,
+      password: TEST_PASSWORD,
+      auth: basic(email, TEST_PASSWORD),
+      memberId: membership.id,
+    },
   };
 }
 
 /** Adds a member with a password to a seeded tenant. */
-export async function seedMember(t: TestApp, tenant: SeededTenant, role: MemberRole): Promise<SeededUser> {
+export async function seedMember(
+  t: TestApp,
+  tenant: SeededTenant,
+  role: MemberRole,
+): Promise<SeededUser> {
   const email = `${role.toLowerCase()}-${uniq()}@${tenant.slug}.test`;
-  const m = await t.app.get(MembersService).add(RequestContext.system(tenant), { email, role, password: TEST_PASSWORD });
-  return { id: m.userId, email, password: TEST_PASSWORD, auth: basic(email, TEST_PASSWORD), memberId: m.id };
+  const m = await t.app
+    .get(MembersService)
+    .add(RequestContext.system(tenant), { email, role, password: TEST_PASSWORD });
+  return {
+    id: m.userId,
+    email,
+    password: TEST_PASSWORD,
+    auth: basic(email, TEST_PASSWORD),
+    memberId: m.id,
+  };
 }
 
 /** Creates an API key for a seeded tenant; returns the Basic header value. */

@@ -5,7 +5,9 @@ import { Client } from 'pg';
  * With DATABASE_URL set, every test app gets its own throw-away database on that server, so test
  * files can run in parallel and never see each other's rows. Without it, tests use in-memory PGlite.
  */
-export async function createScratchDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createScratchDatabase(
+  baseUrl: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `rk_test_${randomBytes(6).toString('hex')}`;
   const admin = new Client({ connectionString: baseUrl });
   await admin.connect();

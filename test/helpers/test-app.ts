@@ -16,7 +16,10 @@ export function basic(user: string, password: string): string {
 
 export interface GqlResult<T = Record<string, unknown>> {
   status: number;
-  body: { data?: T | null; errors?: Array<{ message: string; extensions?: { code?: string; field?: string } }> };
+  body: {
+    data?: T | null;
+    errors?: Array<{ message: string; extensions?: { code?: string; field?: string } }>;
+  };
   headers: Record<string, string>;
   text: string;
 }
@@ -37,12 +40,18 @@ export interface TestApp {
   banner: string[];
   adminAuth: string;
   http(): ReturnType<typeof request>;
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, opts?: GqlOptions): Promise<GqlResult<T>>;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    opts?: GqlOptions,
+  ): Promise<GqlResult<T>>;
   close(): Promise<void>;
 }
 
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const scratch = process.env.DATABASE_URL ? await createScratchDatabase(process.env.DATABASE_URL) : null;
+  const scratch = process.env.DATABASE_URL
+    ? await createScratchDatabase(process.env.DATABASE_URL)
+    : null;
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
@@ -77,12 +86,21 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     banner,
     adminAuth: basic(ADMIN_EMAIL, ADMIN_PASSWORD),
     http: () => request(server),
-    async gql<T>(query: string, variables?: Record<string, unknown>, opts: GqlOptions = {}): Promise<GqlResult<T>> {
+    async gql<T>(
+      query: string,
+      variables?: Record<string, unknown>,
+      opts: GqlOptions = {},
+    ): Promise<GqlResult<T>> {
       const req = request(server).post('/graphql').set('content-type', 'application/json');
       if (opts.auth) req.set('authorization', opts.auth);
       for (const [k, v] of Object.entries(opts.headers ?? {})) req.set(k, v);
       const res = await req.send({ query, variables });
-      return { status: res.status, body: res.body as GqlResult<T>['body'], headers: res.headers as Record<string, string>, text: res.text };
+      return {
+        status: res.status,
+        body: res.body as GqlResult<T>['body'],
+        headers: res.headers,
+        text: res.text,
+      };
     },
     async close() {
       await app.close();
@@ -92,6 +110,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
 }
 
 /** The `extensions.code` of the first error, or undefined. */
-export function errorCode(r: GqlResult): string | undefined {
+export function errorCode(r: {
+  body: { errors?: Array<{ extensions?: { code?: string } }> };
+}): string | undefined {
   return r.body.errors?.[0]?.extensions?.code;
 }

@@ -7,14 +7,21 @@ export enum ApiKeyStatus {
   REVOKED = 'REVOKED',
   EXPIRED = 'EXPIRED',
 }
-registerEnumType(ApiKeyStatus, { name: 'ApiKeyStatus', description: 'Whether an API key can still be used.' });
+registerEnumType(ApiKeyStatus, {
+  name: 'ApiKeyStatus',
+  description: 'Whether an API key can still be used.',
+});
 
-@ObjectType('ApiKey', { description: 'A machine credential. Its secret is shown only once, at creation.' })
+@ObjectType('ApiKey', {
+  description: 'A machine credential. Its secret is shown only once, at creation.',
+})
 export class ApiKeyModel {
   @Field(() => ID, { description: 'Record id (use it with revokeApiKey).' })
   id!: string;
 
-  @Field({ description: 'Public key id: the user name in `Authorization: Basic base64(keyId:secret)`.' })
+  @Field({
+    description: 'Public key id: the user name in `Authorization: Basic base64(keyId:secret)`.',
+  })
   keyId!: string;
 
   @Field({ description: 'Human-readable name.' })

@@ -9,11 +9,16 @@ export class CreateApiKeyInput {
   @Length(1, 200)
   name!: string;
 
-  @Field(() => MemberRole, { description: 'Role the key acts with; at most the caller\'s own role.' })
+  @Field(() => MemberRole, {
+    description: "Role the key acts with; at most the caller's own role.",
+  })
   @IsEnum(MemberRole)
   role!: MemberRole;
 
-  @Field(() => Date, { nullable: true, description: 'Expiry; must be in the future. Null for no expiry.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Expiry; must be in the future. Null for no expiry.',
+  })
   @IsOptional()
   @IsDate()
   expiresAt?: Date | null;

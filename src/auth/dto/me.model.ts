@@ -12,7 +12,10 @@ export class MeModel {
   @Field(() => UserModel, { nullable: true, description: 'The user, when a person is signed in.' })
   user!: UserModel | null;
 
-  @Field(() => ApiKeyModel, { nullable: true, description: 'The API key, when a machine is calling.' })
+  @Field(() => ApiKeyModel, {
+    nullable: true,
+    description: 'The API key, when a machine is calling.',
+  })
   apiKey!: ApiKeyModel | null;
 
   @Field(() => TenantModel, { description: 'The tenant this request acts in.' })

@@ -5,6 +5,7 @@ import { BasicStrategy as PassportBasicStrategy } from 'passport-http';
 import { type AuthenticatedPrincipal } from '../../common/auth/principal';
 import { DomainException } from '../../common/errors';
 import { BasicAuthService } from '../basic-auth.service';
+import { hasControlChars } from '../../common/text';
 
 /** Longest Authorization header we decode: ample for a 1024-character password. */
 const MAX_HEADER = 6 * 1024;
@@ -15,14 +16,16 @@ const BASIC = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i;
  * passport-http 0.3 splits on every colon (truncating passwords that contain one) and accepts
  * any scheme containing "basic"; this parser replaces that part and keeps the rest.
  */
-export function parseBasicHeader(header: string | undefined): { user: string; password: string } | null {
+export function parseBasicHeader(
+  header: string | undefined,
+): { user: string; password: string } | null {
   if (!header || header.length > MAX_HEADER) return null;
   const m = BASIC.exec(header);
   if (!m || m[1].length % 4 !== 0) return null;
   const decoded = Buffer.from(m[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon <= 0 || colon === decoded.length - 1) return null;
-  if (/[\u0000-\u001f\u007f]/.test(decoded)) return null;
+  if (hasControlChars(decoded)) return null;
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
@@ -58,7 +61,12 @@ export class BasicStrategy extends PassportStrategy(PassportBasicStrategy, 'basi
     );
   }
 
-  validate(_req: Request, user: string, password: string, tenant?: string): Promise<AuthenticatedPrincipal> {
+  validate(
+    _req: Request,
+    user: string,
+    password: string,
+    tenant?: string,
+  ): Promise<AuthenticatedPrincipal> {
     return this.basicAuth.authenticate(user, password, tenant);
   }
 }

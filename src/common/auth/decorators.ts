@@ -17,4 +17,7 @@ export type RolesDecision = readonly MemberRole[] | typeof PLATFORM_ADMIN;
  * `@Public()`; the roles guard refuses operations with no decision.
  */
 export const Roles = (...roles: MemberRole[] | [typeof PLATFORM_ADMIN]): MethodDecorator =>
-  SetMetadata(ROLES_KEY, roles.length === 1 && roles[0] === PLATFORM_ADMIN ? PLATFORM_ADMIN : roles);
+  SetMetadata(
+    ROLES_KEY,
+    roles.length === 1 && roles[0] === PLATFORM_ADMIN ? PLATFORM_ADMIN : roles,
+  );

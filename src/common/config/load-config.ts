@@ -10,7 +10,8 @@ export class ConfigError extends Error {
   }
 }
 
-const PLACEHOLDERS = /^(change[-_ ]?me.*|changeit|placeholder|secret|password|example|todo|xxx+|<.*>|\$\{.*\})$/i;
+const PLACEHOLDERS =
+  /^(change[-_ ]?me.*|changeit|placeholder|secret|password|example|todo|xxx+|<.*>|\$\{.*\})$/i;
 
 const int = (def: number, min: number, max: number) =>
   z
@@ -30,7 +31,10 @@ const keyList = z
     for (const part of raw.split(',')) {
       const [id, b64, extra] = part.trim().split(':');
       if (!id || !b64 || extra !== undefined || !/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
-        ctx.addIssue({ code: 'custom', message: 'expected kid:base64key entries separated by commas' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected kid:base64key entries separated by commas',
+        });
         return z.NEVER;
       }
       if (PLACEHOLDERS.test(b64)) {
@@ -65,7 +69,10 @@ const envSchema = z.object({
       if (v === undefined || v === '' || v === 'false') return false;
       if (v === 'true') return true;
       if (/^\d+$/.test(v)) return Number(v);
-      return v.split(',').map((s) => s.trim()).filter(Boolean);
+      return v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     }),
   ROOMKEY_GRAPHQL_IDE: z.enum(['true', 'false']).optional(),
   ROOMKEY_GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
@@ -74,7 +81,10 @@ const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .optional()
-    .refine((v) => v === undefined || v === '' || /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL'),
+    .refine(
+      (v) => v === undefined || v === '' || /^postgres(ql)?:\/\//.test(v),
+      'must be a postgres:// URL',
+    ),
   ROOMKEY_DATA_DIR: z.string().min(1).default('./.data'),
   ROOMKEY_DB_POOL_SIZE: int(10, 1, 200),
   ROOMKEY_MASTER_KEYS: keyList,
@@ -84,7 +94,10 @@ const envSchema = z.object({
   ROOMKEY_BOOTSTRAP_ADMIN_PASSWORD: z
     .string()
     .optional()
-    .refine((v) => v === undefined || v === '' || (v.length >= 12 && v.length <= 1024), 'must be 12 to 1024 characters'),
+    .refine(
+      (v) => v === undefined || v === '' || (v.length >= 12 && v.length <= 1024),
+      'must be 12 to 1024 characters',
+    ),
   ROOMKEY_BOOTSTRAP_TENANT: z.string().regex(SLUG, 'must be a valid tenant slug').default('demo'),
 });
 
@@ -96,10 +109,14 @@ export type RawEnv = Record<string, string | undefined>;
  */
 export function loadConfig(env: RawEnv): AppConfig {
   // Empty strings count as unset, as in most .env tooling.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
+    );
   }
   const e = parsed.data;
   const problems: string[] = [];

@@ -24,7 +24,7 @@ export function requestOf(context: ExecutionContext): Request {
 export function metaOf(req: Request): RequestMeta {
   const ua = req.headers['user-agent'];
   return {
-    requestId: String(req.id ?? requestIdFrom(req.headers['x-request-id'])),
+    requestId: typeof req.id === 'string' ? req.id : requestIdFrom(req.headers['x-request-id']),
     clientIp: req.ip ?? null,
     userAgent: ua ? ua.slice(0, 512) : null,
   };

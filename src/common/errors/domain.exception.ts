@@ -28,7 +28,9 @@ export class DomainException extends Error {
   }
 
   static unauthenticated(reason = 'invalid_credentials'): DomainException {
-    return new DomainException(ErrorCode.UNAUTHENTICATED, 'Authentication required or failed', { reason });
+    return new DomainException(ErrorCode.UNAUTHENTICATED, 'Authentication required or failed', {
+      reason,
+    });
   }
   static forbidden(message = 'Not allowed', reason = 'forbidden'): DomainException {
     return new DomainException(ErrorCode.FORBIDDEN, message, { reason });
@@ -37,7 +39,10 @@ export class DomainException extends Error {
     return new DomainException(ErrorCode.NOT_FOUND, `${what} not found`, { reason: 'not_found' });
   }
   static badInput(field: string, message: string): DomainException {
-    return new DomainException(ErrorCode.BAD_USER_INPUT, message, { field, reason: 'invalid_input' });
+    return new DomainException(ErrorCode.BAD_USER_INPUT, message, {
+      field,
+      reason: 'invalid_input',
+    });
   }
   static conflict(message: string, field?: string): DomainException {
     return new DomainException(ErrorCode.CONFLICT, message, { field, reason: 'conflict' });

@@ -35,12 +35,15 @@ export function toClientError(err: unknown, development: boolean): ClientError {
       const resp = err.getResponse();
       const message =
         typeof resp === 'object' && resp !== null && 'message' in resp
-          ? ([] as unknown[]).concat((resp as { message: unknown }).message).map(String).join('; ')
+          ? ([] as unknown[]).concat(resp.message).map(String).join('; ')
           : err.message;
       return { code, message };
     }
   }
-  const internal: ClientError = { code: ErrorCode.INTERNAL_SERVER_ERROR, message: 'Internal server error' };
+  const internal: ClientError = {
+    code: ErrorCode.INTERNAL_SERVER_ERROR,
+    message: 'Internal server error',
+  };
   if (development && err instanceof Error) internal.debug = err.message;
   return internal;
 }

@@ -33,14 +33,17 @@ export function formatGraphQLError(
   const original = unwrapResolverError(error);
   const apolloCode = formatted.extensions?.code;
   const thrownByUs = original instanceof DomainException || original instanceof HttpException;
-  const isRequestError = !thrownByUs && typeof apolloCode === 'string' && REQUEST_ERROR_CODES.has(apolloCode);
+  const isRequestError =
+    !thrownByUs && typeof apolloCode === 'string' && REQUEST_ERROR_CODES.has(apolloCode);
 
   let code: ErrorCode;
   let message: string;
   let field: string | undefined;
   if (isRequestError) {
     code = ErrorCode.BAD_USER_INPUT;
-    message = opts.hideSuggestions ? formatted.message.replace(/ Did you mean .*\?$/, '') : formatted.message;
+    message = opts.hideSuggestions
+      ? formatted.message.replace(/ Did you mean .*\?$/, '')
+      : formatted.message;
   } else {
     const client = toClientError(original, opts.development);
     ({ code, message, field } = client);

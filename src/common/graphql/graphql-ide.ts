@@ -1,6 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Controller, Get, type NestMiddleware, NotFoundException, Param, Res } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  type NestMiddleware,
+  NotFoundException,
+  Param,
+  Res,
+} from '@nestjs/common';
 import { type NextFunction, type Request, type Response } from 'express';
 import { Public } from '../auth/decorators';
 
@@ -10,7 +17,11 @@ import { Public } from '../auth/decorators';
  */
 const ASSETS: Record<string, { module: string; file: string; type: string }> = {
   'react.js': { module: 'react', file: 'umd/react.production.min.js', type: 'text/javascript' },
-  'react-dom.js': { module: 'react-dom', file: 'umd/react-dom.production.min.js', type: 'text/javascript' },
+  'react-dom.js': {
+    module: 'react-dom',
+    file: 'umd/react-dom.production.min.js',
+    type: 'text/javascript',
+  },
   'graphiql.js': { module: 'graphiql', file: 'graphiql.min.js', type: 'text/javascript' },
   'graphiql.css': { module: 'graphiql', file: 'graphiql.min.css', type: 'text/css' },
 };
@@ -63,7 +74,8 @@ function securityHeaders(res: Response): void {
 /** Answers a browser's GET /graphql with the IDE; everything else continues to Apollo. */
 export class GraphqlIdeMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction): void {
-    const wantsHtml = req.method === 'GET' && req.accepts(['application/json', 'text/html']) === 'text/html';
+    const wantsHtml =
+      req.method === 'GET' && req.accepts(['application/json', 'text/html']) === 'text/html';
     if (!wantsHtml || req.query.query !== undefined) return next();
     securityHeaders(res);
     res.type('html').send(PAGE);

@@ -10,12 +10,18 @@ export const MAX_PAGE_SIZE = 100;
 /** Paging arguments. `first` is clamped to 1..100 rather than refused. */
 @ArgsType()
 export class PageArgs {
-  @Field(() => Int, { nullable: true, description: `Page size (default ${DEFAULT_PAGE_SIZE}, clamped to 1..${MAX_PAGE_SIZE}).` })
+  @Field(() => Int, {
+    nullable: true,
+    description: `Page size (default ${DEFAULT_PAGE_SIZE}, clamped to 1..${MAX_PAGE_SIZE}).`,
+  })
   @IsOptional()
   @IsInt()
   first?: number | null;
 
-  @Field(() => String, { nullable: true, description: 'Cursor of the last item of the previous page.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Cursor of the last item of the previous page.',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -33,7 +39,9 @@ interface CursorValue {
 }
 
 export function encodeCursor(sortKey: Date, id: string): string {
-  return Buffer.from(JSON.stringify({ t: sortKey.toISOString(), i: id } satisfies CursorValue)).toString('base64url');
+  return Buffer.from(
+    JSON.stringify({ t: sortKey.toISOString(), i: id } satisfies CursorValue),
+  ).toString('base64url');
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -43,7 +51,8 @@ export function decodeCursor(cursor: string): { sortKey: Date; id: string } {
     if (cursor.length > 200) throw new Error('too long');
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<CursorValue>;
     const t = new Date(String(v.t));
-    if (typeof v.i !== 'string' || !UUID.test(v.i) || Number.isNaN(t.getTime())) throw new Error('shape');
+    if (typeof v.i !== 'string' || !UUID.test(v.i) || Number.isNaN(t.getTime()))
+      throw new Error('shape');
     return { sortKey: t, id: v.i };
   } catch {
     throw DomainException.badInput('after', 'Invalid cursor');
@@ -81,7 +90,10 @@ export async function paginate<E extends ObjectLiteral & { id: string }, N>(
     .take(first + 1)
     .getMany();
   const page = rows.slice(0, first);
-  const edges = page.map((e) => ({ cursor: encodeCursor(e[sortProperty] as Date, e.id), node: toNode(e) }));
+  const edges = page.map((e) => ({
+    cursor: encodeCursor(e[sortProperty] as Date, e.id),
+    node: toNode(e),
+  }));
   return {
     edges,
     nodes: edges.map((e) => e.node),
@@ -109,7 +121,10 @@ export function Connection<T>(node: Type<T>, name: string): Type<Page<T>> {
     node!: T;
   }
 
-  @ObjectType(`${name}Connection`, { isAbstract: false, description: `A page of ${name} items, newest first.` })
+  @ObjectType(`${name}Connection`, {
+    isAbstract: false,
+    description: `A page of ${name} items, newest first.`,
+  })
   class ConnectionType {
     @Field(() => [Edge], { description: 'Items with cursors.' })
     edges!: Edge[];
@@ -120,5 +135,5 @@ export function Connection<T>(node: Type<T>, name: string): Type<Page<T>> {
     @Field(() => PageInfoModel, { description: 'Paging state.' })
     pageInfo!: PageInfoModel;
   }
-  return ConnectionType as Type<Page<T>>;
+  return ConnectionType;
 }

@@ -10,12 +10,28 @@ import { requestIdFrom } from '../context/request-meta';
  * serializer keeps only id, method and path), so these cover objects passed to the logger.
  */
 const SECRET_KEYS = [
-  'password', 'secret', 'token', 'accessToken', 'refreshToken', 'authorization', 'cookie',
-  'apiSecret', 'appCertificate', 'privateKeyPem', 'managementToken', 'clientSecret', 'secretHash',
-  'passwordHash', 'participantSecret', 'peerToken', 'code',
+  'password',
+  'secret',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'authorization',
+  'cookie',
+  'apiSecret',
+  'appCertificate',
+  'privateKeyPem',
+  'managementToken',
+  'clientSecret',
+  'secretHash',
+  'passwordHash',
+  'participantSecret',
+  'peerToken',
+  'code',
 ];
 export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).concat([
-  'req.headers', 'res.headers', 'headers',
+  'req.headers',
+  'res.headers',
+  'headers',
 ]);
 
 type Req = IncomingMessage & { id?: string | number; originalUrl?: string };
@@ -39,7 +55,11 @@ export class LoggingModule {
               redact: { paths: REDACT_PATHS, censor: '[redacted]' },
               serializers: {
                 // Path only: query strings can carry one-time codes and tokens.
-                req: (req: Req) => ({ id: req.id, method: req.method, path: (req.originalUrl ?? req.url ?? '').split('?')[0] }),
+                req: (req: Req) => ({
+                  id: req.id,
+                  method: req.method,
+                  path: (req.originalUrl ?? req.url ?? '').split('?')[0],
+                }),
                 res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
               },
               customProps: (req: IncomingMessage) => {
@@ -47,7 +67,8 @@ export class LoggingModule {
                 return user?.tenantId ? { tenantId: user.tenantId } : {};
               },
               autoLogging: {
-                ignore: (req: IncomingMessage) => /^\/(health\/live|metrics)(\?|$)/.test(req.url ?? ''),
+                ignore: (req: IncomingMessage) =>
+                  /^\/(health\/live|metrics)(\?|$)/.test(req.url ?? ''),
               },
             },
             ...(destination ? [destination] : []),

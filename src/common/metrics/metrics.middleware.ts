@@ -14,7 +14,11 @@ export class MetricsMiddleware implements NestMiddleware {
     const end = process.hrtime.bigint();
     res.on('finish', () => {
       const routePath = (req.route as { path?: string } | undefined)?.path;
-      const route = routePath ? `${req.baseUrl}${routePath}` : req.baseUrl === '/graphql' ? '/graphql' : 'unmatched';
+      const route = routePath
+        ? `${req.baseUrl}${routePath}`
+        : req.baseUrl === '/graphql'
+          ? '/graphql'
+          : 'unmatched';
       const seconds = Number(process.hrtime.bigint() - end) / 1e9;
       this.metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       this.metrics.httpDuration.observe({ method: req.method, route }, seconds);

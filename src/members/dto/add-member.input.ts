@@ -2,7 +2,7 @@ import { Field, InputType } from '@nestjs/graphql';
 import { IsEmail, IsEnum, IsOptional, IsString, Length } from 'class-validator';
 import { MemberRole } from '../../common/auth/roles';
 
-@InputType({ description: 'Adds a user (created if new) to the caller\'s tenant.' })
+@InputType({ description: "Adds a user (created if new) to the caller's tenant." })
 export class AddMemberInput {
   @Field({ description: 'Email of the user; created if no account exists.' })
   @IsEmail()
@@ -20,7 +20,8 @@ export class AddMemberInput {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Initial password for a new account (12-1024 characters). Refused for existing accounts.',
+    description:
+      'Initial password for a new account (12-1024 characters). Refused for existing accounts.',
   })
   @IsOptional()
   @IsString()

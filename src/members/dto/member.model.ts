@@ -5,7 +5,9 @@ import { type Membership } from '../membership.entity';
 
 @ObjectType('Member', { description: "A user's membership of the caller's tenant." })
 export class MemberModel {
-  @Field(() => ID, { description: 'Membership id (use it with updateMemberRole and removeMember).' })
+  @Field(() => ID, {
+    description: 'Membership id (use it with updateMemberRole and removeMember).',
+  })
   id!: string;
 
   @Field(() => UserModel, { description: 'The member.' })

@@ -16,7 +16,8 @@ export class CreateTenantInput {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Email of the first OWNER (created without a password if new). Defaults to the caller.',
+    description:
+      'Email of the first OWNER (created without a password if new). Defaults to the caller.',
   })
   @IsOptional()
   @IsEmail()

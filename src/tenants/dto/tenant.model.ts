@@ -16,6 +16,11 @@ export class TenantModel {
   createdAt!: Date;
 
   static from(t: Tenant): TenantModel {
-    return Object.assign(new TenantModel(), { id: t.id, slug: t.slug, name: t.name, createdAt: t.createdAt });
+    return Object.assign(new TenantModel(), {
+      id: t.id,
+      slug: t.slug,
+      name: t.name,
+      createdAt: t.createdAt,
+    });
   }
 }

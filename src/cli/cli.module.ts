@@ -1,0 +1,15 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { FEATURE_MODULES } from '../app.module';
+import { type AppConfig, ConfigModule } from '../common/config';
+import { DatabaseModule } from '../database/database.module';
+
+/** The domain modules on the configured database, without HTTP or GraphQL. */
+@Module({})
+export class CliModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: CliModule,
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(config), ...FEATURE_MODULES],
+    };
+  }
+}

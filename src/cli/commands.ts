@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { type INestApplicationContext } from '@nestjs/common';
+import { ApiKeysService } from '../api-keys/api-keys.service';
+import { MemberRole } from '../common/auth/roles';
+import { RequestContext } from '../common/context';
+import { DomainException } from '../common/errors';
+import { MembersService } from '../members/members.service';
+import { TenantsService } from '../tenants/tenants.service';
+import { UsersService } from '../users/users.service';
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export const USAGE = `Usage: npm run roomkey -- <command> [options]
+
+Commands:
+  tenant:create  --slug <slug> --name <name> --owner <email>
+      Creates a tenant. The owner (created without a password if new) becomes its OWNER.
+  user:create    --email <email> [--name <name>] [--password <pw> | --generate-password]
+                 [--tenant <slug> --role OWNER|ADMIN|MEMBER] [--platform-admin]
+      Creates a user; with --tenant, adds them to that tenant (default role MEMBER).
+  api-key:create --tenant <slug> --name <name> [--role OWNER|ADMIN|MEMBER] [--expires <ISO date>]
+      Creates an API key (default role ADMIN) and prints its secret once.
+`;
+
+type Handler = (app: INestApplicationContext, args: string[], io: CliIo) => Promise<void>;
+
+function opts(
+  args: string[],
+  spec: Record<string, 'string' | 'boolean'>,
+): Record<string, string | boolean | undefined> {
+  try {
+    const { values } = parseArgs({
+      args,
+      options: Object.fromEntries(Object.entries(spec).map(([k, type]) => [k, { type }])),
+      strict: true,
+      allowPositionals: false,
+    });
+    return values;
+  } catch (err) {
+    throw new UsageError((err as Error).message); // ERR_PARSE_ARGS_*: unknown option, missing value
+  }
+}
+
+function required(v: Record<string, unknown>, name: string): string {
+  const value = v[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function role(value: unknown, fallback: MemberRole): MemberRole {
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && (Object.values(MemberRole) as string[]).includes(value))
+    return value as MemberRole;
+  throw new UsageError('--role must be OWNER, ADMIN or MEMBER');
+}
+
+export class UsageError extends Error {}
+
+async function tenantBySlug(
+  app: INestApplicationContext,
+  slug: string,
+): Promise<{ id: string; slug: string }> {
+  const tenant = await app.get(TenantsService).findBySlug(slug);
+  if (!tenant) throw DomainException.notFound(`Tenant "${slug}"`);
+  return tenant;
+}
+
+export const COMMANDS: Record<string, Handler> = {
+  'tenant:create': async (app, args, io) => {
+    const v = opts(args, { slug: 'string', name: 'string', owner: 'string' });
+    const slug = required(v, 'slug');
+    const name = required(v, 'name');
+    const ownerEmail = required(v, 'owner');
+    const tenant = await app.get(TenantsService).createOwnedBy(slug, name, ownerEmail);
+    io.out(
+      JSON.stringify({
+        tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name },
+        owner: ownerEmail.toLowerCase(),
+      }),
+    );
+  },
+
+  'user:create': async (app, args, io) => {
+    const v = opts(args, {
+      email: 'string',
+      name: 'string',
+      password: 'string',
+      'generate-password': 'boolean',
+      tenant: 'string',
+      role: 'string',
+      'platform-admin': 'boolean',
+    });
+    const email = required(v, 'email');
+    if (v.password && v['generate-password'])
+      throw new UsageError('use --password or --generate-password, not both');
+    const password = v['generate-password']
+      ? randomBytes(18).toString('base64url')
+      : (v.password as string | undefined);
+    if (v.tenant) {
+      const tenant = await tenantBySlug(app, v.tenant as string);
+      const m = await app.get(MembersService).add(RequestContext.system(tenant), {
+        email,
+        role: role(v.role, MemberRole.MEMBER),
+        displayName: v.name as string | undefined,
+        password,
+      });
+      io.out(
+        JSON.stringify({
+          user: { id: m.userId, email: email.toLowerCase() },
+          tenant: tenant.slug,
+          role: m.role,
+        }),
+      );
+    } else {
+      if (v.role) throw new UsageError('--role needs --tenant');
+      const u = await app.get(UsersService).create({
+        email,
+        displayName: v.name as string | undefined,
+        password,
+        isPlatformAdmin: v['platform-admin'] === true,
+      });
+      io.out(
+        JSON.stringify({ user: { id: u.id, email: u.email, isPlatformAdmin: u.isPlatformAdmin } }),
+      );
+    }
+    if (v['generate-password']) io.out(`Generated password (shown once): ${password}`);
+  },
+
+  'api-key:create': async (app, args, io) => {
+    const v = opts(args, { tenant: 'string', name: 'string', role: 'string', expires: 'string' });
+    const tenant = await tenantBySlug(app, required(v, 'tenant'));
+    let expiresAt: Date | null = null;
+    if (v.expires) {
+      expiresAt = new Date(v.expires as string);
+      if (Number.isNaN(expiresAt.getTime())) throw new UsageError('--expires must be an ISO date');
+    }
+    const { apiKey, secret } = await app.get(ApiKeysService).create(RequestContext.system(tenant), {
+      name: required(v, 'name'),
+      role: role(v.role, MemberRole.ADMIN),
+      expiresAt,
+    });
+    io.out(
+      JSON.stringify({
+        apiKey: { id: apiKey.id, keyId: apiKey.keyId, role: apiKey.role, tenant: tenant.slug },
+      }),
+    );
+    io.out(`Secret (shown once): ${secret}`);
+    io.out(`Use it as: curl -u '${apiKey.keyId}:${secret}' …`);
+  },
+};

@@ -1,0 +1,62 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, loadConfig, processEnv, type RawEnv } from '../common/config';
+import { DomainException } from '../common/errors';
+import { CliModule } from './cli.module';
+import { COMMANDS, type CliIo, USAGE, UsageError } from './commands';
+
+/** Runs one CLI command; returns the exit code (0 ok, 1 failed, 2 usage). */
+export async function runCli(argv: string[], env: RawEnv, io: CliIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help') {
+    io.out(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    io.err(`Unknown command "${name}".\n${USAGE}`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig({ LOG_LEVEL: 'warn', ...env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(err.message);
+      return 78;
+    }
+    throw err;
+  }
+  const app = await NestFactory.createApplicationContext(CliModule.forRoot(config), {
+    logger: ['error', 'warn'],
+  });
+  try {
+    await command(app, args, io);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof DomainException) {
+      io.err(`${err.code}: ${err.message}${err.field ? ` (${err.field})` : ''}`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await app.close();
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2), processEnv(), {
+    out: (l) => process.stdout.write(`${l}\n`),
+    err: (l) => process.stderr.write(`${l}\n`),
+  }).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

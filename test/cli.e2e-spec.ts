@@ -1,0 +1,147 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runCli } from '../src/cli/main';
+import { createScratchDatabase } from './helpers/database';
+import { basic, startTestApp } from './helpers/test-app';
+
+/** Runs the CLI in-process against one database and captures its output. */
+describe('roomkey CLI', () => {
+  let env: Record<string, string>;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    if (process.env.DATABASE_URL) {
+      const db = await createScratchDatabase(process.env.DATABASE_URL);
+      env = { DATABASE_URL: db.url, NODE_ENV: 'test' };
+      cleanup = db.drop;
+    } else {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roomkey-cli-'));
+      env = { ROOMKEY_DATA_DIR: dir, NODE_ENV: 'test' };
+      cleanup = () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true }));
+    }
+  });
+  afterAll(() => cleanup());
+
+  async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(argv, env, { out: (l) => out.push(l), err: (l) => err.push(l) });
+    return { code, out, err };
+  }
+
+  it('should create a tenant, a user with a generated password and an API key that all work', async () => {
+    const t1 = await cli(
+      'tenant:create',
+      '--slug',
+      'acme',
+      '--name',
+      'Acme',
+      '--owner',
+      'Alice@Acme.test',
+    );
+    expect(t1.code).toBe(0);
+    expect(JSON.parse(t1.out[0])).toMatchObject({
+      tenant: { slug: 'acme', name: 'Acme' },
+      owner: 'alice@acme.test',
+    });
+
+    const u = await cli(
+      'user:create',
+      '--email',
+      'bob@acme.test',
+      '--generate-password',
+      '--tenant',
+      'acme',
+      '--role',
+      'ADMIN',
+    );
+    expect(u.code).toBe(0);
+    expect(JSON.parse(u.out[0])).toMatchObject({ tenant: 'acme', role: 'ADMIN' });
+    const password = /shown once\): (\S+)$/.exec(u.out[1])?.[1];
+    expect(password).toHaveLength(24);
+
+    const k = await cli(
+      'api-key:create',
+      '--tenant',
+      'acme',
+      '--name',
+      'backend',
+      '--role',
+      'MEMBER',
+    );
+    expect(k.code).toBe(0);
+    const keyId = (JSON.parse(k.out[0]) as { apiKey: { keyId: string; role: string } }).apiKey;
+    expect(keyId.role).toBe('MEMBER');
+    const secret = /shown once\): (\S+)$/.exec(k.out[1])?.[1];
+    expect(secret).toBeDefined();
+
+    // The server on the same database accepts what the CLI created.
+    const app = await startTestApp(env);
+    try {
+      const asBob = await app.gql<{ me: { role: string; tenant: { slug: string } } }>(
+        '{ me { role tenant { slug } } }',
+        {},
+        {
+          auth: basic('bob@acme.test', password!),
+        },
+      );
+      expect(asBob.body.data?.me).toEqual({ role: 'ADMIN', tenant: { slug: 'acme' } });
+      const asKey = await app.gql<{ me: { actorType: string; role: string } }>(
+        '{ me { actorType role } }',
+        {},
+        {
+          auth: basic(keyId.keyId, secret!),
+        },
+      );
+      expect(asKey.body.data?.me).toEqual({ actorType: 'API_KEY', role: 'MEMBER' });
+    } finally {
+      await app.app.close(); // keep the scratch database: afterAll drops it
+    }
+  });
+
+  it('should exit 1 with the error code when the tenant does not exist', async () => {
+    const r = await cli('api-key:create', '--tenant', 'nope-nope', '--name', 'x');
+    expect(r.code).toBe(1);
+    expect(r.err.join('\n')).toContain('NOT_FOUND');
+  });
+
+  it('should exit 1 with CONFLICT when the slug is taken', async () => {
+    await cli('tenant:create', '--slug', 'taken', '--name', 'T', '--owner', 'x@taken.test');
+    const r = await cli(
+      'tenant:create',
+      '--slug',
+      'taken',
+      '--name',
+      'T',
+      '--owner',
+      'y@taken.test',
+    );
+    expect(r.code).toBe(1);
+    expect(r.err.join('\n')).toContain('CONFLICT');
+  });
+
+  it('should exit 2 with usage when an option is unknown or missing', async () => {
+    expect((await cli('api-key:create', '--bogus')).code).toBe(2);
+    expect((await cli('tenant:create', '--slug', 'abc')).code).toBe(2);
+    expect((await cli('no-such-command')).code).toBe(2);
+    expect((await cli()).code).toBe(2);
+  });
+
+  it('should refuse an invalid slug and a short password with BAD_USER_INPUT', async () => {
+    const bad = await cli(
+      'tenant:create',
+      '--slug',
+      'Not_A_Slug',
+      '--name',
+      'x',
+      '--owner',
+      'z@z.test',
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.err.join()).toContain('BAD_USER_INPUT');
+    const pw = await cli('user:create', '--email', 'short@z.test', '--password', 'short');
+    expect(pw.code).toBe(1);
+    expect(pw.err.join()).toContain('BAD_USER_INPUT');
+  });
+});
