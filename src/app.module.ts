@@ -13,7 +13,9 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { type DestinationStream } from 'pino';
 import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { KeysModule } from './common/keys/keys.module';
 import { FirstStartModule } from './bootstrap/first-start.module';
 import { type BannerOut } from './bootstrap/first-start.service';
 import { APP_CONFIG, type AppConfig, ConfigModule } from './common/config';
@@ -56,6 +58,8 @@ export class AppModule implements NestModule {
         DatabaseModule.forRoot(config),
         MetricsModule,
         HealthModule,
+        KeysModule,
+        AuditModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           inject: [MetricsService],

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli } from '../src/cli/main';
 import { createScratchDatabase } from './helpers/database';
-import { basic, startTestApp } from './helpers/test-app';
+import { TEST_AUDIT_KEYS, TEST_MASTER_KEYS, basic, startTestApp } from './helpers/test-app';
 
 /** Runs the CLI in-process against one database and captures its output. */
 describe('roomkey CLI', () => {
@@ -13,11 +13,21 @@ describe('roomkey CLI', () => {
   beforeAll(async () => {
     if (process.env.DATABASE_URL) {
       const db = await createScratchDatabase(process.env.DATABASE_URL);
-      env = { DATABASE_URL: db.url, NODE_ENV: 'test' };
+      env = {
+        DATABASE_URL: db.url,
+        NODE_ENV: 'test',
+        ROOMKEY_AUDIT_KEYS: TEST_AUDIT_KEYS,
+        ROOMKEY_MASTER_KEYS: TEST_MASTER_KEYS,
+      };
       cleanup = db.drop;
     } else {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roomkey-cli-'));
-      env = { ROOMKEY_DATA_DIR: dir, NODE_ENV: 'test' };
+      env = {
+        ROOMKEY_DATA_DIR: dir,
+        NODE_ENV: 'test',
+        ROOMKEY_AUDIT_KEYS: TEST_AUDIT_KEYS,
+        ROOMKEY_MASTER_KEYS: TEST_MASTER_KEYS,
+      };
       cleanup = () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true }));
     }
   });

@@ -1,5 +1,6 @@
 import { ParseUUIDPipe } from '@nestjs/common';
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Audit } from '../audit/audit.decorator';
 import { Roles } from '../common/auth/decorators';
 import { MemberRole } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
@@ -27,6 +28,7 @@ export class ApiKeysResolver {
     description: 'Creates an API key; the secret is returned only here.',
   })
   @Roles(MemberRole.OWNER, MemberRole.ADMIN)
+  @Audit({ action: 'api_key.created', targetType: 'api_key' })
   async createApiKey(
     @Ctx() ctx: RequestContext,
     @Args('input') input: CreateApiKeyInput,
@@ -37,6 +39,7 @@ export class ApiKeysResolver {
 
   @Mutation(() => ApiKeyModel, { description: 'Revokes an API key at once.' })
   @Roles(MemberRole.OWNER, MemberRole.ADMIN)
+  @Audit({ action: 'api_key.revoked', targetType: 'api_key', targetIdArg: 'id' })
   async revokeApiKey(
     @Ctx() ctx: RequestContext,
     @Args('id', { type: () => ID }, new ParseUUIDPipe({ version: '4' })) id: string,

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, IsNull, Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
 import { MemberRole, roleAtLeast } from '../common/auth/roles';
 import { type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
@@ -23,7 +24,13 @@ export interface CreateApiKeyData {
 
 export type ApiKeyCheck =
   | { ok: true; key: ApiKey & { tenant: NonNullable<ApiKey['tenant']> } }
-  | { ok: false; reason: 'unknown_key' | 'bad_secret' | 'revoked' | 'expired' };
+  | {
+      ok: false;
+      reason: 'unknown_key' | 'bad_secret' | 'revoked' | 'expired';
+      /** Set when the key id exists, so the failure is audited in that tenant's log. */
+      tenantId: string | null;
+      keyId: string | null;
+    };
 
 const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
@@ -32,7 +39,11 @@ export class ApiKeysService {
   private readonly logger = new Logger(ApiKeysService.name);
   private readonly lastTouched = new Map<string, number>();
 
-  constructor(@InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>) {}
+  constructor(
+    @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly audit: AuditService,
+  ) {}
 
   list<N>(ctx: RequestContext, args: PageArgs, toNode: (k: ApiKey) => N): Promise<Page<N>> {
     const qb = this.keys
@@ -58,20 +69,32 @@ export class ApiKeysService {
       throw DomainException.badInput('expiresAt', 'expiresAt must be in the future');
     }
     const secret = randomBytes(32).toString('base64url');
-    const apiKey = await this.keys.save(
-      this.keys.create({
-        tenantId: ctx.tenantId,
-        keyId: API_KEY_PREFIX + randomBytes(12).toString('hex'),
-        name: validateName(data.name),
-        role: data.role,
-        secretHash: sha256(secret),
-        createdByUserId: ctx.userId,
-        expiresAt: data.expiresAt ?? null,
-        revokedAt: null,
-        lastUsedAt: null,
-      }),
-    );
-    return { apiKey, secret };
+    return this.ds.transaction(async (m) => {
+      const apiKey = await m.save(
+        m.create(ApiKey, {
+          tenantId: ctx.tenantId,
+          keyId: API_KEY_PREFIX + randomBytes(12).toString('hex'),
+          name: validateName(data.name),
+          role: data.role,
+          secretHash: sha256(secret),
+          createdByUserId: ctx.userId,
+          expiresAt: data.expiresAt ?? null,
+          revokedAt: null,
+          lastUsedAt: null,
+        }),
+      );
+      await this.audit.record(m, ctx, {
+        action: 'api_key.created',
+        targetType: 'api_key',
+        targetId: apiKey.id,
+        metadata: {
+          keyId: apiKey.keyId,
+          role: apiKey.role,
+          expiresAt: apiKey.expiresAt?.toISOString() ?? null,
+        },
+      });
+      return { apiKey, secret };
+    });
   }
 
   /** Revokes a key of the caller's tenant. Revoking twice keeps the first revocation time. */
@@ -101,11 +124,17 @@ export class ApiKeysService {
       ? await this.keys.findOne({ where: { keyId }, relations: { tenant: true } })
       : null;
     const matches = timingSafeEqual(presented, key ? key.secretHash : DUMMY_HASH);
-    if (!key || !key.tenant) return { ok: false, reason: 'unknown_key' };
-    if (!matches) return { ok: false, reason: 'bad_secret' };
-    if (key.revokedAt) return { ok: false, reason: 'revoked' };
-    if (key.expiresAt && key.expiresAt.getTime() <= Date.now())
-      return { ok: false, reason: 'expired' };
+    if (!key || !key.tenant)
+      return { ok: false, reason: 'unknown_key', tenantId: null, keyId: null };
+    const fail = (reason: 'bad_secret' | 'revoked' | 'expired'): ApiKeyCheck => ({
+      ok: false,
+      reason,
+      tenantId: key.tenantId,
+      keyId: key.keyId,
+    });
+    if (!matches) return fail('bad_secret');
+    if (key.revokedAt) return fail('revoked');
+    if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) return fail('expired');
     await this.touch(key);
     return { ok: true, key: key as ApiKey & { tenant: NonNullable<ApiKey['tenant']> } };
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { API_KEY_PREFIX, ApiKeysService } from '../api-keys/api-keys.service';
 import { type AuthenticatedPrincipal } from '../common/auth/principal';
 import { ActorType, AuthMethod } from '../common/auth/roles';
-import { DomainException } from '../common/errors';
+import { AuthenticationFailed } from './authentication-failed';
 import { MembersService } from '../members/members.service';
 import { SLUG_PATTERN } from '../tenants/slug';
 import { PasswordService } from '../users/password.service';
@@ -28,7 +28,7 @@ export class BasicAuthService {
     tenantHeader?: string,
   ): Promise<AuthenticatedPrincipal> {
     if (tenantHeader !== undefined && !SLUG_PATTERN.test(tenantHeader)) {
-      throw DomainException.unauthenticated('bad_tenant_header');
+      throw new AuthenticationFailed('bad_tenant_header', AuthMethod.BASIC_PASSWORD);
     }
     return username.startsWith(API_KEY_PREFIX)
       ? this.withApiKey(username, password, tenantHeader)
@@ -41,10 +41,22 @@ export class BasicAuthService {
     tenantHeader?: string,
   ): Promise<AuthenticatedPrincipal> {
     const result = await this.apiKeys.check(keyId, secret);
-    if (!result.ok) throw DomainException.unauthenticated(result.reason);
+    if (!result.ok) {
+      throw new AuthenticationFailed(
+        result.reason,
+        AuthMethod.BASIC_API_KEY,
+        result.tenantId,
+        result.keyId,
+      );
+    }
     const { key } = result;
     if (tenantHeader !== undefined && tenantHeader !== key.tenant.slug) {
-      throw DomainException.unauthenticated('tenant_mismatch');
+      throw new AuthenticationFailed(
+        'tenant_mismatch',
+        AuthMethod.BASIC_API_KEY,
+        key.tenantId,
+        key.keyId,
+      );
     }
     return {
       actorType: ActorType.API_KEY,
@@ -68,16 +80,27 @@ export class BasicAuthService {
     const user = email.length <= 320 ? await this.users.findByEmail(email) : null;
     // Always verify, against a dummy hash when there is no user, so timing does not tell.
     const ok = await this.passwords.verify(user?.passwordHash ?? null, password);
-    if (!user || !ok) throw DomainException.unauthenticated('invalid_credentials');
+    const label = user ? user.email : null;
+    if (!user || !ok) {
+      throw new AuthenticationFailed(
+        user ? 'bad_password' : 'unknown_user',
+        AuthMethod.BASIC_PASSWORD,
+        null,
+        label,
+      );
+    }
     const memberships = await this.members.findForUser(user.id, tenantHeader);
     if (memberships.length === 0) {
-      throw DomainException.unauthenticated(tenantHeader ? 'not_a_member' : 'no_membership');
+      const reason = tenantHeader ? 'not_a_member' : 'no_membership';
+      throw new AuthenticationFailed(reason, AuthMethod.BASIC_PASSWORD, null, label);
     }
     if (memberships.length > 1) {
-      throw new DomainException(
-        DomainException.unauthenticated().code,
+      throw new AuthenticationFailed(
+        'tenant_required',
+        AuthMethod.BASIC_PASSWORD,
+        null,
+        label,
         'This user belongs to several tenants: choose one with the X-Roomkey-Tenant header',
-        { reason: 'tenant_required' },
       );
     }
     const m = memberships[0];

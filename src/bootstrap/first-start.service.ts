@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../common/config';
+import { systemActor } from '../audit/audit-actor';
 import { TenantsService } from '../tenants/tenants.service';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
@@ -57,7 +58,13 @@ export class FirstStartService implements OnApplicationBootstrap {
         },
         m,
       );
-      await this.tenants.insertWithOwner(m, b.tenantSlug, 'Demo', admin.id);
+      await this.tenants.insertWithOwner(
+        m,
+        b.tenantSlug,
+        'Demo',
+        admin.id,
+        systemActor('first-start'),
+      );
       this.logger.log(`Created platform administrator ${admin.email} and tenant "${b.tenantSlug}"`);
       return {
         email: admin.email,

@@ -2,6 +2,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { FEATURE_MODULES } from '../app.module';
 import { type AppConfig, ConfigModule } from '../common/config';
 import { DatabaseModule } from '../database/database.module';
+import { AuditModule } from '../audit/audit.module';
+import { KeysModule } from '../common/keys/keys.module';
 
 /** The domain modules on the configured database, without HTTP or GraphQL. */
 @Module({})
@@ -9,7 +11,13 @@ export class CliModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: CliModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(config), ...FEATURE_MODULES],
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot(config),
+        KeysModule,
+        AuditModule,
+        ...FEATURE_MODULES,
+      ],
     };
   }
 }

@@ -1,18 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { type INestApplicationContext } from '@nestjs/common';
+import { AUDIT_COMMANDS } from './audit-commands';
+import { type CliEnv, type CliIo, UsageError } from './cli-types';
 import { ApiKeysService } from '../api-keys/api-keys.service';
+import { systemActor } from '../audit/audit-actor';
 import { MemberRole } from '../common/auth/roles';
 import { RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
 import { MembersService } from '../members/members.service';
 import { TenantsService } from '../tenants/tenants.service';
 import { UsersService } from '../users/users.service';
-
-export interface CliIo {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
 
 export const USAGE = `Usage: npm run roomkey -- <command> [options]
 
@@ -24,9 +22,16 @@ Commands:
       Creates a user; with --tenant, adds them to that tenant (default role MEMBER).
   api-key:create --tenant <slug> --name <name> [--role OWNER|ADMIN|MEMBER] [--expires <ISO date>]
       Creates an API key (default role ADMIN) and prints its secret once.
+  audit:verify   --tenant <slug> | --file <export.ndjson>
+      Re-computes a tenant's audit chain in the database, or an NDJSON export offline (exit 1 if broken).
+  audit:export   --tenant <slug> [--format ndjson|csv] [--from <ISO>] [--to <ISO>] [--out <file>]
+      Streams a tenant's audit log in chain order (to stdout without --out).
+  audit:prune    --before <ISO date> [--tenant <slug>]
+      Retention: removes verified events older than the date behind a signed checkpoint
+      (every tenant without --tenant).
 `;
 
-type Handler = (app: INestApplicationContext, args: string[], io: CliIo) => Promise<void>;
+type Handler = (env: CliEnv, args: string[], io: CliIo) => Promise<void>;
 
 function opts(
   args: string[],
@@ -58,8 +63,6 @@ function role(value: unknown, fallback: MemberRole): MemberRole {
   throw new UsageError('--role must be OWNER, ADMIN or MEMBER');
 }
 
-export class UsageError extends Error {}
-
 async function tenantBySlug(
   app: INestApplicationContext,
   slug: string,
@@ -70,12 +73,15 @@ async function tenantBySlug(
 }
 
 export const COMMANDS: Record<string, Handler> = {
-  'tenant:create': async (app, args, io) => {
+  'tenant:create': async ({ app: start }, args, io) => {
+    const app = await start();
     const v = opts(args, { slug: 'string', name: 'string', owner: 'string' });
     const slug = required(v, 'slug');
     const name = required(v, 'name');
     const ownerEmail = required(v, 'owner');
-    const tenant = await app.get(TenantsService).createOwnedBy(slug, name, ownerEmail);
+    const tenant = await app
+      .get(TenantsService)
+      .createOwnedBy(slug, name, ownerEmail, systemActor('cli'));
     io.out(
       JSON.stringify({
         tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name },
@@ -84,7 +90,8 @@ export const COMMANDS: Record<string, Handler> = {
     );
   },
 
-  'user:create': async (app, args, io) => {
+  'user:create': async ({ app: start }, args, io) => {
+    const app = await start();
     const v = opts(args, {
       email: 'string',
       name: 'string',
@@ -130,7 +137,8 @@ export const COMMANDS: Record<string, Handler> = {
     if (v['generate-password']) io.out(`Generated password (shown once): ${password}`);
   },
 
-  'api-key:create': async (app, args, io) => {
+  'api-key:create': async ({ app: start }, args, io) => {
+    const app = await start();
     const v = opts(args, { tenant: 'string', name: 'string', role: 'string', expires: 'string' });
     const tenant = await tenantBySlug(app, required(v, 'tenant'));
     let expiresAt: Date | null = null;
@@ -151,4 +159,5 @@ export const COMMANDS: Record<string, Handler> = {
     io.out(`Secret (shown once): ${secret}`);
     io.out(`Use it as: curl -u '${apiKey.keyId}:${secret}' …`);
   },
+  ...AUDIT_COMMANDS,
 };

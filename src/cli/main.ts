@@ -1,9 +1,12 @@
 import 'reflect-metadata';
+import { type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, processEnv, type RawEnv } from '../common/config';
 import { DomainException } from '../common/errors';
 import { CliModule } from './cli.module';
-import { COMMANDS, type CliIo, USAGE, UsageError } from './commands';
+import { VerificationFailed } from './audit-commands';
+import { type CliIo, UsageError } from './cli-types';
+import { COMMANDS, USAGE } from './commands';
 
 /** Runs one CLI command; returns the exit code (0 ok, 1 failed, 2 usage). */
 export async function runCli(argv: string[], env: RawEnv, io: CliIo): Promise<number> {
@@ -27,24 +30,30 @@ export async function runCli(argv: string[], env: RawEnv, io: CliIo): Promise<nu
     }
     throw err;
   }
-  const app = await NestFactory.createApplicationContext(CliModule.forRoot(config), {
-    logger: ['error', 'warn'],
-  });
+  const cfg = config;
+  let app: INestApplicationContext | undefined;
+  const start = async (): Promise<INestApplicationContext> => {
+    app ??= await NestFactory.createApplicationContext(CliModule.forRoot(cfg), {
+      logger: ['error', 'warn'],
+    });
+    return app;
+  };
   try {
-    await command(app, args, io);
+    await command({ config: cfg, app: start }, args, io);
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`${err.message}\n\n${USAGE}`);
       return 2;
     }
+    if (err instanceof VerificationFailed) return 1;
     if (err instanceof DomainException) {
       io.err(`${err.code}: ${err.message}${err.field ? ` (${err.field})` : ''}`);
       return 1;
     }
     throw err;
   } finally {
-    await app.close();
+    await app?.close();
   }
 }
 

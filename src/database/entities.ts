@@ -1,7 +1,16 @@
 import { ApiKey } from '../api-keys/api-key.entity';
+import { AuditChainHead, AuditCheckpoint, AuditEvent } from '../audit/audit-event.entity';
 import { Membership } from '../members/membership.entity';
 import { Tenant } from '../tenants/tenant.entity';
 import { User } from '../users/user.entity';
 
 /** Every entity, listed explicitly (no globs: the same list works from ts and from dist). */
-export const ENTITIES = [Tenant, User, Membership, ApiKey];
+export const ENTITIES = [
+  Tenant,
+  User,
+  Membership,
+  ApiKey,
+  AuditEvent,
+  AuditChainHead,
+  AuditCheckpoint,
+];

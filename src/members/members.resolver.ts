@@ -1,5 +1,6 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ParseUUIDPipe } from '@nestjs/common';
+import { Audit } from '../audit/audit.decorator';
 import { Roles } from '../common/auth/decorators';
 import { MemberRole } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
@@ -26,6 +27,7 @@ export class MembersResolver {
     description: 'Adds a member. OWNER or ADMIN; only an OWNER can grant OWNER.',
   })
   @Roles(MemberRole.OWNER, MemberRole.ADMIN)
+  @Audit({ action: 'member.added', targetType: 'member' })
   async addMember(
     @Ctx() ctx: RequestContext,
     @Args('input') input: AddMemberInput,
@@ -37,6 +39,7 @@ export class MembersResolver {
     description: "Changes a member's role. The last OWNER cannot be demoted.",
   })
   @Roles(MemberRole.OWNER, MemberRole.ADMIN)
+  @Audit({ action: 'member.role_changed', targetType: 'member', targetIdArg: 'memberId' })
   async updateMemberRole(
     @Ctx() ctx: RequestContext,
     @Args('input') input: UpdateMemberRoleInput,
@@ -48,6 +51,7 @@ export class MembersResolver {
     description: 'Removes a member. The last OWNER cannot be removed.',
   })
   @Roles(MemberRole.OWNER, MemberRole.ADMIN)
+  @Audit({ action: 'member.removed', targetType: 'member', targetIdArg: 'memberId' })
   async removeMember(
     @Ctx() ctx: RequestContext,
     @Args('memberId', { type: () => ID }, new ParseUUIDPipe({ version: '4' })) memberId: string,

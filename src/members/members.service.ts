@@ -7,6 +7,7 @@ import { DomainException, ErrorCode, isUniqueViolation } from '../common/errors'
 import { paginate, type Page, type PageArgs } from '../common/graphql/pagination';
 import { Tenant } from '../tenants/tenant.entity';
 import { UsersService, normaliseEmail } from '../users/users.service';
+import { AuditService } from '../audit/audit.service';
 import { Membership } from './membership.entity';
 
 export interface AddMemberData {
@@ -31,6 +32,7 @@ export class MembersService {
     @InjectRepository(Membership) private readonly memberships: Repository<Membership>,
     @InjectDataSource() private readonly ds: DataSource,
     private readonly users: UsersService,
+    private readonly audit: AuditService,
   ) {}
 
   list<N>(ctx: RequestContext, args: PageArgs, toNode: (m: Membership) => N): Promise<Page<N>> {
@@ -48,6 +50,7 @@ export class MembersService {
     return this.ds.transaction(async (m) => {
       await this.lockTenant(m, ctx.tenantId);
       let user = await this.users.findByEmail(email, m);
+      const newUser = !user;
       if (user) {
         if (data.password) {
           throw DomainException.conflict(
@@ -69,6 +72,12 @@ export class MembersService {
           m.create(Membership, { tenantId: ctx.tenantId, userId: user.id, role: data.role }),
         );
         saved.user = user;
+        await this.audit.record(m, ctx, {
+          action: 'member.added',
+          targetType: 'member',
+          targetId: saved.id,
+          metadata: { userId: user.id, role: saved.role, newUser },
+        });
         return saved;
       } catch (err) {
         if (isUniqueViolation(err))
@@ -89,8 +98,16 @@ export class MembersService {
         this.assertOwner(ctx, 'Only an OWNER can change an OWNER');
         await this.assertNotLastOwner(m, ctx.tenantId, 'The last OWNER cannot be demoted');
       }
+      const from = member.role;
       member.role = role;
-      return m.save(member);
+      const saved = await m.save(member);
+      await this.audit.record(m, ctx, {
+        action: 'member.role_changed',
+        targetType: 'member',
+        targetId: member.id,
+        metadata: { userId: member.userId, from, to: role },
+      });
+      return saved;
     });
   }
 
@@ -104,6 +121,12 @@ export class MembersService {
         await this.assertNotLastOwner(m, ctx.tenantId, 'The last OWNER cannot be removed');
       }
       await m.delete(Membership, { id: member.id, tenantId: ctx.tenantId });
+      await this.audit.record(m, ctx, {
+        action: 'member.removed',
+        targetType: 'member',
+        targetId: member.id,
+        metadata: { userId: member.userId, role: member.role },
+      });
       return member;
     });
   }

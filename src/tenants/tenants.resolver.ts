@@ -1,4 +1,5 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Audit } from '../audit/audit.decorator';
 import { PLATFORM_ADMIN, Roles } from '../common/auth/decorators';
 import { MemberRole } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
@@ -20,6 +21,7 @@ export class TenantsResolver {
     description: 'Creates a tenant with one OWNER. Platform administrators only.',
   })
   @Roles(PLATFORM_ADMIN)
+  @Audit({ action: 'tenant.created', targetType: 'tenant' })
   async createTenant(
     @Ctx() ctx: RequestContext,
     @Args('input') input: CreateTenantInput,

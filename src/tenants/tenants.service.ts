@@ -9,6 +9,8 @@ import { User } from '../users/user.entity';
 import { UsersService, normaliseEmail } from '../users/users.service';
 import { validateName, validateSlug } from './slug';
 import { Tenant } from './tenant.entity';
+import { type AuditActor } from '../audit/audit-actor';
+import { AuditService } from '../audit/audit.service';
 
 export interface CreateTenantData {
   slug: string;
@@ -23,6 +25,7 @@ export class TenantsService {
     @InjectRepository(Tenant) private readonly tenants: Repository<Tenant>,
     @InjectDataSource() private readonly ds: DataSource,
     private readonly users: UsersService,
+    private readonly audit: AuditService,
   ) {}
 
   async current(ctx: RequestContext): Promise<Tenant> {
@@ -46,19 +49,24 @@ export class TenantsService {
         'ownerEmail is required when the caller is not a user',
       );
     }
-    if (ownerEmail) return this.createOwnedBy(data.slug, data.name, ownerEmail);
+    if (ownerEmail) return this.createOwnedBy(data.slug, data.name, ownerEmail, ctx);
     return this.ds.transaction((m) =>
-      this.insertWithOwner(m, data.slug, data.name, ctx.userId as string),
+      this.insertWithOwner(m, data.slug, data.name, ctx.userId as string, ctx),
     );
   }
 
   /** Creates a tenant whose OWNER is the user with this email (created, without password, if new). */
-  createOwnedBy(slug: string, name: string, ownerEmail: string): Promise<Tenant> {
+  createOwnedBy(
+    slug: string,
+    name: string,
+    ownerEmail: string,
+    actor: AuditActor,
+  ): Promise<Tenant> {
     const email = normaliseEmail(ownerEmail, 'ownerEmail');
     return this.ds.transaction(async (m) => {
       const owner =
         (await this.users.findByEmail(email, m)) ?? (await this.users.create({ email }, m));
-      return this.insertWithOwner(m, slug, name, owner.id);
+      return this.insertWithOwner(m, slug, name, owner.id, actor);
     });
   }
 
@@ -68,6 +76,7 @@ export class TenantsService {
     slug: string,
     name: string,
     ownerUserId: string,
+    actor: AuditActor,
   ): Promise<Tenant> {
     validateSlug(slug);
     const cleanName = validateName(name);
@@ -75,15 +84,24 @@ export class TenantsService {
       throw DomainException.conflict('Slug is already taken', 'slug');
     if (!(await m.exists(User, { where: { id: ownerUserId } })))
       throw DomainException.notFound('Owner');
+    let tenant: Tenant;
     try {
-      const tenant = await m.save(m.create(Tenant, { slug, name: cleanName }));
-      await m.save(
-        m.create(Membership, { tenantId: tenant.id, userId: ownerUserId, role: MemberRole.OWNER }),
-      );
-      return tenant;
+      tenant = await m.save(m.create(Tenant, { slug, name: cleanName }));
     } catch (err) {
       if (isUniqueViolation(err)) throw DomainException.conflict('Slug is already taken', 'slug');
       throw err;
     }
+    await m.save(
+      m.create(Membership, { tenantId: tenant.id, userId: ownerUserId, role: MemberRole.OWNER }),
+    );
+    // Recorded in the new tenant's own chain: its log starts with its creation.
+    await this.audit.record(m, actor, {
+      action: 'tenant.created',
+      tenantId: tenant.id,
+      targetType: 'tenant',
+      targetId: tenant.id,
+      metadata: { slug, ownerUserId },
+    });
+    return tenant;
   }
 }

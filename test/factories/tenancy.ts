@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ApiKeysService } from '../../src/api-keys/api-keys.service';
+import { systemActor } from '../../src/audit/audit-actor';
 import { MemberRole } from '../../src/common/auth/roles';
 import { RequestContext } from '../../src/common/context';
 import { MembersService } from '../../src/members/members.service';
@@ -32,7 +33,7 @@ export async function seedTenant(t: TestApp, slug = `t-${uniq()}`): Promise<Seed
   const email = `owner-${uniq()}@${slug}.test`;
   const user = await users.create({ email, password: TEST_PASSWORD });
   const tenant = await t.ds.transaction((m) =>
-    tenants.insertWithOwner(m, slug, `Tenant ${slug}`, user.id),
+    tenants.insertWithOwner(m, slug, `Tenant ${slug}`, user.id, systemActor('test')),
   );
   const [membership] = await t.app.get(MembersService).findForUser(user.id, slug);
   return {

@@ -9,6 +9,9 @@ import { createScratchDatabase } from './database';
 export const ADMIN_EMAIL = 'admin@roomkey.test';
 export const ADMIN_PASSWORD = 'admin-password-for-tests-0001';
 export const ADMIN_TENANT = 'demo';
+/** Fixed test keys, so several apps (and the CLI) on one database agree. */
+export const TEST_AUDIT_KEYS = `audit-test-1:${Buffer.alloc(32, 7).toString('base64')}`;
+export const TEST_MASTER_KEYS = `master-test-1:${Buffer.alloc(32, 9).toString('base64')}`;
 
 export function basic(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
@@ -59,6 +62,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ROOMKEY_BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
     ROOMKEY_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
     ROOMKEY_BOOTSTRAP_TENANT: ADMIN_TENANT,
+    ROOMKEY_AUDIT_KEYS: TEST_AUDIT_KEYS,
+    ROOMKEY_MASTER_KEYS: TEST_MASTER_KEYS,
     ...(scratch ? { DATABASE_URL: scratch.url } : {}),
     ...env,
   });

@@ -1,0 +1,52 @@
+import { type MemberRole } from '../common/auth/roles';
+
+/**
+ * The closed vocabulary of audited actions, each with the metadata it carries. Metadata holds
+ * identifiers, roles and reason codes — never a secret, password, token or key.
+ */
+export interface AuditActionMetadata {
+  'auth.login.succeeded': { method: string };
+  'auth.login.failed': { method: string; reason: string };
+  'authz.denied': { operation: string; reason: string };
+  'tenant.created': { slug: string; ownerUserId: string };
+  'member.added': { userId: string; role: MemberRole; newUser: boolean };
+  'member.role_changed': { userId: string; from: MemberRole; to: MemberRole };
+  'member.removed': { userId: string; role: MemberRole };
+  'api_key.created': { keyId: string; role: MemberRole; expiresAt: string | null };
+  'api_key.revoked': { keyId: string };
+  'audit.pruned': { before: string; lastSeq: string; removed: number };
+  'audit.exported': { format: string; from: string | null; to: string | null };
+}
+
+export type AuditAction = keyof AuditActionMetadata;
+
+/** Every action with its usual target type; the list the GraphQL filter validates against. */
+export const AUDIT_ACTIONS: Record<
+  AuditAction,
+  { targetType: string | null; description: string }
+> = {
+  'auth.login.succeeded': { targetType: null, description: 'A caller authenticated.' },
+  'auth.login.failed': {
+    targetType: null,
+    description: 'An authentication attempt failed (reason code only).',
+  },
+  'authz.denied': {
+    targetType: null,
+    description: 'An authenticated caller was refused an operation.',
+  },
+  'tenant.created': { targetType: 'tenant', description: 'A tenant was created.' },
+  'member.added': { targetType: 'member', description: 'A user joined the tenant.' },
+  'member.role_changed': { targetType: 'member', description: "A member's role changed." },
+  'member.removed': { targetType: 'member', description: 'A member was removed.' },
+  'api_key.created': { targetType: 'api_key', description: 'An API key was created.' },
+  'api_key.revoked': { targetType: 'api_key', description: 'An API key was revoked.' },
+  'audit.pruned': {
+    targetType: null,
+    description: 'Old audit events were removed behind a signed checkpoint.',
+  },
+  'audit.exported': { targetType: null, description: 'The audit log was exported.' },
+};
+
+export function isAuditAction(value: string): value is AuditAction {
+  return Object.hasOwn(AUDIT_ACTIONS, value);
+}

@@ -1,0 +1,306 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { KeyStore } from '../common/keys/key-store';
+import { type AuditAction, type AuditActionMetadata } from './audit-actions';
+import { type AuditActor } from './audit-actor';
+import {
+  type ChainedEvent,
+  ChainVerifier,
+  type ChainStart,
+  GENESIS_HASH,
+  PLATFORM_TENANT_ID,
+  type VerifyResult,
+  chainHash,
+  checkpointSignature,
+} from './audit-chain';
+import { AuditCheckpoint, AuditEvent, AuditOutcome } from './audit-event.entity';
+import { boundMetadata } from './metadata';
+
+export interface AuditEntry<A extends AuditAction> {
+  action: A;
+  metadata: AuditActionMetadata[A];
+  outcome?: AuditOutcome;
+  targetType?: string | null;
+  targetId?: string | null;
+  errorCode?: string | null;
+  /** The chain to write to, when not the actor's tenant (e.g. a newly created tenant). */
+  tenantId?: string;
+}
+
+/** A failed or denied attempt: metadata is whatever was known when it failed. */
+export type AuditFailureEntry<A extends AuditAction> = Omit<
+  AuditEntry<A>,
+  'metadata' | 'outcome'
+> & {
+  outcome: AuditOutcome.FAILURE | AuditOutcome.DENIED;
+  metadata?: Partial<AuditActionMetadata[A]>;
+};
+
+type AnyEntry = Omit<AuditEntry<AuditAction>, 'metadata'> & { metadata?: object };
+
+const BATCH = 1000;
+
+/** Raw row shape (snake_case) read for verification and export. */
+interface EventRow {
+  id: string;
+  tenant_id: string;
+  seq: string;
+  occurred_at: Date;
+  actor_type: string;
+  actor_id: string | null;
+  actor_label: string;
+  auth_method: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: string;
+  error_code: string | null;
+  client_ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  metadata: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+  key_id: string;
+}
+
+export function rowToEvent(r: EventRow): ChainedEvent {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    seq: String(r.seq),
+    occurredAt: new Date(r.occurred_at).toISOString(),
+    actorType: r.actor_type,
+    actorId: r.actor_id,
+    actorLabel: r.actor_label,
+    authMethod: r.auth_method,
+    action: r.action,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    outcome: r.outcome,
+    errorCode: r.error_code,
+    clientIp: r.client_ip,
+    userAgent: r.user_agent,
+    requestId: r.request_id,
+    metadata: r.metadata,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+    keyId: r.key_id,
+  };
+}
+
+/**
+ * The one way anything records an audit event. Appends are serialised per tenant by a row lock
+ * on the chain head, so concurrent writers — in one process or several on one PostgreSQL — extend
+ * a single linear chain. Pass the business transaction's manager to commit the event with the
+ * operation; pass null to write it in its own transaction (failures, denials).
+ */
+@Injectable()
+export class AuditService {
+  private readonly logger = new Logger(AuditService.name);
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly keys: KeyStore,
+  ) {}
+
+  async record<A extends AuditAction>(
+    m: EntityManager | null,
+    actor: AuditActor,
+    entry: AuditEntry<A>,
+  ): Promise<AuditEvent> {
+    if (!m) return this.ds.transaction((tx) => this.append(tx, actor, entry));
+    return this.append(m, actor, entry);
+  }
+
+  /** For failures and denials: never lets an audit problem replace the caller's real error. */
+  async recordQuietly<A extends AuditAction>(
+    actor: AuditActor,
+    entry: AuditFailureEntry<A>,
+  ): Promise<void> {
+    try {
+      await this.ds.transaction((tx) => this.append(tx, actor, entry));
+    } catch (err) {
+      this.logger.error({ err, action: entry.action }, 'could not write audit event');
+    }
+  }
+
+  private async append(m: EntityManager, actor: AuditActor, entry: AnyEntry): Promise<AuditEvent> {
+    const tenantId = entry.tenantId ?? actor.tenantId ?? PLATFORM_TENANT_ID;
+    await m.query(
+      'INSERT INTO audit_chain_head (tenant_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING',
+      [tenantId, GENESIS_HASH],
+    );
+    const [head] = (await m.query(
+      'SELECT last_seq, last_hash FROM audit_chain_head WHERE tenant_id = $1 FOR UPDATE',
+      [tenantId],
+    )) as Array<{ last_seq: string; last_hash: string }>;
+    const key = this.keys.ring('audit').current;
+    const seq = (BigInt(head.last_seq) + 1n).toString();
+    const event = Object.assign(new AuditEvent(), {
+      id: randomUUID(),
+      tenantId,
+      seq,
+      occurredAt: new Date(), // taken under the lock, so time never runs backwards along the chain
+      actorType: actor.actorType,
+      actorId: actor.actorId,
+      actorLabel: actor.actorLabel.slice(0, 320),
+      authMethod: actor.authMethod,
+      action: entry.action,
+      targetType: entry.targetType ?? null,
+      targetId: entry.targetId ?? null,
+      outcome: entry.outcome ?? AuditOutcome.SUCCESS,
+      errorCode: entry.errorCode ?? null,
+      clientIp: actor.clientIp,
+      userAgent: actor.userAgent?.slice(0, 512) ?? null,
+      requestId: actor.requestId,
+      metadata: boundMetadata(entry.metadata ?? {}),
+      prevHash: head.last_hash,
+      keyId: key.id,
+    });
+    event.hash = chainHash(key.key, head.last_hash, {
+      ...event,
+      occurredAt: event.occurredAt.toISOString(),
+    });
+    // insert, not save: save would SELECT first because the id is preset.
+    await m.insert(AuditEvent, event as QueryDeepPartialEntity<AuditEvent>);
+    await m.query(
+      'UPDATE audit_chain_head SET last_seq = $2, last_hash = $3 WHERE tenant_id = $1',
+      [tenantId, seq, event.hash],
+    );
+    return event;
+  }
+
+  /**
+   * Re-computes a tenant's chain from its latest retention checkpoint (or the genesis) in batches,
+   * and checks that it reaches the recorded head (so a truncated tail is found too).
+   */
+  async verify(tenantId: string): Promise<VerifyResult> {
+    const ring = this.keys.ring('audit');
+    const start = await this.chainStart(tenantId);
+    if ('error' in start)
+      return { ok: false, checkedCount: 0, firstInvalidEventId: null, reason: start.error };
+    const verifier = new ChainVerifier((kid) => ring.get(kid), start.start);
+    let lastSeq = start.start?.seq ?? 0n;
+    for await (const batch of this.batches(tenantId, { afterSeq: lastSeq })) {
+      for (const row of batch) {
+        if (!verifier.add(rowToEvent(row))) return verifier.result();
+        lastSeq = BigInt(row.seq);
+      }
+    }
+    const result = verifier.result();
+    const [head] = (await this.ds.query(
+      'SELECT last_seq FROM audit_chain_head WHERE tenant_id = $1',
+      [tenantId],
+    )) as Array<{
+      last_seq: string;
+    }>;
+    if (head && BigInt(head.last_seq) !== lastSeq) {
+      return { ...result, ok: false, reason: 'events_missing_at_end' };
+    }
+    return result;
+  }
+
+  /** Event rows in seq order, a batch at a time (constant memory for any range). */
+  async *batches(
+    tenantId: string,
+    opts: { afterSeq?: bigint; from?: Date | null; to?: Date | null; batchSize?: number } = {},
+  ): AsyncGenerator<EventRow[]> {
+    let after = opts.afterSeq ?? 0n;
+    const size = opts.batchSize ?? BATCH;
+    for (;;) {
+      const params: unknown[] = [tenantId, after.toString(), size];
+      let where = 'tenant_id = $1 AND seq > $2';
+      if (opts.from) where += ` AND occurred_at >= $${params.push(opts.from)}`;
+      if (opts.to) where += ` AND occurred_at < $${params.push(opts.to)}`;
+      const rows = (await this.ds.query(
+        `SELECT * FROM audit_event WHERE ${where} ORDER BY seq ASC LIMIT $3`,
+        params,
+      )) as EventRow[];
+      if (rows.length === 0) return;
+      yield rows;
+      if (rows.length < size) return;
+      after = BigInt(rows[rows.length - 1].seq);
+    }
+  }
+
+  private async chainStart(
+    tenantId: string,
+  ): Promise<{ start: ChainStart | null } | { error: string }> {
+    const cp = await this.ds
+      .getRepository(AuditCheckpoint)
+      .findOne({ where: { tenantId }, order: { lastSeq: 'DESC' } });
+    if (!cp) return { start: null };
+    const key = this.keys.ring('audit').get(cp.keyId);
+    const expected = key
+      ? checkpointSignature(key, {
+          tenantId,
+          lastSeq: String(cp.lastSeq),
+          lastHash: cp.lastHash,
+          prunedBefore: cp.prunedBefore.toISOString(),
+        })
+      : null;
+    if (expected !== cp.signature) return { error: 'checkpoint_signature_invalid' };
+    return { start: { seq: BigInt(cp.lastSeq), hash: cp.lastHash } };
+  }
+
+  /**
+   * Retention: removes a tenant's events older than `before`, after verifying them, and leaves a
+   * signed checkpoint at the last removed event so the remaining chain still verifies. The only
+   * path that deletes audit rows (the trigger admits it through a transaction-local setting).
+   */
+  async prune(
+    tenantId: string,
+    before: Date,
+    actor: AuditActor,
+  ): Promise<{ removed: number; lastSeq: string | null }> {
+    const verdict = await this.verify(tenantId);
+    if (!verdict.ok)
+      throw new Error(
+        `Refusing to prune an invalid chain: ${verdict.reason} at ${verdict.firstInvalidEventId}`,
+      );
+    return this.ds.transaction(async (m) => {
+      await m.query('SELECT 1 FROM audit_chain_head WHERE tenant_id = $1 FOR UPDATE', [tenantId]);
+      const [last] = (await m.query(
+        `SELECT seq, hash FROM audit_event WHERE tenant_id = $1 AND seq <= (
+           SELECT max(seq) FROM audit_event WHERE tenant_id = $1 AND occurred_at < $2
+         ) ORDER BY seq DESC LIMIT 1`,
+        [tenantId, before],
+      )) as Array<{ seq: string; hash: string }>;
+      if (!last) return { removed: 0, lastSeq: null };
+      await m.query(`SELECT set_config('roomkey.audit_prune', 'on', true)`);
+      const deleted = (await m.query('DELETE FROM audit_event WHERE tenant_id = $1 AND seq <= $2', [
+        tenantId,
+        last.seq,
+      ])) as [unknown, number];
+      const key = this.keys.ring('audit').current;
+      const cp = {
+        tenantId,
+        lastSeq: String(last.seq),
+        lastHash: last.hash,
+        prunedBefore: before.toISOString(),
+      };
+      await m.insert(AuditCheckpoint, {
+        tenantId,
+        lastSeq: cp.lastSeq,
+        lastHash: cp.lastHash,
+        prunedBefore: before,
+        keyId: key.id,
+        signature: checkpointSignature(key.key, cp),
+      });
+      const removed = Array.isArray(deleted) ? Number(deleted[1]) : 0;
+      await this.append(
+        m,
+        { ...actor, tenantId },
+        {
+          action: 'audit.pruned',
+          metadata: { before: cp.prunedBefore, lastSeq: cp.lastSeq, removed },
+        },
+      );
+      return { removed, lastSeq: cp.lastSeq };
+    });
+  }
+}
