@@ -1,14 +1,21 @@
-/** Unit specs live beside the code (src/**\/*.spec.ts); end-to-end specs in test/ boot the real app. */
+/**
+ * Unit specs live beside the code (src/**\/*.spec.ts); end-to-end specs in test/ boot the real app.
+ * A few dependencies ship only as ES modules (jose, openid-client and its oauth4webapi, cockatiel):
+ * Node 20.19+ requires them natively, Jest does not, so ts-jest transpiles them to CommonJS here.
+ */
+const ESM_ONLY = ['jose', 'openid-client', 'oauth4webapi', 'cockatiel'];
+
 module.exports = {
   rootDir: '.',
-  moduleFileExtensions: ['js', 'json', 'ts'],
+  moduleFileExtensions: ['js', 'mjs', 'json', 'ts'],
   testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
   roots: ['<rootDir>/src', '<rootDir>/test'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+    '^.+\\.m?js$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }],
   },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
   testEnvironment: 'node',
   maxWorkers: 2,
   testTimeout: 60000,
-  injectGlobals: true,
 };

@@ -4,6 +4,8 @@ import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module';
 import { type AppConfig } from './common/config';
+import { requestIdFrom } from './common/context/request-meta';
+import { type NextFunction, type Request, type Response } from 'express';
 
 /** Builds the HTTP application (not yet listening). Used by main.ts and the e2e tests alike. */
 export async function createApp(
@@ -15,8 +17,15 @@ export async function createApp(
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
+  app.flushLogs(); // bufferLogs only flushes on listen(); tests never listen
   app.set('trust proxy', config.app.trustProxy);
   app.disable('x-powered-by');
+  // Before the body parsers, so even a request they reject carries an id.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    req.id = requestIdFrom(req.headers['x-request-id']);
+    res.setHeader('X-Request-Id', req.id);
+    next();
+  });
   app.useBodyParser('json', { limit: config.app.bodyLimitBytes });
   app.useBodyParser('urlencoded', { limit: config.app.bodyLimitBytes, extended: false });
   await app.init();

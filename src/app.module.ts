@@ -16,6 +16,7 @@ import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { KeysModule } from './common/keys/keys.module';
+import { CryptoModule } from './common/crypto/crypto.module';
 import { FirstStartModule } from './bootstrap/first-start.module';
 import { type BannerOut } from './bootstrap/first-start.service';
 import { APP_CONFIG, type AppConfig, ConfigModule } from './common/config';
@@ -59,6 +60,7 @@ export class AppModule implements NestModule {
         MetricsModule,
         HealthModule,
         KeysModule,
+        CryptoModule,
         AuditModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,

@@ -105,13 +105,21 @@ export class ApiKeysService {
     if (!key) throw DomainException.notFound('API key');
     if (!roleAtLeast(ctx.role, key.role))
       throw DomainException.forbidden(`A ${ctx.role} cannot revoke a ${key.role} key`);
-    if (!key.revokedAt) {
-      await this.keys.update(
+    if (key.revokedAt) return key; // already revoked: nothing changes, nothing to record
+    return this.ds.transaction(async (m) => {
+      await m.update(
+        ApiKey,
         { id: key.id, tenantId: ctx.tenantId, revokedAt: IsNull() },
         { revokedAt: new Date() },
       );
-    }
-    return this.keys.findOneOrFail({ where: { id: key.id, tenantId: ctx.tenantId } });
+      await this.audit.record(m, ctx, {
+        action: 'api_key.revoked',
+        targetType: 'api_key',
+        targetId: key.id,
+        metadata: { keyId: key.keyId },
+      });
+      return m.findOneOrFail(ApiKey, { where: { id: key.id, tenantId: ctx.tenantId } });
+    });
   }
 
   /**

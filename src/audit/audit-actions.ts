@@ -14,6 +14,13 @@ export interface AuditActionMetadata {
   'member.removed': { userId: string; role: MemberRole };
   'api_key.created': { keyId: string; role: MemberRole; expiresAt: string | null };
   'api_key.revoked': { keyId: string };
+  'auth.token.refreshed': { familyId: string };
+  'auth.refresh.reuse_detected': { familyId: string };
+  'auth.logout': { familyId: string; revoked: number };
+  'auth.code.exchanged': { method: string };
+  'auth.signing_key.rotated': { kid: string };
+  'identity_provider.configured': { kind: string; issuer: string; enabled: boolean };
+  'jwt_issuer.configured': { issuer: string; audience: string; enabled: boolean };
   'audit.pruned': { before: string; lastSeq: string; removed: number };
   'audit.exported': { format: string; from: string | null; to: string | null };
 }
@@ -40,6 +47,28 @@ export const AUDIT_ACTIONS: Record<
   'member.removed': { targetType: 'member', description: 'A member was removed.' },
   'api_key.created': { targetType: 'api_key', description: 'An API key was created.' },
   'api_key.revoked': { targetType: 'api_key', description: 'An API key was revoked.' },
+  'auth.token.refreshed': { targetType: 'session', description: 'A refresh token was rotated.' },
+  'auth.refresh.reuse_detected': {
+    targetType: 'session',
+    description: 'A used refresh token was presented again; its whole session was revoked.',
+  },
+  'auth.logout': { targetType: 'session', description: 'A session was signed out.' },
+  'auth.code.exchanged': {
+    targetType: null,
+    description: 'A one-time SSO login code was exchanged for tokens.',
+  },
+  'auth.signing_key.rotated': {
+    targetType: null,
+    description: 'The token-signing key was rotated.',
+  },
+  'identity_provider.configured': {
+    targetType: 'identity_provider',
+    description: 'OIDC or SAML sign-in was configured.',
+  },
+  'jwt_issuer.configured': {
+    targetType: 'jwt_issuer',
+    description: 'A trusted external JWT issuer was configured.',
+  },
   'audit.pruned': {
     targetType: null,
     description: 'Old audit events were removed behind a signed checkpoint.',

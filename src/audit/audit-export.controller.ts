@@ -1,18 +1,21 @@
-import { once } from 'node:events';
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import { type Response } from 'express';
 import { Roles } from '../common/auth/decorators';
 import { MemberRole } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
+import { parseIsoDate } from '../common/dates';
 import { DomainException } from '../common/errors';
-import { csvHeader, csvLine, ndjsonLine } from './audit-export';
-import { AuditService, rowToEvent } from './audit.service';
+import { streamExport } from './audit-export';
+import { AuditService } from './audit.service';
 
 function parseDate(value: string | undefined, field: string): Date | null {
   if (value === undefined || value === '') return null;
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime()))
-    throw DomainException.badInput(field, `${field} must be an ISO-8601 date`);
+  const d = parseIsoDate(value);
+  if (!d)
+    throw DomainException.badInput(
+      field,
+      `${field} must be an ISO-8601 date between 1970 and 9999`,
+    );
   return d;
 }
 
@@ -53,13 +56,7 @@ export class AuditExportController {
       `attachment; filename="audit-${ctx.tenantSlug}-${stamp}.${format}"`,
     );
     res.setHeader('Cache-Control', 'no-store');
-    if (format === 'csv') res.write(csvHeader());
-    for await (const batch of this.audit.batches(ctx.tenantId, { from, to, batchSize: 500 })) {
-      for (const row of batch) {
-        const e = rowToEvent(row);
-        if (!res.write(format === 'csv' ? csvLine(e) : ndjsonLine(e))) await once(res, 'drain');
-      }
-    }
+    await streamExport(this.audit, res, ctx.tenantId, { format, from, to });
     res.end();
   }
 }

@@ -1,4 +1,6 @@
-import { rowToEvent } from './audit.service';
+import { type Writable } from 'node:stream';
+import { writeOrWait } from '../common/stream';
+import { type AuditService, rowToEvent } from './audit.service';
 
 type ExportRow = ReturnType<typeof rowToEvent>;
 
@@ -30,12 +32,11 @@ export const CSV_COLUMNS: Array<keyof ExportRow> = [
  * gets a single-quote prefix so spreadsheets do not run it as a formula; NDJSON is the exact format.
  */
 export function csvField(value: unknown): string {
-  let s =
-    value === null || value === undefined
-      ? ''
-      : typeof value === 'object'
-        ? JSON.stringify(value)
-        : String(value);
+  let s: string;
+  if (value === null || value === undefined) s = '';
+  else if (typeof value === 'object') s = JSON.stringify(value);
+  else if (typeof value === 'string') s = value;
+  else s = JSON.stringify(value) ?? '';
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
@@ -50,4 +51,32 @@ export function csvLine(e: ExportRow): string {
 
 export function ndjsonLine(e: ExportRow): string {
   return JSON.stringify(e) + '\n';
+}
+
+export type ExportFormat = 'ndjson' | 'csv';
+
+/**
+ * Streams a tenant's events in chain order to `out` (constant memory: batches from the database,
+ * back-pressure on the way out). Stops early if `out` closes. Returns the number of events written.
+ */
+export async function streamExport(
+  audit: Pick<AuditService, 'batches'>,
+  out: Writable,
+  tenantId: string,
+  opts: { format: ExportFormat; from: Date | null; to: Date | null },
+): Promise<number> {
+  let n = 0;
+  if (opts.format === 'csv' && !(await writeOrWait(out, csvHeader()))) return n;
+  for await (const batch of audit.batches(tenantId, {
+    from: opts.from,
+    to: opts.to,
+    batchSize: 500,
+  })) {
+    for (const row of batch) {
+      const e = rowToEvent(row);
+      if (!(await writeOrWait(out, opts.format === 'csv' ? csvLine(e) : ndjsonLine(e)))) return n;
+      n++;
+    }
+  }
+  return n;
 }

@@ -11,7 +11,8 @@ import { type AuditEventFilter } from './dto/audit-event.model';
 const encode = (seq: string): string => Buffer.from(`seq:${seq}`).toString('base64url');
 function decode(cursor: string): string {
   const m = /^seq:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!m) throw DomainException.badInput('after', 'Invalid cursor');
+  if (!m || BigInt(m[1]) > 9_223_372_036_854_775_807n)
+    throw DomainException.badInput('after', 'Invalid cursor');
   return m[1];
 }
 

@@ -134,10 +134,10 @@ export class AuditService {
       'INSERT INTO audit_chain_head (tenant_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING',
       [tenantId, GENESIS_HASH],
     );
-    const [head] = (await m.query(
+    const [head] = await m.query<Array<{ last_seq: string; last_hash: string }>>(
       'SELECT last_seq, last_hash FROM audit_chain_head WHERE tenant_id = $1 FOR UPDATE',
       [tenantId],
-    )) as Array<{ last_seq: string; last_hash: string }>;
+    );
     const key = this.keys.ring('audit').current;
     const seq = (BigInt(head.last_seq) + 1n).toString();
     const event = Object.assign(new AuditEvent(), {
@@ -179,47 +179,66 @@ export class AuditService {
    * and checks that it reaches the recorded head (so a truncated tail is found too).
    */
   async verify(tenantId: string): Promise<VerifyResult> {
-    const ring = this.keys.ring('audit');
+    const fail = (reason: string): VerifyResult => ({
+      ok: false,
+      checkedCount: 0,
+      firstInvalidEventId: null,
+      reason,
+    });
+    // The head is read first: events appended while we verify lie beyond it and are not judged.
+    const [head] = await this.ds.query<Array<{ last_seq: string }>>(
+      'SELECT last_seq FROM audit_chain_head WHERE tenant_id = $1',
+      [tenantId],
+    );
+    if (!head) {
+      // Every tenant's log starts with its creation: no head for an existing tenant means removal.
+      const [tenant] = await this.ds.query<unknown[]>('SELECT 1 FROM tenant WHERE id = $1', [
+        tenantId,
+      ]);
+      return tenant
+        ? fail('chain_head_missing')
+        : { ok: true, checkedCount: 0, firstInvalidEventId: null, reason: null };
+    }
+    const headSeq = BigInt(head.last_seq);
     const start = await this.chainStart(tenantId);
-    if ('error' in start)
-      return { ok: false, checkedCount: 0, firstInvalidEventId: null, reason: start.error };
+    if ('error' in start) return fail(start.error);
+    const ring = this.keys.ring('audit');
     const verifier = new ChainVerifier((kid) => ring.get(kid), start.start);
     let lastSeq = start.start?.seq ?? 0n;
-    for await (const batch of this.batches(tenantId, { afterSeq: lastSeq })) {
+    for await (const batch of this.batches(tenantId, { afterSeq: lastSeq, uptoSeq: headSeq })) {
       for (const row of batch) {
         if (!verifier.add(rowToEvent(row))) return verifier.result();
         lastSeq = BigInt(row.seq);
       }
     }
     const result = verifier.result();
-    const [head] = (await this.ds.query(
-      'SELECT last_seq FROM audit_chain_head WHERE tenant_id = $1',
-      [tenantId],
-    )) as Array<{
-      last_seq: string;
-    }>;
-    if (head && BigInt(head.last_seq) !== lastSeq) {
-      return { ...result, ok: false, reason: 'events_missing_at_end' };
-    }
-    return result;
+    return lastSeq === headSeq ? result : { ...result, ok: false, reason: 'events_missing_at_end' };
   }
 
   /** Event rows in seq order, a batch at a time (constant memory for any range). */
   async *batches(
     tenantId: string,
-    opts: { afterSeq?: bigint; from?: Date | null; to?: Date | null; batchSize?: number } = {},
+    opts: {
+      afterSeq?: bigint;
+      uptoSeq?: bigint;
+      from?: Date | null;
+      to?: Date | null;
+      batchSize?: number;
+    } = {},
   ): AsyncGenerator<EventRow[]> {
     let after = opts.afterSeq ?? 0n;
     const size = opts.batchSize ?? BATCH;
     for (;;) {
       const params: unknown[] = [tenantId, after.toString(), size];
       let where = 'tenant_id = $1 AND seq > $2';
+      if (opts.uptoSeq !== undefined)
+        where += ` AND seq <= $${params.push(opts.uptoSeq.toString())}`;
       if (opts.from) where += ` AND occurred_at >= $${params.push(opts.from)}`;
       if (opts.to) where += ` AND occurred_at < $${params.push(opts.to)}`;
-      const rows = (await this.ds.query(
+      const rows = await this.ds.query<EventRow[]>(
         `SELECT * FROM audit_event WHERE ${where} ORDER BY seq ASC LIMIT $3`,
         params,
-      )) as EventRow[];
+      );
       if (rows.length === 0) return;
       yield rows;
       if (rows.length < size) return;
@@ -264,18 +283,18 @@ export class AuditService {
       );
     return this.ds.transaction(async (m) => {
       await m.query('SELECT 1 FROM audit_chain_head WHERE tenant_id = $1 FOR UPDATE', [tenantId]);
-      const [last] = (await m.query(
+      const [last] = await m.query<Array<{ seq: string; hash: string }>>(
         `SELECT seq, hash FROM audit_event WHERE tenant_id = $1 AND seq <= (
            SELECT max(seq) FROM audit_event WHERE tenant_id = $1 AND occurred_at < $2
          ) ORDER BY seq DESC LIMIT 1`,
         [tenantId, before],
-      )) as Array<{ seq: string; hash: string }>;
+      );
       if (!last) return { removed: 0, lastSeq: null };
       await m.query(`SELECT set_config('roomkey.audit_prune', 'on', true)`);
-      const deleted = (await m.query('DELETE FROM audit_event WHERE tenant_id = $1 AND seq <= $2', [
-        tenantId,
-        last.seq,
-      ])) as [unknown, number];
+      const deleted = await m.query<[unknown, number]>(
+        'DELETE FROM audit_event WHERE tenant_id = $1 AND seq <= $2',
+        [tenantId, last.seq],
+      );
       const key = this.keys.ring('audit').current;
       const cp = {
         tenantId,

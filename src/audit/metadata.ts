@@ -9,7 +9,7 @@ const KEY = /^[A-Za-z0-9_.-]{1,40}$/;
 export function boundMetadata(input: object): Record<string, string | number | boolean | null> {
   const out: Record<string, string | number | boolean | null> = {};
   let n = 0;
-  for (const [k, v] of Object.entries(input)) {
+  for (const [k, v] of Object.entries(input) as Array<[string, unknown]>) {
     if (n >= MAX_METADATA_KEYS) break;
     if (!KEY.test(k) || v === undefined) continue;
     if (v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))

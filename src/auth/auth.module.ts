@@ -12,12 +12,46 @@ import { BasicAuthService } from './basic-auth.service';
 import { MeResolver } from './me.resolver';
 import { RolesGuard } from './roles.guard';
 import { BasicStrategy } from './strategies/basic.strategy';
+import { ExternalJwtStrategy } from './strategies/external-jwt.strategy';
+import { JwtStrategy } from './strategies/jwt.strategy';
+import { AuthResolver } from './auth.resolver';
+import {
+  ExternalIdentity,
+  IdentityProvider,
+  JwtIssuer,
+  LoginAttempt,
+} from './identity-providers/identity-provider.entities';
+import { IdentityProvidersResolver } from './identity-providers/identity-providers.resolver';
+import { IdentityProvidersService } from './identity-providers/identity-providers.service';
+import { OidcController } from './identity-providers/oidc.controller';
+import { OidcService } from './identity-providers/oidc.service';
+import { ProvisioningService } from './identity-providers/provisioning.service';
+import { SamlController } from './identity-providers/saml.controller';
+import { SamlService } from './identity-providers/saml.service';
+import { SsoLoginService } from './identity-providers/sso-login.service';
+
+const IDENTITY_ENTITIES = [IdentityProvider, JwtIssuer, ExternalIdentity, LoginAttempt];
+import { JwksController } from './jwks.controller';
+import { SessionCheckService } from './tokens/session-check.service';
+import { SigningKeysService } from './tokens/signing-keys.service';
+import { LoginCode, RefreshToken, SigningKey } from './tokens/token.entities';
+import { TokenService } from './tokens/token.service';
+import { Tenant } from '../tenants/tenant.entity';
+import { User } from '../users/user.entity';
 
 /** Authentication strategies and the two global guards (authentication, then roles). */
 @Module({
   imports: [
     PassportModule.register({ session: false }),
-    TypeOrmModule.forFeature([ApiKey]),
+    TypeOrmModule.forFeature([
+      ApiKey,
+      User,
+      Tenant,
+      SigningKey,
+      RefreshToken,
+      LoginCode,
+      ...IDENTITY_ENTITIES,
+    ]),
     ApiKeysModule,
     UsersModule,
     MembersModule,
@@ -26,10 +60,23 @@ import { BasicStrategy } from './strategies/basic.strategy';
   providers: [
     BasicAuthService,
     BasicStrategy,
+    JwtStrategy,
+    ExternalJwtStrategy,
+    SigningKeysService,
+    SessionCheckService,
+    TokenService,
     MeResolver,
+    AuthResolver,
+    IdentityProvidersService,
+    IdentityProvidersResolver,
+    ProvisioningService,
+    SsoLoginService,
+    OidcService,
+    SamlService,
     { provide: APP_GUARD, useClass: AuthenticationGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],
-  exports: [BasicAuthService],
+  controllers: [JwksController, OidcController, SamlController],
+  exports: [BasicAuthService, TokenService, SigningKeysService, IdentityProvidersService],
 })
 export class AuthModule {}

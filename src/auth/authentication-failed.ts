@@ -1,4 +1,7 @@
-import { type AuthMethod } from '../common/auth/roles';
+import { AuditOutcome } from '../audit/audit-event.entity';
+import { type AuditService } from '../audit/audit.service';
+import { ActorType, AuthMethod } from '../common/auth/roles';
+import { type RequestMeta } from '../common/context/request-context';
 import { DomainException, ErrorCode } from '../common/errors';
 
 /**
@@ -16,4 +19,30 @@ export class AuthenticationFailed extends DomainException {
   ) {
     super(ErrorCode.UNAUTHENTICATED, message, { reason });
   }
+}
+
+/** Records a failed authentication: reason code and public identifier only, never the credential. */
+export async function recordAuthFailure(
+  audit: AuditService,
+  meta: RequestMeta,
+  error: DomainException,
+): Promise<void> {
+  const failed = error instanceof AuthenticationFailed ? error : null;
+  const method = failed?.method ?? AuthMethod.NONE;
+  await audit.recordQuietly(
+    {
+      ...meta,
+      tenantId: failed?.tenantId ?? null,
+      actorType: ActorType.ANONYMOUS,
+      actorId: null,
+      actorLabel: failed?.attemptedLabel ?? 'anonymous',
+      authMethod: method,
+    },
+    {
+      action: 'auth.login.failed',
+      outcome: AuditOutcome.FAILURE,
+      errorCode: error.code,
+      metadata: { method, reason: error.reason ?? 'unknown' },
+    },
+  );
 }

@@ -1,19 +1,33 @@
-import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
-import { type Request, type Response } from 'express';
-import { systemActor } from '../audit/audit-actor';
-import { AuditOutcome } from '../audit/audit-event.entity';
+import { type Request } from 'express';
+import { type Strategy } from 'passport';
 import { AuditService } from '../audit/audit.service';
 import { IS_PUBLIC_KEY } from '../common/auth/decorators';
-import { type AuthenticatedPrincipal } from '../common/auth/principal';
-import { ActorType, AuthMethod } from '../common/auth/roles';
 import { RequestContext, metaOf, requestOf } from '../common/context';
 import { DomainException } from '../common/errors';
-import { AuthenticationFailed } from './authentication-failed';
+import { recordAuthFailure } from './authentication-failed';
+import { BasicStrategy } from './strategies/basic.strategy';
+import { ExternalJwtStrategy } from './strategies/external-jwt.strategy';
+import { JwtStrategy } from './strategies/jwt.strategy';
+import { runStrategy } from './strategy-runner';
 
-/** Strategies tried in order for every non-public route and operation. */
-export const AUTH_STRATEGIES = ['basic'];
+/** What a strategy reports when the credential is simply not its kind (let the next one try). */
+export const NOT_APPLICABLE = 'not_applicable';
+
+/** Turns a strategy's failure info into a short reason code for the audit log. */
+function reasonOf(info: unknown): string {
+  if (typeof info === 'string') return /^[a-z_]{1,40}$/.test(info) ? info : NOT_APPLICABLE;
+  // Duck-typed: errors from other realms (e.g. jsonwebtoken under a test VM) fail `instanceof`.
+  const e = info as { name?: unknown; message?: unknown } | null;
+  if (e && typeof e === 'object') {
+    if (e.name === 'TokenExpiredError') return 'token_expired';
+    if (e.name === 'NotBeforeError') return 'token_not_yet_valid';
+    if (e.name === 'JsonWebTokenError') return 'token_invalid';
+    if (typeof e.message === 'string' && /^[a-z_]{1,40}$/.test(e.message)) return e.message;
+  }
+  return NOT_APPLICABLE;
+}
 
 /**
  * Per-request memo of the authentication attempt. GraphQL runs guards once per root field, and
@@ -22,22 +36,32 @@ export const AUTH_STRATEGIES = ['basic'];
  */
 const attempts = new WeakMap<Request, Promise<DomainException | null>>();
 
+/**
+ * Global guard: everything needs an authenticated principal unless marked `@Public()`. Tries
+ * Basic (API key or password), Roomkey access tokens, then trusted external JWTs, and records
+ * every success and failure in the audit log (reason code only, never the credential).
+ */
 @Injectable()
-export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
+export class AuthenticationGuard implements CanActivate {
+  private readonly strategies: Strategy[];
+
   constructor(
     private readonly reflector: Reflector,
     private readonly audit: AuditService,
+    basic: BasicStrategy,
+    jwt: JwtStrategy,
+    external: ExternalJwtStrategy,
   ) {
-    super();
+    this.strategies = [basic, jwt, external];
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
     const req = requestOf(context);
     let attempt = attempts.get(req);
     if (!attempt) {
-      attempt = this.authenticate(context, req);
+      attempt = this.authenticate(req);
       attempts.set(req, attempt);
     }
     const error = await attempt;
@@ -45,58 +69,35 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
     return true;
   }
 
-  private async authenticate(
-    context: ExecutionContext,
-    req: Request,
-  ): Promise<DomainException | null> {
-    try {
-      await super.canActivate(context);
-    } catch (err) {
-      const error =
-        err instanceof DomainException ? err : DomainException.unauthenticated('strategy_error');
-      await this.recordFailure(req, error);
-      return error;
+  private async authenticate(req: Request): Promise<DomainException | null> {
+    let reason = req.headers.authorization ? 'unsupported_credentials' : 'missing_credentials';
+    for (const strategy of this.strategies) {
+      const outcome = await runStrategy(strategy, req);
+      if (outcome.kind === 'success') {
+        req.user = outcome.principal;
+        await this.audit.record(
+          null,
+          RequestContext.fromPrincipal(outcome.principal, metaOf(req)),
+          {
+            action: 'auth.login.succeeded',
+            metadata: { method: outcome.principal.authMethod },
+          },
+        );
+        return null;
+      }
+      if (outcome.kind === 'error') {
+        const error =
+          outcome.error instanceof DomainException
+            ? outcome.error
+            : DomainException.unauthenticated('strategy_error');
+        await recordAuthFailure(this.audit, metaOf(req), error);
+        return error;
+      }
+      const r = reasonOf(outcome.info);
+      if (r !== NOT_APPLICABLE) reason = r;
     }
-    const principal = req.user as AuthenticatedPrincipal;
-    await this.audit.record(null, RequestContext.fromPrincipal(principal, metaOf(req)), {
-      action: 'auth.login.succeeded',
-      metadata: { method: principal.authMethod },
-    });
-    return null;
-  }
-
-  override getRequest(context: ExecutionContext): Request {
-    return requestOf(context);
-  }
-
-  getResponse(context: ExecutionContext): Response | undefined {
-    return requestOf(context).res;
-  }
-
-  override handleRequest<T = AuthenticatedPrincipal>(err: unknown, user: T | false): T {
-    if (err instanceof DomainException) throw err;
-    if (err) throw DomainException.unauthenticated('strategy_error');
-    if (!user) throw DomainException.unauthenticated('missing_credentials');
-    return user;
-  }
-
-  private async recordFailure(req: Request, error: DomainException): Promise<void> {
-    const failed = error instanceof AuthenticationFailed ? error : null;
-    await this.audit.recordQuietly(
-      {
-        ...systemActor(),
-        ...metaOf(req),
-        tenantId: failed?.tenantId ?? null,
-        actorType: ActorType.ANONYMOUS,
-        actorLabel: failed?.attemptedLabel ?? 'anonymous',
-        authMethod: failed?.method ?? AuthMethod.NONE,
-      },
-      {
-        action: 'auth.login.failed',
-        outcome: AuditOutcome.FAILURE,
-        errorCode: error.code,
-        metadata: { method: failed?.method ?? AuthMethod.NONE, reason: error.reason ?? 'unknown' },
-      },
-    );
+    const error = DomainException.unauthenticated(reason);
+    await recordAuthFailure(this.audit, metaOf(req), error);
+    return error;
   }
 }

@@ -72,6 +72,15 @@ export class BasicAuthService {
     };
   }
 
+  /** Email and password, for Basic and for the login mutation (same timing-safe path). */
+  authenticatePassword(
+    email: string,
+    password: string,
+    tenantSlug?: string,
+  ): Promise<AuthenticatedPrincipal> {
+    return this.withPassword(email, password, tenantSlug);
+  }
+
   private async withPassword(
     email: string,
     password: string,

@@ -12,8 +12,9 @@ import {
   PLATFORM_TENANT_ID,
   type VerifyResult,
 } from '../audit/audit-chain';
-import { csvHeader, csvLine, ndjsonLine } from '../audit/audit-export';
-import { AuditService, rowToEvent } from '../audit/audit.service';
+import { streamExport } from '../audit/audit-export';
+import { AuditService } from '../audit/audit.service';
+import { parseIsoDate } from '../common/dates';
 import { DomainException } from '../common/errors';
 import { KeyStore } from '../common/keys/key-store';
 import { TenantsService } from '../tenants/tenants.service';
@@ -29,7 +30,7 @@ function opts(args: string[], names: string[]): Record<string, string | undefine
       strict: true,
       allowPositionals: false,
     });
-    return values as Record<string, string | undefined>;
+    return values;
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -37,8 +38,8 @@ function opts(args: string[], names: string[]): Record<string, string | undefine
 
 function date(value: string | undefined, name: string): Date | null {
   if (value === undefined) return null;
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new UsageError(`--${name} must be an ISO-8601 date`);
+  const d = parseIsoDate(value);
+  if (!d) throw new UsageError(`--${name} must be an ISO-8601 date between 1970 and 9999`);
   return d;
 }
 
@@ -126,15 +127,7 @@ export const AUDIT_COMMANDS: Record<string, Handler> = {
       },
     );
     const out: Writable = v.out ? fs.createWriteStream(v.out) : process.stdout;
-    let n = 0;
-    if (format === 'csv') out.write(csvHeader());
-    for await (const batch of audit.batches(id, { from, to, batchSize: 500 })) {
-      for (const row of batch) {
-        n++;
-        if (!out.write(format === 'csv' ? csvLine(rowToEvent(row)) : ndjsonLine(rowToEvent(row))))
-          await once(out, 'drain');
-      }
-    }
+    const n = await streamExport(audit, out, id, { format, from, to });
     if (v.out) {
       out.end();
       await once(out, 'finish');
@@ -148,15 +141,12 @@ export const AUDIT_COMMANDS: Record<string, Handler> = {
     if (!before) throw new UsageError('--before is required');
     if (before.getTime() > Date.now()) throw new UsageError('--before must not be in the future');
     const app = await start();
-    const ids = v.tenant
-      ? [await tenantId(app, v.tenant)]
-      : (
-          (await app
-            .get(DataSource)
-            .query('SELECT tenant_id FROM audit_chain_head ORDER BY tenant_id')) as Array<{
-            tenant_id: string;
-          }>
-        ).map((r) => r.tenant_id);
+    const heads = await app
+      .get(DataSource)
+      .query<Array<{ tenant_id: string }>>(
+        'SELECT tenant_id FROM audit_chain_head ORDER BY tenant_id',
+      );
+    const ids = v.tenant ? [await tenantId(app, v.tenant)] : heads.map((r) => r.tenant_id);
     const audit = app.get(AuditService);
     for (const id of ids) {
       const r = await audit.prune(id, before, systemActor('cli'));

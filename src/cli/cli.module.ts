@@ -4,6 +4,7 @@ import { type AppConfig, ConfigModule } from '../common/config';
 import { DatabaseModule } from '../database/database.module';
 import { AuditModule } from '../audit/audit.module';
 import { KeysModule } from '../common/keys/keys.module';
+import { CryptoModule } from '../common/crypto/crypto.module';
 
 /** The domain modules on the configured database, without HTTP or GraphQL. */
 @Module({})
@@ -15,6 +16,7 @@ export class CliModule {
         ConfigModule.forRoot(config),
         DatabaseModule.forRoot(config),
         KeysModule,
+        CryptoModule,
         AuditModule,
         ...FEATURE_MODULES,
       ],

@@ -6,7 +6,10 @@ import * as path from 'node:path';
  * processes; a second Roomkey on the same folder would corrupt it, so it is refused instead.
  * A lock left by a process that no longer runs is taken over.
  */
+export class DataDirLockedError extends Error {}
+
 export function lockDataDir(dir: string): () => void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, 'roomkey.pid');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -22,10 +25,10 @@ export function lockDataDir(dir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number(fs.readFileSync(file, 'utf8'));
       if (pid === process.pid) {
-        throw new Error(`The data folder ${dir} is already open in this process`);
+        throw new DataDirLockedError(`The data folder ${dir} is already open in this process`);
       }
       if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-        throw new Error(
+        throw new DataDirLockedError(
           `The data folder ${dir} is in use by process ${pid}. Stop it, or set ROOMKEY_DATA_DIR or DATABASE_URL.`,
         );
       }

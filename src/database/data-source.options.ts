@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type DataSourceOptions } from 'typeorm';
 import { type DatabaseSection } from '../common/config';
@@ -30,10 +29,7 @@ export function dataSourceOptions(db: DatabaseSection): DataSourceOptions {
   if (db.url) {
     return { ...common, url: db.url, extra: { max: db.poolSize, application_name: 'roomkey' } };
   }
-  let dataDir: string | undefined;
-  if (!db.inMemory) {
-    dataDir = path.join(db.dataDir, 'pgdata');
-    fs.mkdirSync(db.dataDir, { recursive: true, mode: 0o700 });
-  }
-  return { ...common, driver: pgliteDriver(openPGlite(dataDir)) };
+  const dataDir = db.inMemory ? undefined : path.join(db.dataDir, 'pgdata');
+  // Opened lazily, on the first connection: only after openDatabase() holds the folder lock.
+  return { ...common, driver: pgliteDriver(() => openPGlite(dataDir)) };
 }

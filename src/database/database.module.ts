@@ -1,19 +1,10 @@
-import {
-  type DynamicModule,
-  Global,
-  Injectable,
-  Logger,
-  Module,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { type DynamicModule, Global, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { type AppConfig } from '../common/config';
-import { lockDataDir } from './data-dir.lock';
+import { DataDirLockedError, lockDataDir } from './data-dir.lock';
 import { dataSourceOptions } from './data-source.options';
 import { runMigrationsLocked } from './migrate';
-
-const unlocks = new WeakMap<DataSource, () => void>();
 
 /** Opens the database and brings its schema up to date before anything else can use it. */
 export async function openDatabase(
@@ -26,7 +17,15 @@ export async function openDatabase(
     embedded && !config.database.inMemory ? lockDataDir(config.database.dataDir) : () => undefined;
   try {
     const ds = await new DataSource(options ?? dataSourceOptions(config.database)).initialize();
-    unlocks.set(ds, unlock);
+    // Closing the data source releases the folder, whoever closes it (Nest, a script, a test).
+    const destroy = ds.destroy.bind(ds);
+    ds.destroy = async () => {
+      try {
+        await destroy();
+      } finally {
+        unlock();
+      }
+    };
     const ran = await runMigrationsLocked(ds, embedded);
     if (ran.length > 0)
       logger.log(`Applied ${ran.length} migration(s): ${ran.map((m) => m.name).join(', ')}`);
@@ -34,15 +33,6 @@ export async function openDatabase(
   } catch (err) {
     unlock();
     throw err;
-  }
-}
-
-@Injectable()
-class DatabaseLifecycle implements OnApplicationShutdown {
-  constructor(private readonly ds: DataSource) {}
-  onApplicationShutdown(): void {
-    // TypeOrmModule destroys the data source; the folder lock goes with it.
-    unlocks.get(this.ds)?.();
   }
 }
 
@@ -55,11 +45,16 @@ export class DatabaseModule {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRootAsync({
-          useFactory: () => dataSourceOptions(config.database),
+          useFactory: () => ({
+            ...dataSourceOptions(config.database),
+            // A locked data folder will not unlock by waiting; a database that is still starting may.
+            retryAttempts: 5,
+            retryDelay: 2000,
+            toRetry: (err: unknown) => !(err instanceof DataDirLockedError),
+          }),
           dataSourceFactory: (options) => openDatabase(config, options),
         }),
       ],
-      providers: [DatabaseLifecycle],
     };
   }
 }

@@ -1,5 +1,12 @@
 import { ApiKey } from '../api-keys/api-key.entity';
 import { AuditChainHead, AuditCheckpoint, AuditEvent } from '../audit/audit-event.entity';
+import { LoginCode, RefreshToken, SigningKey } from '../auth/tokens/token.entities';
+import {
+  ExternalIdentity,
+  IdentityProvider,
+  JwtIssuer,
+  LoginAttempt,
+} from '../auth/identity-providers/identity-provider.entities';
 import { Membership } from '../members/membership.entity';
 import { Tenant } from '../tenants/tenant.entity';
 import { User } from '../users/user.entity';
@@ -13,4 +20,11 @@ export const ENTITIES = [
   AuditEvent,
   AuditChainHead,
   AuditCheckpoint,
+  SigningKey,
+  RefreshToken,
+  LoginCode,
+  IdentityProvider,
+  JwtIssuer,
+  ExternalIdentity,
+  LoginAttempt,
 ];

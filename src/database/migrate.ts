@@ -1,4 +1,4 @@
-import { type DataSource, type Migration } from 'typeorm';
+import { type DataSource, type Migration, MigrationExecutor } from 'typeorm';
 
 /** Arbitrary constant key for the migration advisory lock ("roomkey" in ASCII, truncated). */
 export const MIGRATION_LOCK_KEY = 0x726f6f6d;
@@ -11,12 +11,15 @@ export async function runMigrationsLocked(ds: DataSource, embedded: boolean): Pr
   // PGlite is a single session owned by this process (the data-folder lock keeps others out), and
   // a lease held for the lock would block the migrations themselves.
   if (embedded) return ds.runMigrations({ transaction: 'each' });
+  // The migrations run on the very connection that holds the lock: a pool of one cannot deadlock.
   const runner = ds.createQueryRunner();
   await runner.connect();
   try {
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
-      return await ds.runMigrations({ transaction: 'each' });
+      const executor = new MigrationExecutor(ds, runner);
+      executor.transaction = 'each';
+      return await executor.executePendingMigrations();
     } finally {
       await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }

@@ -155,7 +155,7 @@ describe('ExclusivePGlitePool', () => {
   });
 
   beforeEach(() => {
-    pool = new ExclusivePGlitePool(db);
+    pool = new ExclusivePGlitePool(() => db);
   });
 
   afterAll(async () => {
@@ -229,7 +229,7 @@ describe('ExclusivePGlitePool', () => {
 
   it('should close the database after the last lease is returned when the pool ends', async () => {
     const own = openPGlite(undefined);
-    const ownPool = new ExclusivePGlitePool(own);
+    const ownPool = new ExclusivePGlitePool(() => own);
     const { release } = await lease(ownPool);
     const ended = endPool(ownPool);
     await settle();

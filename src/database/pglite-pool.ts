@@ -14,8 +14,16 @@ export class ExclusivePGlitePool extends EventEmitter {
   private leased = false;
   private ended = false;
 
-  constructor(private readonly db: Promise<PGlite>) {
+  private db: Promise<PGlite> | null = null;
+
+  /** `open` runs on first use, so nothing touches the data files before the caller is ready. */
+  constructor(private readonly open: () => Promise<PGlite>) {
     super();
+  }
+
+  private database(): Promise<PGlite> {
+    this.db ??= this.open();
+    return this.db;
   }
 
   /** `pg.Pool#connect(callback)`: hands out the session once it is free. */
@@ -32,7 +40,7 @@ export class ExclusivePGlitePool extends EventEmitter {
     }
     this.acquire()
       .then(async () => {
-        const db = await this.db;
+        const db = await this.database();
         let released = false;
         const client = new PGliteClient(db, () => released);
         callback(null, client, () => {
@@ -51,7 +59,9 @@ export class ExclusivePGlitePool extends EventEmitter {
   end(callback?: (err?: Error | null) => void): void {
     this.ended = true;
     this.acquire()
-      .then(async () => (await this.db).close())
+      .then(async () => {
+        if (this.db) await (await this.db).close();
+      })
       .then(
         () => callback?.(null),
         (err: Error) => callback?.(err),
@@ -124,11 +134,11 @@ export function openPGlite(dataDir: string | undefined): Promise<PGlite> {
 }
 
 /** The object TypeORM expects as `driver` for `type: 'postgres'`. */
-export function pgliteDriver(db: Promise<PGlite>): { Pool: new () => ExclusivePGlitePool } {
+export function pgliteDriver(open: () => Promise<PGlite>): { Pool: new () => ExclusivePGlitePool } {
   return {
     Pool: class extends ExclusivePGlitePool {
       constructor() {
-        super(db);
+        super(open);
       }
     },
   };

@@ -52,7 +52,7 @@ export class MembersService {
       let user = await this.users.findByEmail(email, m);
       const newUser = !user;
       if (user) {
-        if (data.password) {
+        if (data.password != null) {
           throw DomainException.conflict(
             'This user already has an account; a password cannot be set here',
             'password',

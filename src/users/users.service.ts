@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, Repository } from 'typeorm';
-import { DomainException } from '../common/errors';
+import { DomainException, isUniqueViolation } from '../common/errors';
 import { PasswordService } from './password.service';
 import { User } from './user.entity';
 import { hasControlChars } from '../common/text';
@@ -58,18 +58,26 @@ export class UsersService {
   async create(input: NewUser, manager?: EntityManager): Promise<User> {
     const repo = manager ? manager.getRepository(User) : this.users;
     const email = normaliseEmail(input.email);
-    const passwordHash = input.password ? await this.passwords.hash(input.password) : null;
+    // An empty string is a (too short) password, not "no password": it goes through the policy.
+    const passwordHash = input.password != null ? await this.passwords.hash(input.password) : null;
     if (await repo.exists({ where: { email } })) {
       throw DomainException.conflict('A user with this email already exists', 'email');
     }
-    return repo.save(
-      repo.create({
-        email,
-        displayName: cleanDisplayName(input.displayName, email.split('@')[0]),
-        passwordHash,
-        isPlatformAdmin: input.isPlatformAdmin ?? false,
-      }),
-    );
+    try {
+      return await repo.save(
+        repo.create({
+          email,
+          displayName: cleanDisplayName(input.displayName, email.split('@')[0]),
+          passwordHash,
+          isPlatformAdmin: input.isPlatformAdmin ?? false,
+        }),
+      );
+    } catch (err) {
+      // Two requests can pass the existence check at once; the unique index decides.
+      if (isUniqueViolation(err))
+        throw DomainException.conflict('A user with this email already exists', 'email');
+      throw err;
+    }
   }
 
   countAll(): Promise<number> {

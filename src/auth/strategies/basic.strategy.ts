@@ -46,7 +46,7 @@ export class BasicStrategy extends PassportStrategy(PassportBasicStrategy, 'basi
     const self = this as unknown as StrategyActions;
     const header = req.headers.authorization;
     if (!header || !/^Basic /i.test(header)) {
-      self.fail('Basic realm="Roomkey"', 401); // not ours: another strategy may take it
+      self.fail('not_applicable', 401); // not ours: another strategy may take it
       return;
     }
     const creds = parseBasicHeader(header);

@@ -14,4 +14,6 @@ export interface AuthenticatedPrincipal {
   role: MemberRole;
   authMethod: AuthMethod;
   isPlatformAdmin: boolean;
+  /** Roomkey access tokens: the session (refresh family) they belong to; logout revokes it. */
+  sessionId?: string;
 }

@@ -41,6 +41,19 @@ export interface SecuritySection {
   passwordHashConcurrency: number;
 }
 
+export interface AuthSection {
+  /** Public base URL of this instance: JWT issuer, SAML entity ids, OIDC callback URLs. */
+  publicUrl: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  signingKeyRotationDays: number;
+  /** Identity-provider and JWKS requests: timeout, and the minimum gap between JWKS refetches. */
+  idpTimeoutMs: number;
+  jwksCooldownMs: number;
+  /** Allows http:// identity providers (tests, local Keycloak). Refused in production. */
+  allowInsecureIdp: boolean;
+}
+
 export interface BootstrapSection {
   adminEmail: string;
   /** Undefined means: generate one and print it once. */
@@ -53,6 +66,7 @@ export interface AppConfig {
   database: DatabaseSection;
   security: SecuritySection;
   bootstrap: BootstrapSection;
+  auth: AuthSection;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

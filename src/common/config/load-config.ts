@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { type AppConfig, type KeyEntry } from './config.types';
 
@@ -9,6 +10,8 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+const compileTrust = (list: string[]): unknown => proxyAddr.compile(list);
 
 const PLACEHOLDERS =
   /^(change[-_ ]?me.*|changeit|placeholder|secret|password|example|todo|xxx+|<.*>|\$\{.*\})$/i;
@@ -65,14 +68,24 @@ const envSchema = z.object({
   ROOMKEY_TRUST_PROXY: z
     .string()
     .optional()
-    .transform((v): boolean | number | string[] => {
+    .transform((v, ctx): boolean | number | string[] => {
       if (v === undefined || v === '' || v === 'false') return false;
       if (v === 'true') return true;
       if (/^\d+$/.test(v)) return Number(v);
-      return v
+      const list = v
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
+      try {
+        compileTrust(list); // Express's own parser: refuse here what it would refuse at startup
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `not a trusted-proxy list: ${(err as Error).message}`,
+        });
+        return z.NEVER;
+      }
+      return list;
     }),
   ROOMKEY_GRAPHQL_IDE: z.enum(['true', 'false']).optional(),
   ROOMKEY_GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
@@ -98,10 +111,42 @@ const envSchema = z.object({
       (v) => v === undefined || v === '' || (v.length >= 12 && v.length <= 1024),
       'must be 12 to 1024 characters',
     ),
+  ROOMKEY_PUBLIC_URL: z
+    .url()
+    .optional()
+    .refine(
+      (v) => v === undefined || /^https?:\/\/[^/?#@]+(\/[^?#]*)?$/.test(v),
+      'must be an http(s) URL without credentials, query or fragment',
+    ),
+  ROOMKEY_ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 900),
+  ROOMKEY_REFRESH_TOKEN_TTL_SECONDS: int(30 * 86_400, 300, 365 * 86_400),
+  ROOMKEY_SIGNING_KEY_ROTATION_DAYS: int(30, 1, 365),
+  ROOMKEY_IDP_TIMEOUT_MS: int(5000, 100, 60_000),
+  ROOMKEY_JWKS_COOLDOWN_MS: int(30_000, 0, 3_600_000),
+  ROOMKEY_ALLOW_INSECURE_IDP: z.enum(['true', 'false']).optional(),
   ROOMKEY_BOOTSTRAP_TENANT: z.string().regex(SLUG, 'must be a valid tenant slug').default('demo'),
 });
 
 export type RawEnv = Record<string, string | undefined>;
+
+function productionProblems(env: RawEnv): string[] {
+  if (env.NODE_ENV !== 'production') return [];
+  const problems: string[] = [];
+  if (!env.ROOMKEY_MASTER_KEYS) problems.push('ROOMKEY_MASTER_KEYS: required in production');
+  if (!env.ROOMKEY_AUDIT_KEYS) problems.push('ROOMKEY_AUDIT_KEYS: required in production');
+  const pw = env.ROOMKEY_BOOTSTRAP_ADMIN_PASSWORD;
+  if (pw !== undefined && PLACEHOLDERS.test(pw))
+    problems.push('ROOMKEY_BOOTSTRAP_ADMIN_PASSWORD: is a placeholder');
+  if (env.DATABASE_URL && /:(change[-_]?me|password|secret|placeholder)@/i.test(env.DATABASE_URL)) {
+    problems.push('DATABASE_URL: contains a placeholder password');
+  }
+  if (env.ROOMKEY_ALLOW_INSECURE_IDP === 'true') {
+    problems.push(
+      'ROOMKEY_ALLOW_INSECURE_IDP: http identity providers are not allowed in production',
+    );
+  }
+  return problems;
+}
 
 /**
  * Validates the environment and builds the typed configuration. Throws one `ConfigError` naming every
@@ -113,26 +158,22 @@ export function loadConfig(env: RawEnv): AppConfig {
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
   );
   const parsed = envSchema.safeParse(cleaned);
+  // Production rules are checked on the raw values too, so one report lists every problem.
+  const problems = productionProblems(cleaned);
   if (!parsed.success) {
+    problems.unshift(
+      ...parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
+    );
+  }
+  if (problems.length > 0 || !parsed.success) {
+    // One line per variable: the first (schema) complaint is the most specific.
+    const seen = new Set<string>();
     throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
+      problems.filter((p) => !seen.has(p.split(':')[0]) && seen.add(p.split(':')[0])),
     );
   }
   const e = parsed.data;
-  const problems: string[] = [];
   const production = e.NODE_ENV === 'production';
-  if (production) {
-    if (!e.ROOMKEY_MASTER_KEYS) problems.push('ROOMKEY_MASTER_KEYS: required in production');
-    if (!e.ROOMKEY_AUDIT_KEYS) problems.push('ROOMKEY_AUDIT_KEYS: required in production');
-    const pw = e.ROOMKEY_BOOTSTRAP_ADMIN_PASSWORD;
-    if (pw !== undefined && PLACEHOLDERS.test(pw)) {
-      problems.push('ROOMKEY_BOOTSTRAP_ADMIN_PASSWORD: is a placeholder');
-    }
-    if (e.DATABASE_URL && /:(change[-_]?me|password|secret|placeholder)@/i.test(e.DATABASE_URL)) {
-      problems.push('DATABASE_URL: contains a placeholder password');
-    }
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
 
   const inMemory = e.ROOMKEY_DATA_DIR === 'memory://';
   const isTest = e.NODE_ENV === 'test';
@@ -160,6 +201,17 @@ export function loadConfig(env: RawEnv): AppConfig {
       masterKeys: e.ROOMKEY_MASTER_KEYS,
       auditKeys: e.ROOMKEY_AUDIT_KEYS,
       passwordHashConcurrency: e.ROOMKEY_PASSWORD_HASH_CONCURRENCY,
+    },
+    auth: {
+      publicUrl: (
+        e.ROOMKEY_PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST}:${e.PORT}`
+      ).replace(/\/$/, ''),
+      accessTokenTtlSeconds: e.ROOMKEY_ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: e.ROOMKEY_REFRESH_TOKEN_TTL_SECONDS,
+      signingKeyRotationDays: e.ROOMKEY_SIGNING_KEY_ROTATION_DAYS,
+      idpTimeoutMs: e.ROOMKEY_IDP_TIMEOUT_MS,
+      jwksCooldownMs: e.ROOMKEY_JWKS_COOLDOWN_MS,
+      allowInsecureIdp: e.ROOMKEY_ALLOW_INSECURE_IDP === 'true',
     },
     bootstrap: {
       adminEmail: e.ROOMKEY_BOOTSTRAP_ADMIN_EMAIL.toLowerCase(),

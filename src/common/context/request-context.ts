@@ -27,6 +27,8 @@ export class RequestContext implements RequestMeta {
     readonly requestId: string,
     readonly clientIp: string | null,
     readonly userAgent: string | null,
+    /** Set for Roomkey access tokens: the session that logout revokes. */
+    readonly sessionId: string | null = null,
   ) {}
 
   static fromPrincipal(p: AuthenticatedPrincipal, meta: RequestMeta): RequestContext {
@@ -44,6 +46,7 @@ export class RequestContext implements RequestMeta {
       meta.requestId,
       meta.clientIp,
       meta.userAgent,
+      p.sessionId ?? null,
     );
   }
 

@@ -19,6 +19,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
       this.logger.error({ err: exception, requestId: req.id }, 'unhandled error on HTTP route');
     }
     if (res.headersSent) return;
-    res.status(HTTP_STATUS_BY_CODE[body.code]).json({ error: { ...body, requestId: req.id } });
+    const { status, ...error } = body;
+    res
+      .status(status ?? HTTP_STATUS_BY_CODE[body.code])
+      .json({ error: { ...error, requestId: req.id } });
   }
 }

@@ -5,6 +5,8 @@ import { ErrorCode } from './error-code';
 export interface ClientError {
   code: ErrorCode;
   message: string;
+  /** HTTP status when it is more precise than the code's default (e.g. 413 for a large body). */
+  status?: number;
   field?: string;
   /** Only in development: the internal message of an unexpected error. */
   debug?: string;
@@ -39,6 +41,22 @@ export function toClientError(err: unknown, development: boolean): ClientError {
           : err.message;
       return { code, message };
     }
+  }
+  // Errors from Express middleware (body-parser: 400 malformed JSON, 413 too large, 415 charset)
+  // carry their own client status and a safe, `expose`d message.
+  const mw = err as { status?: unknown; expose?: unknown; message?: unknown } | null;
+  if (
+    mw &&
+    typeof mw.status === 'number' &&
+    mw.status >= 400 &&
+    mw.status < 500 &&
+    mw.expose === true
+  ) {
+    return {
+      code: BY_HTTP_STATUS[mw.status] ?? ErrorCode.BAD_USER_INPUT,
+      message: String(mw.message),
+      status: mw.status,
+    };
   }
   const internal: ClientError = {
     code: ErrorCode.INTERNAL_SERVER_ERROR,

@@ -27,6 +27,9 @@ const SECRET_KEYS = [
   'participantSecret',
   'peerToken',
   'code',
+  'parameters',
+  'driverError',
+  'query',
 ];
 export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).concat([
   'req.headers',
@@ -47,7 +50,9 @@ export class LoggingModule {
           pinoHttp: [
             {
               level: config.app.logLevel,
-              genReqId: (req: IncomingMessage, res: ServerResponse) => {
+              // The id is assigned (and echoed) by the first middleware; reuse it.
+              genReqId: (req: Req, res: ServerResponse) => {
+                if (typeof req.id === 'string') return req.id;
                 const id = requestIdFrom(req.headers['x-request-id']);
                 res.setHeader('X-Request-Id', id);
                 return id;
@@ -61,6 +66,13 @@ export class LoggingModule {
                   path: (req.originalUrl ?? req.url ?? '').split('?')[0],
                 }),
                 res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+                // Errors keep type, message, code and stack; never the SQL, its parameters (which can
+                // hold password hashes or secrets) or the driver's copy of them.
+                err: (err: unknown) => {
+                  if (!(err instanceof Error)) return err;
+                  const e = err as Error & { code?: unknown };
+                  return { type: e.name, message: e.message, code: e.code, stack: e.stack };
+                },
               },
               customProps: (req: IncomingMessage) => {
                 const user = (req as IncomingMessage & { user?: { tenantId?: string } }).user;
