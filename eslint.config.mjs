@@ -17,10 +17,17 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'Read configuration through src/common/config only.' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read configuration through src/common/config only.',
+        },
       ],
     },
   },
@@ -42,5 +49,10 @@ export default tseslint.config(
   },
   // Plain JavaScript (jest.config.js, the OIDC test provider script): no type information.
   { files: ['**/*.{js,mjs,cjs}'], ...tseslint.configs.disableTypeChecked },
+  // CommonJS by necessity (Jest loads these with require).
+  {
+    files: ['jest.config.js', 'test/support/esm-transform.js'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   prettier,
 );

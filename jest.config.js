@@ -1,7 +1,8 @@
 /**
  * Unit specs live beside the code (src/**\/*.spec.ts); end-to-end specs in test/ boot the real app.
  * A few dependencies ship only as ES modules (jose, openid-client and its oauth4webapi, cockatiel):
- * Node 20.19+ requires them natively, Jest does not, so ts-jest transpiles them to CommonJS here.
+ * Node 20.19+ requires them natively, Jest does not, so test/support/esm-transform.js transpiles
+ * them to CommonJS here.
  */
 const ESM_ONLY = ['jose', 'openid-client', 'oauth4webapi', 'cockatiel'];
 
@@ -12,7 +13,7 @@ module.exports = {
   roots: ['<rootDir>/src', '<rootDir>/test'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
-    '^.+\\.m?js$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }],
+    '^.+\\.m?js$': '<rootDir>/test/support/esm-transform.js',
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
   testEnvironment: 'node',

@@ -154,4 +154,36 @@ describe('roomkey CLI', () => {
     expect(pw.code).toBe(1);
     expect(pw.err.join()).toContain('BAD_USER_INPUT');
   });
+  // Last: afterwards the database needs the new master key.
+  it('should rotate the signing key and re-wrap sealed secrets under a new master key', async () => {
+    const first = await cli('signing-key:rotate');
+    expect(first.code).toBe(0);
+    const { kid } = JSON.parse(first.out[0]) as { kid: string };
+    expect(kid).toMatch(/^rk-/);
+    // A new master key first in the list: every sealed value moves to it, and still opens.
+    const newKey = `master-test-2:${Buffer.alloc(32, 3).toString('base64')}`;
+    const rotatedEnv = { ...env, ROOMKEY_MASTER_KEYS: `${newKey},${TEST_MASTER_KEYS}` };
+    const out: string[] = [];
+    const code = await runCli(['keys:rotate'], rotatedEnv, {
+      out: (l) => out.push(l),
+      err: () => undefined,
+    });
+    expect(code).toBe(0);
+    const rewrapped = (JSON.parse(out[0]) as { rewrapped: { signingKeys: number } }).rewrapped;
+    expect(rewrapped.signingKeys).toBeGreaterThanOrEqual(2);
+    // Running it again finds nothing left to re-wrap.
+    const again: string[] = [];
+    await runCli(['keys:rotate'], rotatedEnv, { out: (l) => again.push(l), err: () => undefined });
+    expect(
+      (JSON.parse(again[0]) as { rewrapped: { signingKeys: number } }).rewrapped.signingKeys,
+    ).toBe(0);
+    // With only the new key the server starts, signs and verifies (the old key is no longer needed).
+    const app = await startTestApp({ ...env, ROOMKEY_MASTER_KEYS: newKey });
+    try {
+      const jwks = await app.http().get('/.well-known/jwks.json');
+      expect((jwks.body as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid)).toContain(kid);
+    } finally {
+      await app.app.close();
+    }
+  });
 });

@@ -31,7 +31,15 @@ import { seedTenant } from './factories/tenancy';
 const uniq = (): string => randomBytes(6).toString('hex');
 
 /** Output fields whose names look like credentials, allowed because returning them is their purpose. */
-const SECRET_FIELD_ALLOW_LIST = new Set(['CreateApiKeyPayload.secret']);
+/**
+ * The one field that returns a secret (once, at creation), and fields that only describe a secret:
+ * whether one is stored, and its keyed fingerprint (PRODUCT.md: `secretFingerprint`).
+ */
+const SECRET_FIELD_ALLOW_LIST = new Set([
+  'CreateApiKeyPayload.secret',
+  'IdentityProvider.hasClientSecret',
+  'IdentityProvider.secretFingerprint',
+]);
 /** secret, secretHash, password, passwordHash, pwd…; plain `hash` (the audit chain) is public by design. */
 const SECRET_FIELD_NAME = /secret|passw|pwd/i;
 

@@ -211,8 +211,25 @@ export class AuditService {
         lastSeq = BigInt(row.seq);
       }
     }
-    const result = verifier.result();
-    return lastSeq === headSeq ? result : { ...result, ok: false, reason: 'events_missing_at_end' };
+    // Rows past the head (read in one snapshot with it) were not appended by Roomkey, which moves the
+    // head in the same transaction: verify them, and if they somehow verify, still refuse them.
+    const beyond = await this.ds.query<EventRow[]>(
+      `SELECT e.* FROM audit_event e JOIN audit_chain_head h ON h.tenant_id = e.tenant_id
+        WHERE e.tenant_id = $1 AND e.seq > h.last_seq ORDER BY e.seq LIMIT 1`,
+      [tenantId],
+    );
+    if (lastSeq !== headSeq)
+      return { ...verifier.result(), ok: false, reason: 'events_missing_at_end' };
+    if (beyond[0]) {
+      if (!verifier.add(rowToEvent(beyond[0]))) return verifier.result();
+      return {
+        ...verifier.result(),
+        ok: false,
+        firstInvalidEventId: beyond[0].id,
+        reason: 'event_beyond_head',
+      };
+    }
+    return verifier.result();
   }
 
   /** Event rows in seq order, a batch at a time (constant memory for any range). */

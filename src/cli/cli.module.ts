@@ -3,6 +3,7 @@ import { FEATURE_MODULES } from '../app.module';
 import { type AppConfig, ConfigModule } from '../common/config';
 import { DatabaseModule } from '../database/database.module';
 import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
 import { KeysModule } from '../common/keys/keys.module';
 import { CryptoModule } from '../common/crypto/crypto.module';
 
@@ -19,6 +20,7 @@ export class CliModule {
         CryptoModule,
         AuditModule,
         ...FEATURE_MODULES,
+        AuthModule,
       ],
     };
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { type INestApplicationContext } from '@nestjs/common';
 import { AUDIT_COMMANDS } from './audit-commands';
+import { KEY_COMMANDS } from './key-commands';
 import { type CliEnv, type CliIo, UsageError } from './cli-types';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { systemActor } from '../audit/audit-actor';
@@ -29,6 +30,10 @@ Commands:
   audit:prune    --before <ISO date> [--tenant <slug>]
       Retention: removes verified events older than the date behind a signed checkpoint
       (every tenant without --tenant).
+  signing-key:rotate
+      New token-signing key; the previous one verifies until its tokens expire.
+  keys:rotate
+      Re-wraps every stored secret under the newest master key (ROOMKEY_MASTER_KEYS, first entry).
 `;
 
 type Handler = (env: CliEnv, args: string[], io: CliIo) => Promise<void>;
@@ -160,4 +165,5 @@ export const COMMANDS: Record<string, Handler> = {
     io.out(`Use it as: curl -u '${apiKey.keyId}:${secret}' …`);
   },
   ...AUDIT_COMMANDS,
+  ...KEY_COMMANDS,
 };

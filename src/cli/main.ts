@@ -35,6 +35,7 @@ export async function runCli(argv: string[], env: RawEnv, io: CliIo): Promise<nu
   const start = async (): Promise<INestApplicationContext> => {
     app ??= await NestFactory.createApplicationContext(CliModule.forRoot(cfg), {
       logger: ['error', 'warn'],
+      abortOnError: false,
     });
     return app;
   };

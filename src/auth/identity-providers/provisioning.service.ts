@@ -63,9 +63,18 @@ export class ProvisioningService {
       return { user: membership.user, membership };
     }
     if (!profile.email) throw new AuthenticationFailed('email_missing', method, tenantId);
+    const existing = await this.users.findByEmail(profile.email, m);
+    if (existing) {
+      // An IdP vouches for its own tenant only. Linking it to an account by email is safe just when
+      // that account already belongs to this tenant (its admins vouched for the address), and never
+      // for a platform administrator: otherwise any tenant's IdP could sign in as anyone.
+      const member = await m.exists(Membership, { where: { tenantId, userId: existing.id } });
+      if (existing.isPlatformAdmin || !member) {
+        throw new AuthenticationFailed('email_belongs_to_other_account', method, tenantId);
+      }
+    }
     const user =
-      (await this.users.findByEmail(profile.email, m)) ??
-      (await this.users.create({ email: profile.email, displayName: profile.name }, m));
+      existing ?? (await this.users.create({ email: profile.email, displayName: profile.name }, m));
     await m.insert(ExternalIdentity, {
       tenantId,
       issuer: profile.issuer,

@@ -20,7 +20,8 @@ export function validateRedirectUri(uri: string, field: string): string {
   }
   if (u.username || u.password)
     throw DomainException.badInput(field, `${field}: must not contain credentials`);
-  if (u.hash) throw DomainException.badInput(field, `${field}: must not contain a fragment`);
+  if (uri.includes('#'))
+    throw DomainException.badInput(field, `${field}: must not contain a fragment`);
   if (u.href !== uri && `${u.href.replace(/\/$/, '')}` !== uri) {
     throw DomainException.badInput(field, `${field}: must be in canonical form (${u.href})`);
   }

@@ -7,6 +7,7 @@ import {
   SAML,
   ValidateInResponseTo,
 } from '@node-saml/passport-saml';
+import { DOMParser } from '@xmldom/xmldom';
 import { DataSource } from 'typeorm';
 import { AuthMethod } from '../../common/auth/roles';
 import { APP_CONFIG, type AppConfig } from '../../common/config';
@@ -127,9 +128,8 @@ export class SamlService {
     const response = body.SAMLResponse;
     if (typeof response !== 'string' || response.length === 0) throw await fail('response_missing');
     if (response.length > MAX_SAML_RESPONSE_BYTES) throw await fail('response_too_large');
-    const xml = Buffer.from(response, 'base64').toString('utf8');
-    if (/<!DOCTYPE/i.test(xml)) throw await fail('doctype_refused');
-    if (/xmldsig#rsa-sha1|xmldsig#sha1"/.test(xml)) throw await fail('sha1_refused');
+    const refusal = screenResponseXml(Buffer.from(response, 'base64').toString('utf8'));
+    if (refusal) throw await fail(refusal);
 
     let profile: Profile | null;
     try {
@@ -142,20 +142,19 @@ export class SamlService {
     if (!profile) throw await fail('no_profile');
     const problem = this.checkVerifiedAssertion(profile, cfg, slug);
     if (problem) throw await fail(problem);
-    if (!profile.inResponseTo) {
-      // Unsolicited (allowed by configuration): each assertion id is accepted once, until it expires.
-      const id = assertionId(profile);
-      if (!id) throw await fail('assertion_id_missing');
-      const first = await this.attempts.put(
-        null,
-        provider.tenantId,
-        'SAML_ASSERTION',
-        lookupKey('saml-assertion', provider.tenantId, id),
-        {},
-        24 * 3_600_000,
-      );
-      if (!first) throw await fail('assertion_replayed');
-    }
+    // Each assertion is accepted once, solicited or not. This also stops a used response from
+    // being replayed with its (unsigned) Response/@InResponseTo stripped, and concurrent replays.
+    const id = assertionId(profile);
+    if (!id) throw await fail('assertion_id_missing');
+    const first = await this.attempts.put(
+      null,
+      provider.tenantId,
+      'SAML_ASSERTION',
+      lookupKey('saml-assertion', provider.tenantId, id),
+      {},
+      24 * 3_600_000,
+    );
+    if (!first) throw await fail('assertion_replayed');
     const attrs = profile as Record<string, unknown>;
     const pick = (name: string): unknown =>
       attrs[name] ?? (profile.attributes as Record<string, unknown> | undefined)?.[name];
@@ -188,11 +187,12 @@ export class SamlService {
     const a = assertion?.Assertion;
     if (!a) return 'assertion_missing';
     if (textOf(first(a.Issuer)) !== cfg.idpEntityId) return 'wrong_issuer';
-    const scd = first(
-      first(first(a.Subject)?.SubjectConfirmation)?.SubjectConfirmationData,
-    );
+    const scd = first(first(first(a.Subject)?.SubjectConfirmation)?.SubjectConfirmationData);
     const recipient = (scd?.$ as Record<string, string> | undefined)?.Recipient;
     if (recipient !== this.acsUrl(slug)) return recipient ? 'wrong_recipient' : 'recipient_missing';
+    const signedInResponseTo = (scd?.$ as Record<string, string> | undefined)?.InResponseTo;
+    if (signedInResponseTo !== undefined && signedInResponseTo !== profile.inResponseTo)
+      return 'in_response_to_mismatch';
     // Destination sits on the (possibly unsigned) Response: refuse a wrong one, tolerate absence.
     const destination = /<(?:\w+:)?Response\b[^>]*\bDestination="([^"]*)"/.exec(
       profile.getSamlResponseXml?.() ?? '',
@@ -255,6 +255,48 @@ function samlReason(err: unknown): string {
     return /missing/i.test(m) ? 'unsolicited_refused' : 'in_response_to_invalid';
   if (/signature/i.test(m)) return 'signature_invalid';
   if (/audience/i.test(m)) return 'wrong_audience';
-  if (/expired|NotOnOrAfter|NotBefore|too old/i.test(m)) return 'assertion_expired';
+  if (/expired|NotOnOrAfter|NotBefore|too old|not yet valid|subject confirmation/i.test(m))
+    return 'assertion_expired';
   return 'response_invalid';
+}
+
+const DSIG = 'http://www.w3.org/2000/09/xmldsig#';
+const SIGNATURE_ALGORITHMS = new Set([
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha384',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+]);
+const DIGEST_ALGORITHMS = new Set([
+  'http://www.w3.org/2001/04/xmlenc#sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#sha384',
+  'http://www.w3.org/2001/04/xmlenc#sha512',
+]);
+
+/**
+ * Refuses what node-saml would let through, on the parsed document (the same xmldom node-saml
+ * uses, so entity and character references read as node-saml reads them): any DOCTYPE, and any
+ * signature or digest weaker than SHA-256.
+ */
+export function screenResponseXml(xml: string): string | null {
+  if (/<!DOCTYPE/i.test(xml)) return 'doctype_refused';
+  let doc: Document;
+  try {
+    let failed = false;
+    doc = new DOMParser({
+      errorHandler: { error: () => (failed = true), fatalError: () => (failed = true) },
+    }).parseFromString(xml, 'text/xml');
+    if (failed || !doc?.documentElement) return 'response_malformed';
+  } catch {
+    return 'response_malformed';
+  }
+  if (doc.doctype) return 'doctype_refused';
+  const algorithms = (name: string): string[] =>
+    Array.from(doc.getElementsByTagNameNS(DSIG, name)).map(
+      (e) => e.getAttribute('Algorithm') ?? '',
+    );
+  if (algorithms('SignatureMethod').some((a) => !SIGNATURE_ALGORITHMS.has(a)))
+    return 'weak_signature_algorithm';
+  if (algorithms('DigestMethod').some((a) => !DIGEST_ALGORITHMS.has(a)))
+    return 'weak_digest_algorithm';
+  return null;
 }

@@ -62,36 +62,39 @@ export class ExternalJwtStrategy extends Strategy {
       return self.fail('token_invalid');
     }
     if (typeof claims.iss !== 'string') return self.fail('token_invalid');
-    this.verify(m[1], claims.iss, req).then(
+    this.verify(m[1], claims, req).then(
       (p) => self.success(p),
       (err: unknown) =>
         err instanceof AuthenticationFailed ? self.error(err) : self.fail('token_invalid'),
     );
   }
 
-  private async verify(token: string, iss: string, req: Request): Promise<AuthenticatedPrincipal> {
-    const rows = await this.issuers(iss);
+  private async verify(
+    token: string,
+    claims: JWTPayload,
+    req: Request,
+  ): Promise<AuthenticatedPrincipal> {
+    const rows = await this.issuers(claims.iss!);
     if (rows.length === 0)
       throw new AuthenticationFailed('unknown_issuer', AuthMethod.EXTERNAL_JWT);
-    let reason = 'token_invalid';
-    for (const row of rows) {
-      try {
-        const { payload } = await jwtVerify(token, this.keySet(row), {
-          issuer: row.issuer,
-          audience: row.audience,
-          algorithms: row.algorithms,
-          clockTolerance: 30,
-          requiredClaims: ['exp', 'sub'],
-        });
-        return await this.principal(row, payload, req);
-      } catch (err) {
-        if (err instanceof AuthenticationFailed) throw err;
-        reason = joseReason(err);
-        if (reason === 'wrong_audience') continue; // maybe another tenant's audience for this issuer
-        throw new AuthenticationFailed(reason, AuthMethod.EXTERNAL_JWT, row.tenantId);
-      }
+    // (issuer, audience) is unique: choose the one row the token is addressed to before any key is
+    // fetched, so another tenant's configuration of the same issuer can never interfere.
+    const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    const row = rows.find((r) => audiences.includes(r.audience));
+    if (!row) throw new AuthenticationFailed('wrong_audience', AuthMethod.EXTERNAL_JWT);
+    try {
+      const { payload } = await jwtVerify(token, this.keySet(row), {
+        issuer: row.issuer,
+        audience: row.audience,
+        algorithms: row.algorithms,
+        clockTolerance: 30,
+        requiredClaims: ['exp', 'sub'],
+      });
+      return await this.principal(row, payload, req);
+    } catch (err) {
+      if (err instanceof AuthenticationFailed) throw err;
+      throw new AuthenticationFailed(joseReason(err), AuthMethod.EXTERNAL_JWT, row.tenantId);
     }
-    throw new AuthenticationFailed(reason, AuthMethod.EXTERNAL_JWT);
   }
 
   private async principal(
@@ -141,7 +144,7 @@ export class ExternalJwtStrategy extends Strategy {
     if (hit && Date.now() - hit.at < ISSUER_CACHE_MS) return hit.rows;
     const rows = await this.ds
       .getRepository(JwtIssuer)
-      .find({ where: { issuer: iss, enabled: true } });
+      .find({ where: { issuer: iss, enabled: true }, order: { createdAt: 'ASC' } });
     if (this.issuerCache.size > 1000) this.issuerCache = new Map();
     this.issuerCache.set(iss, { at: Date.now(), rows });
     return rows;

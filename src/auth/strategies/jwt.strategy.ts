@@ -68,7 +68,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   async validate(_req: Request, claims: AccessClaims): Promise<AuthenticatedPrincipal> {
-    const { sub, tid, sid, exp } = claims;
+    const { sub, tid, sid, exp, amr } = claims;
     if (
       typeof sub !== 'string' ||
       typeof tid !== 'string' ||
@@ -90,7 +90,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       tenantSlug: session.tenantSlug,
       role: session.role,
       authMethod: AuthMethod.JWT,
-      isPlatformAdmin: session.isPlatformAdmin,
+      // Platform rights only for sessions started with the account's own password, never through a
+      // tenant's identity provider.
+      isPlatformAdmin:
+        session.isPlatformAdmin && Array.isArray(amr) && amr[0] === AuthMethod.BASIC_PASSWORD,
       sessionId: sid,
     };
   }

@@ -12,13 +12,13 @@ export class MetricsMiddleware implements NestMiddleware {
 
   use(req: Request, res: Response, next: NextFunction): void {
     const end = process.hrtime.bigint();
+    const path = req.originalUrl.split('?')[0]; // req.path changes under mounted middleware
     res.on('finish', () => {
+      // Nest mounts middleware as catch-all routes (`/*path`); those are not the route served.
       const routePath = (req.route as { path?: string } | undefined)?.path;
-      const route = routePath
-        ? `${req.baseUrl}${routePath}`
-        : req.baseUrl === '/graphql'
-          ? '/graphql'
-          : 'unmatched';
+      const matched =
+        routePath && !routePath.includes('*') ? `${req.baseUrl}${routePath}` : undefined;
+      const route = matched ?? (path === '/graphql' ? '/graphql' : 'unmatched');
       const seconds = Number(process.hrtime.bigint() - end) / 1e9;
       this.metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       this.metrics.httpDuration.observe({ method: req.method, route }, seconds);
