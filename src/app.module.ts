@@ -31,6 +31,7 @@ import { MetricsService } from './common/metrics/metrics.service';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MembersModule } from './members/members.module';
+import { ProvidersModule } from './providers/providers.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { UsersModule } from './users/users.module';
 
@@ -42,7 +43,13 @@ export interface AppModuleOptions {
 }
 
 /** Feature modules: the domain, without infrastructure. Shared with the CLI. */
-export const FEATURE_MODULES = [UsersModule, TenantsModule, MembersModule, ApiKeysModule];
+export const FEATURE_MODULES = [
+  UsersModule,
+  TenantsModule,
+  MembersModule,
+  ApiKeysModule,
+  ProvidersModule,
+];
 
 @Module({})
 export class AppModule implements NestModule {

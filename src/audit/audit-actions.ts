@@ -21,6 +21,26 @@ export interface AuditActionMetadata {
   'auth.signing_key.rotated': { kid: string };
   'identity_provider.configured': { kind: string; issuer: string; enabled: boolean };
   'jwt_issuer.configured': { issuer: string; audience: string; enabled: boolean };
+  'provider_credential.created': {
+    kind: string;
+    name: string;
+    isDefault: boolean;
+    fingerprint: string | null;
+  };
+  'provider_credential.updated': {
+    kind: string;
+    name: string;
+    isDefault: boolean;
+    fingerprint: string | null;
+  };
+  'provider_credential.deleted': {
+    kind: string;
+    name: string;
+    isDefault: boolean;
+    fingerprint: string | null;
+  };
+  'provider_credential.tested': { kind: string; ok: boolean; latencyMs: number };
+  'provider_credential.rotated': { rewrapped: number };
   'audit.pruned': { before: string; lastSeq: string; removed: number };
   'audit.exported': { format: string; from: string | null; to: string | null };
 }
@@ -68,6 +88,26 @@ export const AUDIT_ACTIONS: Record<
   'jwt_issuer.configured': {
     targetType: 'jwt_issuer',
     description: 'A trusted external JWT issuer was configured.',
+  },
+  'provider_credential.created': {
+    targetType: 'provider_credential',
+    description: 'A vendor credential was stored.',
+  },
+  'provider_credential.updated': {
+    targetType: 'provider_credential',
+    description: 'A vendor credential was changed.',
+  },
+  'provider_credential.deleted': {
+    targetType: 'provider_credential',
+    description: 'A vendor credential was deleted.',
+  },
+  'provider_credential.tested': {
+    targetType: 'provider_credential',
+    description: 'A vendor credential was tested.',
+  },
+  'provider_credential.rotated': {
+    targetType: null,
+    description: 'Stored secrets were re-wrapped under a new master key.',
   },
   'audit.pruned': {
     targetType: null,

@@ -5,6 +5,7 @@ import { IdentityProvider } from '../auth/identity-providers/identity-provider.e
 import { secretContext } from '../auth/identity-providers/identity-providers.service';
 import { SigningKeysService } from '../auth/tokens/signing-keys.service';
 import { SecretBox } from '../common/crypto/secret-box';
+import { ProviderCredentialsService } from '../providers/provider-credentials.service';
 import { PLATFORM_TENANT_ID } from '../audit/audit-chain';
 import { type CliEnv, type CliIo, UsageError } from './cli-types';
 
@@ -46,6 +47,23 @@ export const KEY_COMMANDS: Record<string, Handler> = {
         providers++;
       }
     }
-    io.out(JSON.stringify({ rewrapped: { signingKeys: signing, identityProviders: providers } }));
+    const credentials = await app.get(ProviderCredentialsService).rewrapAll();
+    await app.get(AuditService).record(
+      null,
+      { ...systemActor('cli'), tenantId: PLATFORM_TENANT_ID },
+      {
+        action: 'provider_credential.rotated',
+        metadata: { rewrapped: signing + providers + credentials },
+      },
+    );
+    io.out(
+      JSON.stringify({
+        rewrapped: {
+          signingKeys: signing,
+          identityProviders: providers,
+          providerCredentials: credentials,
+        },
+      }),
+    );
   },
 };

@@ -7,6 +7,7 @@ import {
   JwtIssuer,
   LoginAttempt,
 } from '../auth/identity-providers/identity-provider.entities';
+import { ProviderCredential } from '../providers/provider-credential.entity';
 import { Membership } from '../members/membership.entity';
 import { Tenant } from '../tenants/tenant.entity';
 import { User } from '../users/user.entity';
@@ -27,4 +28,5 @@ export const ENTITIES = [
   JwtIssuer,
   ExternalIdentity,
   LoginAttempt,
+  ProviderCredential,
 ];

@@ -61,12 +61,21 @@ export interface BootstrapSection {
   tenantSlug: string;
 }
 
+export interface ProvidersSection {
+  /** Timeout of one vendor HTTP call (the whole attempt, including a retry, is bounded by 2×). */
+  timeoutMs: number;
+  /** Circuit breaker: consecutive failures that open it, and how long it stays open. */
+  breakerFailures: number;
+  breakerOpenMs: number;
+}
+
 export interface AppConfig {
   app: AppSection;
   database: DatabaseSection;
   security: SecuritySection;
   bootstrap: BootstrapSection;
   auth: AuthSection;
+  providers: ProvidersSection;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

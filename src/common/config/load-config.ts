@@ -124,6 +124,9 @@ const envSchema = z.object({
   ROOMKEY_IDP_TIMEOUT_MS: int(5000, 100, 60_000),
   ROOMKEY_JWKS_COOLDOWN_MS: int(30_000, 0, 3_600_000),
   ROOMKEY_ALLOW_INSECURE_IDP: z.enum(['true', 'false']).optional(),
+  ROOMKEY_PROVIDER_TIMEOUT_MS: int(5000, 100, 60_000),
+  ROOMKEY_PROVIDER_BREAKER_FAILURES: int(5, 1, 1000),
+  ROOMKEY_PROVIDER_BREAKER_OPEN_MS: int(10_000, 100, 600_000),
   ROOMKEY_BOOTSTRAP_TENANT: z.string().regex(SLUG, 'must be a valid tenant slug').default('demo'),
 });
 
@@ -212,6 +215,11 @@ export function loadConfig(env: RawEnv): AppConfig {
       idpTimeoutMs: e.ROOMKEY_IDP_TIMEOUT_MS,
       jwksCooldownMs: e.ROOMKEY_JWKS_COOLDOWN_MS,
       allowInsecureIdp: e.ROOMKEY_ALLOW_INSECURE_IDP === 'true',
+    },
+    providers: {
+      timeoutMs: e.ROOMKEY_PROVIDER_TIMEOUT_MS,
+      breakerFailures: e.ROOMKEY_PROVIDER_BREAKER_FAILURES,
+      breakerOpenMs: e.ROOMKEY_PROVIDER_BREAKER_OPEN_MS,
     },
     bootstrap: {
       adminEmail: e.ROOMKEY_BOOTSTRAP_ADMIN_EMAIL.toLowerCase(),

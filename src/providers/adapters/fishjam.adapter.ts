@@ -1,0 +1,120 @@
+import { Injectable } from '@nestjs/common';
+import { VendorHttp, expectField, isString } from '../http/vendor-http';
+import { SAFE_ID, vendorName } from '../names';
+import { ProviderKind } from '../provider-kind';
+import {
+  type CallOptions,
+  type IssuedJoin,
+  type JoinRequest,
+  type ResolvedCredential,
+  type Room,
+  type RoomRequest,
+  type VideoProvider,
+} from '../video-provider';
+
+const ROOM_OPTIONS = ['maxPeers', 'videoCodec', 'roomType'];
+
+/**
+ * Fishjam (Cloud, or the open-source server): rooms and peers with the management token. Adding a
+ * peer is not idempotent and is never retried; deletes are.
+ */
+@Injectable()
+export class FishjamAdapter implements VideoProvider {
+  readonly kind = ProviderKind.FISHJAM;
+  readonly maxTtlSeconds = 86_400; // peer tokens live 24 h
+
+  constructor(private readonly http: VendorHttp) {}
+
+  private req(
+    cred: ResolvedCredential,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    body: unknown,
+    idempotent: boolean,
+    opts?: CallOptions,
+    accept?: number[],
+  ) {
+    return this.http.request(
+      cred.id,
+      {
+        method,
+        url: `${String(cred.config.fishjamUrl).replace(/\/$/, '')}${path}`,
+        headers: { authorization: `Bearer ${cred.secrets.managementToken}` },
+        body,
+        idempotent,
+        accept,
+      },
+      opts,
+    );
+  }
+
+  async createRoom(cred: ResolvedCredential, req: RoomRequest, opts?: CallOptions): Promise<Room> {
+    const body: Record<string, unknown> = {};
+    for (const k of ROOM_OPTIONS) if (req.options?.[k] !== undefined) body[k] = req.options[k];
+    const res = await this.req(cred, 'POST', '/room', body, false, opts);
+    const room = (res.json as { data?: { room?: Record<string, unknown> } })?.data?.room;
+    return { externalId: expectField(room?.id, isString, 'room id'), details: room ?? {} };
+  }
+
+  async closeRoom(cred: ResolvedCredential, roomId: string, opts?: CallOptions): Promise<void> {
+    vendorName(roomId, 'roomId', SAFE_ID);
+    await this.req(cred, 'DELETE', `/room/${roomId}`, undefined, true, opts, [404]);
+  }
+
+  async issueJoin(
+    cred: ResolvedCredential,
+    req: JoinRequest,
+    opts?: CallOptions,
+  ): Promise<IssuedJoin> {
+    const roomId = vendorName(req.roomExternalId, 'roomId', SAFE_ID);
+    const metadata = {
+      name: req.displayName ?? req.identity,
+      ...(req.data ? { data: req.data } : {}),
+    };
+    const res = await this.req(
+      cred,
+      'POST',
+      `/room/${roomId}/peer`,
+      { type: 'webrtc', options: { metadata } },
+      false,
+      opts,
+    );
+    const data = (
+      res.json as {
+        data?: { peer?: { id?: unknown }; token?: unknown; peer_websocket_url?: unknown };
+      }
+    )?.data;
+    const peerId = expectField(data?.peer?.id, isString, 'peer id');
+    const peerToken = expectField(data?.token, isString, 'peer token');
+    const peerWebsocketUrl =
+      typeof data?.peer_websocket_url === 'string' ? data.peer_websocket_url : null;
+    return {
+      externalId: peerId,
+      expiresAt: new Date(Date.now() + 86_400_000),
+      credential: { peerToken, peerWebsocketUrl, peerId, roomId },
+    };
+  }
+
+  async revokeJoin(
+    cred: ResolvedCredential,
+    roomId: string,
+    peerId: string,
+    opts?: CallOptions,
+  ): Promise<void> {
+    vendorName(roomId, 'roomId', SAFE_ID);
+    vendorName(peerId, 'peerId', SAFE_ID);
+    await this.req(cred, 'DELETE', `/room/${roomId}/peer/${peerId}`, undefined, true, opts, [404]);
+  }
+
+  async listRooms(cred: ResolvedCredential, opts?: CallOptions): Promise<Room[]> {
+    const res = await this.req(cred, 'GET', '/room', undefined, true, opts);
+    const rooms = (res.json as { data?: Array<{ id?: unknown }> })?.data ?? [];
+    return rooms
+      .filter((r) => isString(r.id))
+      .map((r) => ({ externalId: r.id as string, details: r }));
+  }
+
+  async checkHealth(cred: ResolvedCredential, opts?: CallOptions): Promise<string> {
+    return `reachable; ${(await this.listRooms(cred, opts)).length} room(s)`;
+  }
+}

@@ -1,0 +1,161 @@
+import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { VendorHttp, expectField, isString } from '../http/vendor-http';
+import { SAFE_ID, vendorName } from '../names';
+import { ProviderKind } from '../provider-kind';
+import {
+  type CallOptions,
+  type IssuedJoin,
+  type JoinRequest,
+  type ResolvedCredential,
+  type Room,
+  type RoomRequest,
+  type VideoProvider,
+} from '../video-provider';
+
+const SESSION_OPTIONS = [
+  'mediaMode',
+  'recordingMode',
+  'forcedVideoCodec',
+  'allowTranscoding',
+  'defaultRecordingProperties',
+  'mediaNode',
+];
+
+/**
+ * OpenVidu 2 REST (`{url}/openvidu/api`, Basic OPENVIDUAPP:secret). Sessions are created with a
+ * customSessionId, so a retry (or a 409 "already exists") is the same success. Tokens are single
+ * use: every join creates a fresh connection; revoking deletes it.
+ */
+@Injectable()
+export class OpenViduAdapter implements VideoProvider {
+  readonly kind = ProviderKind.OPENVIDU;
+  readonly maxTtlSeconds = 86_400;
+
+  constructor(private readonly http: VendorHttp) {}
+
+  private api(cred: ResolvedCredential, path: string): string {
+    return `${String(cred.config.url).replace(/\/$/, '')}/openvidu/api${path}`;
+  }
+
+  private auth(cred: ResolvedCredential): Record<string, string> {
+    return {
+      authorization: `Basic ${Buffer.from(`OPENVIDUAPP:${cred.secrets.secret}`).toString('base64')}`,
+    };
+  }
+
+  async createRoom(cred: ResolvedCredential, req: RoomRequest, opts?: CallOptions): Promise<Room> {
+    const id = vendorName(
+      req.customId ??
+        `rk_${randomBytes(9)
+          .toString('base64url')
+          .replace(/[^A-Za-z0-9]/g, 'x')}`,
+      'customSessionId',
+      SAFE_ID,
+    );
+    const body: Record<string, unknown> = { customSessionId: id };
+    for (const k of SESSION_OPTIONS) if (req.options?.[k] !== undefined) body[k] = req.options[k];
+    const res = await this.http.request(
+      cred.id,
+      {
+        method: 'POST',
+        url: this.api(cred, '/sessions'),
+        headers: this.auth(cred),
+        body,
+        idempotent: true,
+        accept: [409],
+      },
+      opts,
+    );
+    return {
+      externalId: id,
+      details:
+        res.status === 409 ? { existing: true } : ((res.json as Record<string, unknown>) ?? {}),
+    };
+  }
+
+  async closeRoom(cred: ResolvedCredential, id: string, opts?: CallOptions): Promise<void> {
+    await this.http.request(
+      cred.id,
+      {
+        method: 'DELETE',
+        url: this.api(cred, `/sessions/${encodeURIComponent(id)}`),
+        headers: this.auth(cred),
+        idempotent: true,
+        accept: [404],
+      },
+      opts,
+    );
+  }
+
+  async issueJoin(
+    cred: ResolvedCredential,
+    req: JoinRequest,
+    opts?: CallOptions,
+  ): Promise<IssuedJoin> {
+    vendorName(req.roomExternalId, 'sessionId', SAFE_ID);
+    const res = await this.http.request(
+      cred.id,
+      {
+        method: 'POST',
+        url: this.api(cred, `/sessions/${encodeURIComponent(req.roomExternalId)}/connection`),
+        headers: this.auth(cred),
+        body: {
+          type: 'WEBRTC',
+          role: req.role,
+          data: req.data ?? '',
+          ...(req.options?.kurentoOptions ? { kurentoOptions: req.options.kurentoOptions } : {}),
+        },
+        idempotent: false, // each call creates a new connection: never retried
+      },
+      opts,
+    );
+    const json = res.json as { id?: unknown; token?: unknown };
+    const connectionId = expectField(json?.id, isString, 'connection id');
+    const token = expectField(json?.token, isString, 'token');
+    return { externalId: connectionId, expiresAt: null, credential: { token, connectionId } };
+  }
+
+  async revokeJoin(
+    cred: ResolvedCredential,
+    roomId: string,
+    connectionId: string,
+    opts?: CallOptions,
+  ): Promise<void> {
+    await this.http.request(
+      cred.id,
+      {
+        method: 'DELETE',
+        url: this.api(
+          cred,
+          `/sessions/${encodeURIComponent(roomId)}/connection/${encodeURIComponent(connectionId)}`,
+        ),
+        headers: this.auth(cred),
+        idempotent: true,
+        accept: [400, 404], // no such session / connection: already gone
+      },
+      opts,
+    );
+  }
+
+  async listRooms(cred: ResolvedCredential, opts?: CallOptions): Promise<Room[]> {
+    const res = await this.http.request(
+      cred.id,
+      {
+        method: 'GET',
+        url: this.api(cred, '/sessions'),
+        headers: this.auth(cred),
+        idempotent: true,
+      },
+      opts,
+    );
+    const content = (res.json as { content?: Array<{ id?: unknown }> })?.content;
+    return (Array.isArray(content) ? content : [])
+      .filter((s) => isString(s.id))
+      .map((s) => ({ externalId: s.id as string, details: s }));
+  }
+
+  async checkHealth(cred: ResolvedCredential, opts?: CallOptions): Promise<string> {
+    return `reachable; ${(await this.listRooms(cred, opts)).length} active session(s)`;
+  }
+}

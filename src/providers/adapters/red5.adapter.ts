@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DomainException } from '../../common/errors';
+import { SAFE_ID, vendorName } from '../names';
+import { ParticipantRole, ProviderKind } from '../provider-kind';
+import {
+  type IssuedJoin,
+  type JoinRequest,
+  type ResolvedCredential,
+  type Room,
+  type RoomRequest,
+  type VideoProvider,
+} from '../video-provider';
+
+/**
+ * Red5 Pro round-trip authentication: Roomkey itself is the authority Red5 asks. Credentials are
+ * generated locally — a 256-bit token and a username/password pair, bound to stream, type and
+ * expiry — and stored only as hashes by the caller; Red5 calls back to validate them.
+ */
+@Injectable()
+export class Red5Adapter implements VideoProvider {
+  readonly kind = ProviderKind.RED5;
+  readonly maxTtlSeconds = 86_400;
+
+  createRoom(_cred: ResolvedCredential, req: RoomRequest): Promise<Room> {
+    const streamId = vendorName(
+      req.customId ?? req.name ?? `rk-${randomBytes(8).toString('hex')}`,
+      'streamId',
+      SAFE_ID,
+    );
+    return Promise.resolve({ externalId: streamId, details: { local: true } });
+  }
+
+  closeRoom(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  issueJoin(cred: ResolvedCredential, req: JoinRequest): Promise<IssuedJoin> {
+    const streamId = vendorName(req.roomExternalId, 'streamId', SAFE_ID);
+    const max = Math.min(
+      this.maxTtlSeconds,
+      Number(cred.config.tokenTtlSeconds) || this.maxTtlSeconds,
+    );
+    if (!Number.isInteger(req.ttlSeconds) || req.ttlSeconds < 1 || req.ttlSeconds > max) {
+      throw DomainException.badInput('ttlSeconds', `ttlSeconds must be 1..${max}`);
+    }
+    const type = req.role === ParticipantRole.SUBSCRIBER ? 'subscriber' : 'publisher';
+    const token = randomBytes(32).toString('base64url');
+    return Promise.resolve({
+      externalId: null,
+      expiresAt: new Date(Date.now() + req.ttlSeconds * 1000),
+      credential: {
+        streamId,
+        type,
+        username: `rk_${randomBytes(9).toString('hex')}`,
+        password: randomBytes(24).toString('base64url'),
+        token,
+      },
+    });
+  }
+
+  revokeJoin(): Promise<void> {
+    return Promise.resolve(); // revocation is a flag on Roomkey's own record
+  }
+
+  listRooms(): Promise<Room[]> {
+    return Promise.resolve([]);
+  }
+
+  checkHealth(): Promise<string> {
+    return Promise.resolve('local: Red5 validates credentials against Roomkey');
+  }
+}

@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AgoraAdapter } from './adapters/agora.adapter';
+import { FishjamAdapter } from './adapters/fishjam.adapter';
+import { LiveKitAdapter } from './adapters/livekit.adapter';
+import { OpenViduAdapter } from './adapters/openvidu.adapter';
+import { PexipAdapter } from './adapters/pexip.adapter';
+import { Red5Adapter } from './adapters/red5.adapter';
+import { VendorHttp } from './http/vendor-http';
+import { ProviderCredential } from './provider-credential.entity';
+import { ProviderCredentialsResolver } from './provider-credentials.resolver';
+import { ProviderCredentialsService } from './provider-credentials.service';
+import { ProviderRegistry } from './provider-registry';
+
+/** Vendor credentials vault, the VideoProvider adapters and their registry. */
+@Module({
+  imports: [TypeOrmModule.forFeature([ProviderCredential])],
+  providers: [
+    VendorHttp,
+    OpenViduAdapter,
+    LiveKitAdapter,
+    PexipAdapter,
+    AgoraAdapter,
+    FishjamAdapter,
+    Red5Adapter,
+    ProviderRegistry,
+    ProviderCredentialsService,
+    ProviderCredentialsResolver,
+  ],
+  exports: [ProviderRegistry, ProviderCredentialsService],
+})
+export class ProvidersModule {}
