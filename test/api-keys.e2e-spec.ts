@@ -1,65 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { MemberRole } from '../src/common/auth/roles';
 import { seedApiKey, seedMember, seedTenant, type SeededTenant } from './factories/tenancy';
+import { counts, expectError } from './helpers/assertions';
 import { basic, type GqlResult, startTestApp, type TestApp } from './helpers/test-app';
-
-/** The closed set of `extensions.code` values from PRODUCT.md. */
-const CLOSED_CODES = [
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'BAD_USER_INPUT',
-  'CONFLICT',
-  'PROVIDER_UNAVAILABLE',
-  'PROVIDER_REJECTED',
-  'RATE_LIMITED',
-  'INTERNAL_SERVER_ERROR',
-];
-const LEAKY_KEYS = ['stacktrace', 'originalError', 'exception'];
-
-function keysDeep(value: unknown, out: string[] = []): string[] {
-  if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      out.push(k);
-      keysDeep(v, out);
-    }
-  }
-  return out;
-}
-
-/** Asserts a failed operation: every error carries `code`, only closed-set codes, no internals. */
-function expectError<T>(r: GqlResult<T>, code: string): void {
-  const errors = r.body.errors ?? [];
-  expect(errors.length).toBeGreaterThan(0);
-  expect(errors[0].extensions?.code).toBe(code);
-  expect(errors.map((e) => e.extensions?.code)).toEqual(errors.map(() => code));
-  for (const e of errors) {
-    expect(CLOSED_CODES).toContain(e.extensions?.code);
-    expect(Object.keys(e.extensions ?? {}).filter((k) => k !== 'code' && k !== 'field')).toEqual(
-      [],
-    );
-    expect(keysDeep(e.extensions).filter((k) => LEAKY_KEYS.includes(k))).toEqual([]);
-  }
-  expect(r.text).not.toContain('node_modules');
-  expect(r.body.data ?? null).toBeNull();
-}
-
-interface Counts {
-  tenant: number;
-  app_user: number;
-  membership: number;
-  api_key: number;
-}
-
-async function counts(t: TestApp): Promise<Counts> {
-  const [row] = await t.ds.query<Counts[]>(
-    `SELECT (SELECT count(*) FROM tenant)::int AS tenant,
-            (SELECT count(*) FROM app_user)::int AS app_user,
-            (SELECT count(*) FROM membership)::int AS membership,
-            (SELECT count(*) FROM api_key)::int AS api_key`,
-  );
-  return row;
-}
 
 const KEY_FIELDS =
   'id keyId name role status expiresAt revokedAt lastUsedAt createdByUserId createdAt';
