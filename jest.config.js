@@ -18,5 +18,6 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
   testEnvironment: 'node',
   maxWorkers: 2,
-  testTimeout: 60000,
+  // Generous: CI runs two workers on two cores, and a few e2e tests start several apps or processes.
+  testTimeout: 120000,
 };

@@ -40,6 +40,7 @@ describe('roomkey CLI', () => {
     return { code, out, err };
   }
 
+  // Three CLI runs (each opens the database) and an app: slow on a busy two-core machine.
   it('should create a tenant, a user with a generated password and an API key that all work', async () => {
     const t1 = await cli(
       'tenant:create',
@@ -108,7 +109,7 @@ describe('roomkey CLI', () => {
     } finally {
       await app.app.close(); // keep the scratch database: afterAll drops it
     }
-  });
+  }, 300_000);
 
   it('should exit 1 with the error code when the tenant does not exist', async () => {
     const r = await cli('api-key:create', '--tenant', 'nope-nope', '--name', 'x');

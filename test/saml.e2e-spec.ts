@@ -144,13 +144,14 @@ async function startLogin(
 }
 
 function samlXml(slug: string, overrides: Partial<SamlResponseOptions> = {}): string {
+  // One email per tenant: Roomkey refuses to link an SSO identity to an account of another tenant.
   return buildSamlResponse({
     idpEntityId: IDP_ENTITY_ID,
     spEntityId: entityIdOf(slug),
     acsUrl: acsOf(slug),
     nameId: 'alice@example.com',
     attributes: {
-      email: 'alice@example.com',
+      email: `alice@${slug}.example.com`,
       displayName: 'Alice Example',
       roles: [ADMIN_GROUP, 'staff'],
     },

@@ -1,8 +1,8 @@
 import { DomainException } from '../common/errors';
 import { hasControlChars } from '../common/text';
 
-/** Zero-width, bidi-override and BOM characters: invisible, used to spoof names. */
-const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/u;
+/** Unicode format characters (zero-width, bidi marks and overrides, BOM, tags…): invisible, used to spoof names. */
+const INVISIBLE = /\p{Cf}/u;
 
 /**
  * Validates a vendor-bound name before any vendor call: NFC form, no control or invisible

@@ -71,3 +71,11 @@ export interface VideoProvider {
 }
 
 export const VIDEO_PROVIDERS = Symbol('VIDEO_PROVIDERS');
+
+/**
+ * Runs a local (non-network) adapter step as a promise: a validation error becomes a rejection,
+ * never a synchronous throw, so callers see every adapter failure the same way.
+ */
+export function local<T>(fn: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(fn()));
+}

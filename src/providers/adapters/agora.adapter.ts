@@ -11,6 +11,7 @@ import {
   type Room,
   type RoomRequest,
   type VideoProvider,
+  local,
 } from '../video-provider';
 
 export const AGORA_MAX_TTL = 86_400;
@@ -38,12 +39,16 @@ export class AgoraAdapter implements VideoProvider {
   readonly maxTtlSeconds = AGORA_MAX_TTL;
 
   createRoom(_cred: ResolvedCredential, req: RoomRequest): Promise<Room> {
+    return local(() => this.channel(req));
+  }
+
+  private channel(req: RoomRequest): Room {
     const channel = vendorName(
       req.customId ?? req.name ?? `rk-${randomBytes(8).toString('hex')}`,
       'channelName',
       AGORA_CHANNEL,
     );
-    return Promise.resolve({ externalId: channel, details: { local: true } });
+    return { externalId: channel, details: { local: true } };
   }
 
   closeRoom(): Promise<void> {
@@ -51,6 +56,10 @@ export class AgoraAdapter implements VideoProvider {
   }
 
   issueJoin(cred: ResolvedCredential, req: JoinRequest): Promise<IssuedJoin> {
+    return local(() => this.mint(cred, req));
+  }
+
+  private mint(cred: ResolvedCredential, req: JoinRequest): IssuedJoin {
     const channel = vendorName(req.roomExternalId, 'channelName', AGORA_CHANNEL);
     if (!Number.isInteger(req.ttlSeconds) || req.ttlSeconds < 1 || req.ttlSeconds > AGORA_MAX_TTL) {
       throw DomainException.badInput('ttlSeconds', `ttlSeconds must be 1..${AGORA_MAX_TTL}`);
@@ -91,6 +100,8 @@ export class AgoraAdapter implements VideoProvider {
     }
     const credential: Record<string, unknown> = { token, appId, channel, uid, userAccount };
     if (req.options?.rtm === true) {
+      if (!userAccount && !uid)
+        throw DomainException.badInput('uid', 'An RTM token needs a non-zero uid or a userAccount');
       credential.rtmToken = RtmTokenBuilder.buildToken(
         appId,
         cert,
@@ -98,11 +109,11 @@ export class AgoraAdapter implements VideoProvider {
         req.ttlSeconds,
       );
     }
-    return Promise.resolve({
+    return {
       externalId: null,
       expiresAt: new Date(Date.now() + req.ttlSeconds * 1000),
       credential,
-    });
+    };
   }
 
   /** An Agora token cannot be revoked before it expires (keep TTLs short). */
@@ -116,6 +127,10 @@ export class AgoraAdapter implements VideoProvider {
 
   /** Local self-check: the app id and certificate produce a well-formed token. */
   checkHealth(cred: ResolvedCredential): Promise<string> {
+    return local(() => this.selfCheck(cred));
+  }
+
+  private selfCheck(cred: ResolvedCredential): string {
     const t = RtcTokenBuilder.buildTokenWithUid(
       String(cred.config.appId),
       cred.secrets.appCertificate,
@@ -130,8 +145,6 @@ export class AgoraAdapter implements VideoProvider {
         'appCertificate',
         'Agora credentials could not produce a token',
       );
-    return Promise.resolve(
-      'local self-check passed (Agora tokens are minted without calling Agora)',
-    );
+    return 'local self-check passed (Agora tokens are minted without calling Agora)';
   }
 }

@@ -66,6 +66,20 @@ describe('FishjamAdapter (against the Fishjam emulator)', () => {
   const callsTo = (match: (m: string, p: string) => boolean): RecordedCall[] =>
     fishjam.calls.filter((c) => match(c.method, c.path));
 
+  beforeAll(async () => {
+    // Node loads its fetch implementation on first use; keep that out of the 300 ms budget.
+    const warm = await startFishjamEmulator({ managementToken: MANAGEMENT_TOKEN });
+    try {
+      await (
+        await fetch(`${warm.fishjamUrl}/room`, {
+          headers: { authorization: `Bearer ${MANAGEMENT_TOKEN}` },
+        })
+      ).text();
+    } finally {
+      await warm.close();
+    }
+  });
+
   beforeEach(async () => {
     fishjam = await startFishjamEmulator({ managementToken: MANAGEMENT_TOKEN });
     adapter = new FishjamAdapter(

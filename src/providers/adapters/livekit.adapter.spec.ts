@@ -175,9 +175,9 @@ describe('LiveKitAdapter against the LiveKit emulator', () => {
         );
 
         expect(issued.externalId).toBe('user-42');
-        expect(Math.abs((issued.expiresAt as Date).getTime() - (claims.exp as number) * 1000)).toBeLessThan(
-          5000,
-        );
+        expect(
+          Math.abs((issued.expiresAt as Date).getTime() - (claims.exp as number) * 1000),
+        ).toBeLessThan(5000);
         expect(issued.credential).toEqual({
           token,
           serverUrl: lk.url.replace(/^http/, 'ws'),
@@ -208,10 +208,7 @@ describe('LiveKitAdapter against the LiveKit emulator', () => {
     );
 
     it('should omit name and metadata when the join request has none', async () => {
-      const issued = await adapter.issueJoin(
-        credential(),
-        join({ displayName: null, data: null }),
-      );
+      const issued = await adapter.issueJoin(credential(), join({ displayName: null, data: null }));
 
       const claims = await verified(issued.credential.token as string);
       expect(claims).not.toHaveProperty('name');

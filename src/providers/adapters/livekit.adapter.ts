@@ -88,7 +88,11 @@ export class LiveKitAdapter implements VideoProvider {
   ): Promise<IssuedJoin> {
     const room = vendorName(req.roomExternalId, 'roomName', LIVEKIT_NAME);
     const identity = vendorName(req.identity, 'identity', LIVEKIT_NAME);
-    if (req.ttlSeconds < 1 || req.ttlSeconds > this.maxTtlSeconds) {
+    if (
+      !Number.isInteger(req.ttlSeconds) ||
+      req.ttlSeconds < 1 ||
+      req.ttlSeconds > this.maxTtlSeconds
+    ) {
       throw DomainException.badInput('ttlSeconds', `ttlSeconds must be 1..${this.maxTtlSeconds}`);
     }
     const at = new AccessToken(String(cred.config.apiKey), cred.secrets.apiSecret, {

@@ -75,6 +75,7 @@ export class OpenViduAdapter implements VideoProvider {
   }
 
   async closeRoom(cred: ResolvedCredential, id: string, opts?: CallOptions): Promise<void> {
+    vendorName(id, 'sessionId', SAFE_ID);
     await this.http.request(
       cred.id,
       {
@@ -122,6 +123,9 @@ export class OpenViduAdapter implements VideoProvider {
     connectionId: string,
     opts?: CallOptions,
   ): Promise<void> {
+    // Validated before the URL is built: '..' or '/' would address another resource.
+    vendorName(roomId, 'sessionId', SAFE_ID);
+    vendorName(connectionId, 'connectionId', SAFE_ID);
     await this.http.request(
       cred.id,
       {

@@ -96,6 +96,19 @@ describe('PexipAdapter (against the Pexip VPaaS emulator)', () => {
   const callsTo = (match: (m: string, p: string) => boolean): RecordedCall[] =>
     pexip.calls.filter((c) => match(c.method, c.path));
 
+  beforeAll(async () => {
+    // First use of fetch and of RS384 signing is slow; keep it out of the 300 ms budget.
+    const warm = await startPexipEmulator({
+      clientId: CLIENT_ID,
+      publicKeyPem: registered.publicPem,
+    });
+    try {
+      await new PexipAdapter(http).checkHealth(credential(warm.url));
+    } finally {
+      await warm.close();
+    }
+  });
+
   beforeEach(async () => {
     pexip = await startPexipEmulator({ clientId: CLIENT_ID, publicKeyPem: registered.publicPem });
     adapter = new PexipAdapter(http);

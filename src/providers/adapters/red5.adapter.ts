@@ -10,6 +10,7 @@ import {
   type Room,
   type RoomRequest,
   type VideoProvider,
+  local,
 } from '../video-provider';
 
 /**
@@ -23,12 +24,16 @@ export class Red5Adapter implements VideoProvider {
   readonly maxTtlSeconds = 86_400;
 
   createRoom(_cred: ResolvedCredential, req: RoomRequest): Promise<Room> {
+    return local(() => this.room(req));
+  }
+
+  private room(req: RoomRequest): Room {
     const streamId = vendorName(
       req.customId ?? req.name ?? `rk-${randomBytes(8).toString('hex')}`,
       'streamId',
       SAFE_ID,
     );
-    return Promise.resolve({ externalId: streamId, details: { local: true } });
+    return { externalId: streamId, details: { local: true } };
   }
 
   closeRoom(): Promise<void> {
@@ -36,6 +41,10 @@ export class Red5Adapter implements VideoProvider {
   }
 
   issueJoin(cred: ResolvedCredential, req: JoinRequest): Promise<IssuedJoin> {
+    return local(() => this.mint(cred, req));
+  }
+
+  private mint(cred: ResolvedCredential, req: JoinRequest): IssuedJoin {
     const streamId = vendorName(req.roomExternalId, 'streamId', SAFE_ID);
     const max = Math.min(
       this.maxTtlSeconds,
@@ -46,7 +55,7 @@ export class Red5Adapter implements VideoProvider {
     }
     const type = req.role === ParticipantRole.SUBSCRIBER ? 'subscriber' : 'publisher';
     const token = randomBytes(32).toString('base64url');
-    return Promise.resolve({
+    return {
       externalId: null,
       expiresAt: new Date(Date.now() + req.ttlSeconds * 1000),
       credential: {
@@ -56,7 +65,7 @@ export class Red5Adapter implements VideoProvider {
         password: randomBytes(24).toString('base64url'),
         token,
       },
-    });
+    };
   }
 
   revokeJoin(): Promise<void> {

@@ -140,6 +140,11 @@ describe('VendorHttp', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // Node loads its fetch implementation on first use; keep that out of the 300 ms budget.
+    handler = (_req, res) => json(res, 200, {});
+    seen = [];
+    abortedByClient = [];
+    await (await fetch(base)).text();
   });
 
   afterAll(async () => {
