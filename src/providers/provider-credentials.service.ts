@@ -338,7 +338,9 @@ export class ProviderCredentialsService {
       const v = raw[field] ?? fallback;
       if (typeof v !== 'string' || v.trim() === '')
         throw DomainException.badInput(field, `${field} is required`);
-      if (hasControlChars(v))
+      // PEM keys are multi-line: line breaks are allowed there, other control characters nowhere.
+      const checked = field === 'privateKeyPem' ? v.replace(/[\r\n\t]/g, '') : v;
+      if (hasControlChars(checked))
         throw DomainException.badInput(field, `${field} contains control characters`);
       return v.trim();
     };
@@ -416,7 +418,7 @@ export class ProviderCredentialsService {
       throw DomainException.badInput(field, `${field} must use ${schemes.join(' or ')}`);
     if (u.username || u.password)
       throw DomainException.badInput(field, `${field} must not contain credentials`);
-    if (u.search || u.hash)
+    if (/[?#]/.test(value))
       throw DomainException.badInput(field, `${field} must not contain a query or fragment`);
     return value.replace(/\/$/, '');
   }

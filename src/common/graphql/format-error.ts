@@ -41,9 +41,12 @@ export function formatGraphQLError(
   let field: string | undefined;
   if (isRequestError) {
     code = ErrorCode.BAD_USER_INPUT;
-    message = opts.hideSuggestions
-      ? formatted.message.replace(/ Did you mean .*\?$/, '')
-      : formatted.message;
+    // Never echo submitted values: a rejected input object can hold a secret.
+    message = formatted.message.replace(
+      / got invalid value [\s\S]*?(?=( at "[^"]*")?; )/,
+      ' got an invalid value',
+    );
+    if (opts.hideSuggestions) message = message.replace(/ Did you mean .*\?$/, '');
   } else {
     const client = toClientError(original, opts.development);
     ({ code, message, field } = client);

@@ -1,7 +1,7 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { SignJWT } from 'jose';
-import { VendorHttp, expectField, isString } from '../http/vendor-http';
+import { VendorHttp, cancelled, expectField, isString } from '../http/vendor-http';
 import { SAFE_ID, vendorName } from '../names';
 import { ProviderKind } from '../provider-kind';
 import {
@@ -20,7 +20,18 @@ const REFRESH_MARGIN_MS = 60_000;
 
 interface CachedToken {
   header: string;
-  expiresAt: number;
+  /** Renew from here: a minute before expiry, or half-way for tokens shorter than two minutes. */
+  refreshAt: number;
+}
+
+function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(cancelled());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /**
@@ -45,13 +56,15 @@ export class PexipAdapter implements VideoProvider {
   /** The Authorization header value; exchanges only when the cached token is (nearly) expired. */
   async authorization(cred: ResolvedCredential, opts?: CallOptions): Promise<string> {
     const cached = this.tokens.get(cred.id);
-    if (cached && cached.expiresAt - REFRESH_MARGIN_MS > Date.now()) return cached.header;
+    if (cached && cached.refreshAt > Date.now()) return cached.header;
     let pending = this.inflight.get(cred.id);
     if (!pending) {
-      pending = this.exchange(cred, opts).finally(() => this.inflight.delete(cred.id));
+      // Shared by every waiting caller, so it runs without any one caller's signal (its own
+      // timeout still bounds it); each caller only stops waiting when its own signal aborts.
+      pending = this.exchange(cred).finally(() => this.inflight.delete(cred.id));
       this.inflight.set(cred.id, pending);
     }
-    return (await pending).header;
+    return (await raceAbort(pending, opts?.signal)).header;
   }
 
   /** Forget a credential's token (after a 401, or when its secret changes). */
@@ -60,7 +73,7 @@ export class PexipAdapter implements VideoProvider {
     this.keys.delete(credentialId);
   }
 
-  private async exchange(cred: ResolvedCredential, opts?: CallOptions): Promise<CachedToken> {
+  private async exchange(cred: ResolvedCredential): Promise<CachedToken> {
     const clientId = String(cred.config.clientId);
     const aud = `${this.base(cred)}/oauth/token`;
     const now = Math.floor(Date.now() / 1000);
@@ -78,22 +91,22 @@ export class PexipAdapter implements VideoProvider {
       client_assertion: assertion,
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
     });
-    const res = await this.http.request(
-      cred.id,
-      {
-        method: 'POST',
-        url: aud,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: form.toString(),
-        idempotent: false,
-      },
-      opts,
-    );
+    const res = await this.http.request(cred.id, {
+      method: 'POST',
+      url: aud,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+      idempotent: false,
+    });
     const j = res.json as { token_type?: unknown; access_token?: unknown; expires_in?: unknown };
     const accessToken = expectField(j?.access_token, isString, 'access_token');
     const type = typeof j.token_type === 'string' ? j.token_type : 'Bearer';
     const ttl = typeof j.expires_in === 'number' && j.expires_in > 0 ? j.expires_in : 300;
-    const token = { header: `${type} ${accessToken}`, expiresAt: Date.now() + ttl * 1000 };
+    const ttlMs = ttl * 1000;
+    const token = {
+      header: `${type} ${accessToken}`,
+      refreshAt: Date.now() + ttlMs - Math.min(REFRESH_MARGIN_MS, ttlMs / 2),
+    };
     this.tokens.set(cred.id, token);
     return token;
   }

@@ -16,6 +16,14 @@ import { APP_CONFIG, type AppConfig } from '../../common/config';
 import { DomainException, ErrorCode } from '../../common/errors';
 import { type CallOptions } from '../video-provider';
 
+/** The caller went away (its signal aborted): not a vendor failure, never counted or retried. */
+export class CallerCancelled extends Error {
+  constructor() {
+    super('cancelled by the caller');
+    this.name = 'CallerCancelled';
+  }
+}
+
 /** A failure the vendor is not to blame on the caller for: counts towards the breaker. */
 export class VendorUnavailable extends Error {
   constructor(readonly reason: string) {
@@ -53,7 +61,7 @@ export function sanitiseVendorMessage(text: string): string {
     /* not JSON */
   }
   return msg
-    .replace(/https?:\/\/\S+/g, '[url]')
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]')
     .replace(/[A-Za-z0-9_\-.~+/]{32,}={0,2}/g, '[redacted]')
     .replace(/[^\x20-\x7e]/g, ' ')
     .trim()
@@ -91,9 +99,11 @@ export class VendorHttp {
       );
     }
     try {
+      // The caller's signal is combined inside send(), not handed to the policies: a caller who
+      // goes away is not the vendor's fault and must not count towards the breaker or a retry.
       return await wrap(...policies, attempt).execute(
-        ({ signal }) => this.send(req, signal),
-        opts.signal,
+        ({ signal }) => this.send(req, signal, opts.signal),
+        new AbortController().signal,
       );
     } catch (err) {
       throw toDomain(err);
@@ -116,7 +126,13 @@ export class VendorHttp {
     return b;
   }
 
-  private async send(req: VendorRequest, signal: AbortSignal): Promise<VendorResponse> {
+  private async send(
+    req: VendorRequest,
+    timeoutSignal: AbortSignal,
+    caller?: AbortSignal,
+  ): Promise<VendorResponse> {
+    if (caller?.aborted) throw new CallerCancelled();
+    const signal = caller ? AbortSignal.any([timeoutSignal, caller]) : timeoutSignal;
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
     let body: string | undefined;
     if (typeof req.body === 'string') body = req.body;
@@ -128,14 +144,27 @@ export class VendorHttp {
     try {
       res = await fetch(req.url, { method: req.method, headers, body, signal, redirect: 'manual' });
     } catch (err) {
-      if (signal.aborted) throw err; // timeout or caller abort: cockatiel reports it
+      if (caller?.aborted) throw new CallerCancelled();
+      if (signal.aborted) throw err; // our timeout: cockatiel reports it
       throw new VendorUnavailable('connection_failed');
     }
     let text: string;
     try {
       text = await res.text();
     } catch {
+      if (caller?.aborted) throw new CallerCancelled();
       throw new VendorUnavailable('connection_failed');
+    }
+    // A redirect is never a vendor's answer to an API call (and nothing was done).
+    if (res.status >= 300 && res.status < 400) {
+      // Not retried and not counted: a misconfigured URL does not get better by asking again.
+      throw new DomainException(
+        ErrorCode.PROVIDER_UNAVAILABLE,
+        `Vendor answered with a redirect (${res.status})`,
+        {
+          reason: 'unexpected_redirect',
+        },
+      );
     }
     if (res.status >= 500) throw new VendorUnavailable(`status_${res.status}`);
     if (res.status >= 400 && !req.accept?.includes(res.status)) {
@@ -159,6 +188,13 @@ export class VendorHttp {
   }
 }
 
+/** The error a caller sees for its own cancelled call. */
+export function cancelled(): DomainException {
+  return new DomainException(ErrorCode.PROVIDER_UNAVAILABLE, 'Request cancelled by the caller', {
+    reason: 'cancelled',
+  });
+}
+
 function toDomain(err: unknown): DomainException {
   if (err instanceof DomainException) return err;
   if (err instanceof BrokenCircuitError) {
@@ -170,6 +206,7 @@ function toDomain(err: unknown): DomainException {
       },
     );
   }
+  if (err instanceof CallerCancelled) return cancelled();
   if (err instanceof TaskCancelledError) {
     return new DomainException(ErrorCode.PROVIDER_UNAVAILABLE, 'Vendor did not answer in time', {
       reason: 'timeout',
