@@ -39,6 +39,7 @@ const SECRET_FIELD_ALLOW_LIST = new Set([
   'CreateApiKeyPayload.secret',
   'IdentityProvider.hasClientSecret',
   'IdentityProvider.secretFingerprint',
+  'ProviderCredential.secretFingerprint',
 ]);
 /** secret, secretHash, password, passwordHash, pwd…; plain `hash` (the audit chain) is public by design. */
 const SECRET_FIELD_NAME = /secret|passw|pwd/i;
