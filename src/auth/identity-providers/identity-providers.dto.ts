@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { Field, ID, InputType, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import {
@@ -31,6 +32,28 @@ export class RoleMappingInput {
   @IsEnum(MemberRole)
   role!: MemberRole;
 }
+
+/** The optional role-mapping list every sign-in configuration takes. */
+const RoleMappingField = (): PropertyDecorator =>
+  applyDecorators(
+    Field(() => [RoleMappingInput], {
+      nullable: true,
+      description: 'Role mapping; MEMBER when none matches.',
+    }),
+    IsOptional(),
+    IsArray(),
+    ArrayMaxSize(50),
+    ValidateNested({ each: true }),
+    Type(() => RoleMappingInput),
+  );
+
+/** The optional on/off switch of a sign-in configuration (default on). */
+const EnabledField = (): PropertyDecorator =>
+  applyDecorators(
+    Field(() => Boolean, { nullable: true, description: 'Default true.' }),
+    IsOptional(),
+    IsBoolean(),
+  );
 
 @ObjectType('RoleMapping', { description: 'IdP role value → Roomkey role.' })
 export class RoleMappingModel {
@@ -88,15 +111,7 @@ export class ConfigureOidcProviderInput {
   @Length(1, 100)
   rolesClaim?: string | null;
 
-  @Field(() => [RoleMappingInput], {
-    nullable: true,
-    description: 'Role mapping; MEMBER when none matches.',
-  })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @ValidateNested({ each: true })
-  @Type(() => RoleMappingInput)
+  @RoleMappingField()
   roleMapping?: RoleMappingInput[] | null;
 
   @Field(() => [String], {
@@ -109,9 +124,7 @@ export class ConfigureOidcProviderInput {
   @IsString({ each: true })
   allowedEmailDomains?: string[] | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'Default true.' })
-  @IsOptional()
-  @IsBoolean()
+  @EnabledField()
   enabled?: boolean | null;
 }
 
@@ -164,15 +177,7 @@ export class ConfigureSamlProviderInput {
   @Type(() => SamlAttributeMappingInput)
   attributeMapping?: SamlAttributeMappingInput | null;
 
-  @Field(() => [RoleMappingInput], {
-    nullable: true,
-    description: 'Role mapping; MEMBER when none matches.',
-  })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @ValidateNested({ each: true })
-  @Type(() => RoleMappingInput)
+  @RoleMappingField()
   roleMapping?: RoleMappingInput[] | null;
 
   @Field(() => [String], {
@@ -191,9 +196,7 @@ export class ConfigureSamlProviderInput {
   @IsBoolean()
   allowUnsolicited?: boolean | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'Default true.' })
-  @IsOptional()
-  @IsBoolean()
+  @EnabledField()
   enabled?: boolean | null;
 }
 
@@ -295,20 +298,10 @@ export class ConfigureJwtIssuerInput {
   @Length(1, 100)
   rolesClaim?: string | null;
 
-  @Field(() => [RoleMappingInput], {
-    nullable: true,
-    description: 'Role mapping; MEMBER when none matches.',
-  })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @ValidateNested({ each: true })
-  @Type(() => RoleMappingInput)
+  @RoleMappingField()
   roleMapping?: RoleMappingInput[] | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'Default true.' })
-  @IsOptional()
-  @IsBoolean()
+  @EnabledField()
   enabled?: boolean | null;
 }
 
