@@ -3,9 +3,14 @@ import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module';
+import { rawBodyFor } from './common/http/raw-body';
 import { type AppConfig } from './common/config';
 import { requestIdFrom } from './common/context/request-meta';
 import { type NextFunction, type Request, type Response } from 'express';
+
+/** Routes whose body is read raw: Red5 round-trip auth and vendor webhooks. */
+const VENDOR_CALLBACK =
+  /^\/t\/[^/]+\/(red5\/(validate|invalidate)Credentials|webhooks\/[^/]+\/[^/]+)\/?$/;
 
 /** Builds the HTTP application (not yet listening). Used by main.ts and the e2e tests alike. */
 export async function createApp(
@@ -26,6 +31,9 @@ export async function createApp(
     res.setHeader('X-Request-Id', req.id);
     next();
   });
+  // Vendor callbacks get their exact bytes (webhook signatures) and their own small cap (Red5
+  // always answers 200, even to a body no parser would take).
+  app.use(rawBodyFor(VENDOR_CALLBACK, { limitBytes: 64 * 1024, dropAfterBytes: 16 * 1024 * 1024 }));
   app.useBodyParser('json', { limit: config.app.bodyLimitBytes });
   app.useBodyParser('urlencoded', { limit: config.app.bodyLimitBytes, extended: false });
   await app.init();

@@ -31,7 +31,9 @@ import { MetricsService } from './common/metrics/metrics.service';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MembersModule } from './members/members.module';
+import { CompatModule } from './compat/compat.module';
 import { ProvidersModule } from './providers/providers.module';
+import { SessionsModule } from './sessions/sessions.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { UsersModule } from './users/users.module';
 
@@ -49,6 +51,7 @@ export const FEATURE_MODULES = [
   MembersModule,
   ApiKeysModule,
   ProvidersModule,
+  SessionsModule,
 ];
 
 @Module({})
@@ -95,6 +98,7 @@ export class AppModule implements NestModule {
         }),
         ...FEATURE_MODULES,
         AuthModule,
+        CompatModule,
         FirstStartModule.forRoot(options.bannerOut),
       ],
       controllers: config.app.graphqlIde ? [GraphqlIdeAssetsController] : [],

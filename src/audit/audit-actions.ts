@@ -41,6 +41,38 @@ export interface AuditActionMetadata {
   };
   'provider_credential.tested': { kind: string; ok: boolean; latencyMs: number };
   'provider_credential.rotated': { rewrapped: number };
+  'tenant.cors_updated': { origins: string[] };
+  'session.created': {
+    provider: string;
+    externalId: string;
+    customSessionId: string | null;
+    via: string;
+  };
+  'session.ended': { provider: string; externalId: string; reason: string; via: string };
+  'connection.created': {
+    sessionId: string;
+    provider: string;
+    role: string;
+    identity: string;
+    expiresAt: string | null;
+    via: string;
+  };
+  'connection.revoked': { sessionId: string; provider: string; reason: string; via: string };
+  'agora.rtm_token.issued': { userId: string; expiresAt: string; via: string };
+  'compat.called': { route: string; status: number };
+  'red5.validated': {
+    reason: string;
+    type: string | null;
+    streamId: string | null;
+    connectionId: string | null;
+  };
+  'red5.invalidated': { reason: string; streamId: string | null; connectionId: string | null };
+  'webhook.received': {
+    provider: string;
+    credentialId: string;
+    event: string;
+    result: string;
+  };
   'audit.pruned': { before: string; lastSeq: string; removed: number };
   'audit.exported': { format: string; from: string | null; to: string | null };
 }
@@ -108,6 +140,43 @@ export const AUDIT_ACTIONS: Record<
   'provider_credential.rotated': {
     targetType: null,
     description: 'Stored secrets were re-wrapped under a new master key.',
+  },
+  'tenant.cors_updated': {
+    targetType: 'tenant',
+    description: 'The browser origins allowed on the compatibility routes changed.',
+  },
+  'session.created': {
+    targetType: 'video_session',
+    description: 'A session was created with a vendor.',
+  },
+  'session.ended': {
+    targetType: 'video_session',
+    description: 'A session was ended (by a caller or a vendor webhook).',
+  },
+  'connection.created': {
+    targetType: 'connection',
+    description: 'A join credential was issued (the credential itself is never recorded).',
+  },
+  'connection.revoked': { targetType: 'connection', description: 'A join credential was revoked.' },
+  'agora.rtm_token.issued': {
+    targetType: 'provider_credential',
+    description: 'An Agora RTM token was issued.',
+  },
+  'compat.called': {
+    targetType: null,
+    description: 'A vendor-compatible REST route was called (route and HTTP status).',
+  },
+  'red5.validated': {
+    targetType: 'connection',
+    description: 'Red5 Pro asked to validate a credential (allowed, or denied with a reason code).',
+  },
+  'red5.invalidated': {
+    targetType: 'connection',
+    description: 'Red5 Pro reported a credential finished; it cannot be used again.',
+  },
+  'webhook.received': {
+    targetType: 'provider_credential',
+    description: 'A vendor webhook arrived (applied, duplicate, ignored or refused).',
   },
   'audit.pruned': {
     targetType: null,

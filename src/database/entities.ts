@@ -8,6 +8,9 @@ import {
   LoginAttempt,
 } from '../auth/identity-providers/identity-provider.entities';
 import { ProviderCredential } from '../providers/provider-credential.entity';
+import { SessionConnection } from '../sessions/connection.entity';
+import { VideoSession } from '../sessions/video-session.entity';
+import { WebhookReceipt } from '../sessions/webhook-receipt.entity';
 import { Membership } from '../members/membership.entity';
 import { Tenant } from '../tenants/tenant.entity';
 import { User } from '../users/user.entity';
@@ -29,4 +32,7 @@ export const ENTITIES = [
   ExternalIdentity,
   LoginAttempt,
   ProviderCredential,
+  VideoSession,
+  SessionConnection,
+  WebhookReceipt,
 ];

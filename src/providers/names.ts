@@ -50,3 +50,13 @@ export const LIVEKIT_NAME = {
   maxBytes: 128,
   describe: 'must not start with a space or contain / \\ ? # %',
 };
+
+/** Display names and free-form labels: printable, no leading or trailing spaces. */
+export const DISPLAY_TEXT = {
+  pattern: /^\S(?:.*\S)?$/su,
+  maxBytes: 800,
+  describe: 'must not start or end with spaces',
+};
+
+/** Roomkey-side idempotency keys (customSessionId): printable, at most 200 bytes. */
+export const CUSTOM_KEY = { pattern: /^.+$/su, maxBytes: 200, describe: 'must not be empty' };

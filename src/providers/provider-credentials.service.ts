@@ -2,7 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import proxyAddr from 'proxy-addr';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, Not } from 'typeorm';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
 import { MemberRole, roleAtLeast } from '../common/auth/roles';
@@ -14,6 +14,8 @@ import {
   type CreateProviderCredentialInput,
   type UpdateProviderCredentialInput,
 } from './dto/provider-credential.dto';
+import { SessionStatus } from '../sessions/session-status';
+import { VideoSession } from '../sessions/video-session.entity';
 import { ProviderCredential } from './provider-credential.entity';
 import { ProviderKind } from './provider-kind';
 import { ProviderRegistry } from './provider-registry';
@@ -136,16 +138,32 @@ export class ProviderCredentialsService {
     });
   }
 
-  /** Refused while the credential has open sessions, unless `force`. */
+  /**
+   * Refused while the credential has open sessions, unless `force`: then those sessions are
+   * recorded as ended (`credential_deleted`; nothing is closed at the vendor) and keep their
+   * history with no credential.
+   */
   async delete(ctx: RequestContext, id: string, force: boolean): Promise<ProviderCredential> {
     this.assertAdmin(ctx);
     return this.save(ctx, 'provider_credential.deleted', async (m) => {
-      const row = await m.findOne(ProviderCredential, { where: { id, tenantId: ctx.tenantId } });
+      const row = await m.findOne(ProviderCredential, {
+        where: { id, tenantId: ctx.tenantId },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!row) throw DomainException.notFound('Provider credential');
-      const open = await this.openSessions(m, row.id);
+      const open = await m.count(VideoSession, {
+        where: { tenantId: ctx.tenantId, credentialId: row.id, status: Not(SessionStatus.ENDED) },
+      });
       if (open > 0 && !force) {
         throw DomainException.conflict(
           `The credential has ${open} open session(s): end them, or pass force: true`,
+        );
+      }
+      if (open > 0) {
+        await m.update(
+          VideoSession,
+          { tenantId: ctx.tenantId, credentialId: row.id, status: Not(SessionStatus.ENDED) },
+          { status: SessionStatus.ENDED, endedAt: new Date(), endReason: 'credential_deleted' },
         );
       }
       await m.delete(ProviderCredential, { id: row.id, tenantId: ctx.tenantId });
@@ -303,19 +321,6 @@ export class ProviderCredentialsService {
     row.isDefault = true;
   }
 
-  /** Sessions arrive with the sessions module; until then there are none to protect. */
-  private async openSessions(m: EntityManager, credentialId: string): Promise<number> {
-    const [exists] = await m.query<Array<{ t: string | null }>>(
-      `SELECT to_regclass('video_session')::text AS t`,
-    );
-    if (!exists?.t) return 0;
-    const [row] = await m.query<Array<{ n: string }>>(
-      `SELECT count(*)::text AS n FROM video_session WHERE credential_id = $1 AND ended_at IS NULL`,
-      [credentialId],
-    );
-    return Number(row.n);
-  }
-
   private assertAdmin(ctx: RequestContext): void {
     if (!roleAtLeast(ctx.role, MemberRole.ADMIN)) {
       throw new DomainException(
@@ -355,8 +360,14 @@ export class ProviderCredentialsService {
     const url = (field: string, schemes = ['http:', 'https:']): string =>
       this.url(str(field, prev[field]), field, schemes);
     switch (kind) {
-      case ProviderKind.OPENVIDU:
-        return { config: { url: url('url') }, secrets: { secret: secret('secret') } };
+      case ProviderKind.OPENVIDU: {
+        // Optional: absent keeps the stored one (or none).
+        const hook = raw.webhookSecret == null ? undefined : str('webhookSecret');
+        return {
+          config: { url: url('url') },
+          secrets: { secret: secret('secret'), webhookSecret: hook },
+        };
+      }
       case ProviderKind.LIVEKIT:
         return {
           config: {

@@ -27,6 +27,6 @@ import { ProviderRegistry } from './provider-registry';
     ProviderCredentialsService,
     ProviderCredentialsResolver,
   ],
-  exports: [ProviderRegistry, ProviderCredentialsService],
+  exports: [ProviderRegistry, ProviderCredentialsService, AgoraAdapter],
 })
 export class ProvidersModule {}

@@ -1,3 +1,4 @@
+import { vendorName } from './names';
 import { type ParticipantRole, type ProviderKind } from './provider-kind';
 
 /** A credential with its secrets decrypted, for the duration of one vendor call. */
@@ -44,6 +45,8 @@ export interface IssuedJoin {
   expiresAt: Date | null;
   /** Vendor-shaped credential, matching one member of the GraphQL JoinCredential union. */
   credential: Record<string, unknown>;
+  /** The vendor's non-secret answer, for routes that repeat it (Pexip participant status…). */
+  details?: Record<string, unknown>;
 }
 
 /**
@@ -56,6 +59,12 @@ export interface VideoProvider {
   readonly kind: ProviderKind;
   /** Maximum join-credential lifetime this vendor supports. */
   readonly maxTtlSeconds: number;
+  /**
+   * Checks a room request without calling the vendor or changing anything (names, charset, byte
+   * limits), so callers can refuse bad input before they store a row. Throws BAD_USER_INPUT naming
+   * the request field (`customSessionId` or `name`).
+   */
+  validateRoom(req: RoomRequest): void;
   createRoom(cred: ResolvedCredential, req: RoomRequest, opts?: CallOptions): Promise<Room>;
   closeRoom(cred: ResolvedCredential, roomExternalId: string, opts?: CallOptions): Promise<void>;
   issueJoin(cred: ResolvedCredential, req: JoinRequest, opts?: CallOptions): Promise<IssuedJoin>;
@@ -71,6 +80,19 @@ export interface VideoProvider {
 }
 
 export const VIDEO_PROVIDERS = Symbol('VIDEO_PROVIDERS');
+
+/**
+ * The vendor room id a request names (customId, else name) checked against a vendor rule, with
+ * the error naming the request field; null when the request names none (the adapter generates one).
+ */
+export function requestedRoomId(
+  req: RoomRequest,
+  rule: Parameters<typeof vendorName>[2],
+): string | null {
+  if (req.customId != null) return vendorName(req.customId, 'customSessionId', rule);
+  if (req.name != null) return vendorName(req.name, 'name', rule);
+  return null;
+}
 
 /**
  * Runs a local (non-network) adapter step as a promise: a validation error becomes a rejection,

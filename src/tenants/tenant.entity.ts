@@ -10,4 +10,8 @@ export class Tenant extends BaseEntity {
 
   @Column({ type: 'varchar', length: 200 })
   name!: string;
+
+  /** Browser origins allowed to call the compatibility routes (/t/:slug/…); empty = CORS off. */
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  compatCorsOrigins!: string[];
 }

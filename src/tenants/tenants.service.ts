@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, Repository } from 'typeorm';
-import { MemberRole } from '../common/auth/roles';
+import { MemberRole, roleAtLeast } from '../common/auth/roles';
 import { type RequestContext } from '../common/context';
 import { DomainException, isUniqueViolation } from '../common/errors';
 import { Membership } from '../members/membership.entity';
 import { User } from '../users/user.entity';
 import { UsersService, normaliseEmail } from '../users/users.service';
 import { validateName, validateSlug } from './slug';
+import { TenantDirectory } from './tenant-directory';
 import { Tenant } from './tenant.entity';
 import { type AuditActor } from '../audit/audit-actor';
 import { AuditService } from '../audit/audit.service';
@@ -26,12 +27,36 @@ export class TenantsService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly users: UsersService,
     private readonly audit: AuditService,
+    private readonly directory: TenantDirectory,
   ) {}
 
   async current(ctx: RequestContext): Promise<Tenant> {
     const t = await this.tenants.findOne({ where: { id: ctx.tenantId } });
     if (!t) throw DomainException.notFound('Tenant');
     return t;
+  }
+
+  /**
+   * Sets the browser origins allowed on the compatibility routes. Each must be an exact
+   * `scheme://host[:port]` origin (http or https); wildcards are refused. OWNER/ADMIN only.
+   */
+  async setCompatCorsOrigins(ctx: RequestContext, origins: string[]): Promise<Tenant> {
+    if (!roleAtLeast(ctx.role, MemberRole.ADMIN)) {
+      throw DomainException.forbidden('Only OWNER or ADMIN can change CORS origins');
+    }
+    const clean = [...new Set(origins.map((o, i) => exactOrigin(o, i)))].sort();
+    return this.ds.transaction(async (m) => {
+      await m.update(Tenant, { id: ctx.tenantId }, { compatCorsOrigins: clean });
+      await this.audit.record(m, ctx, {
+        action: 'tenant.cors_updated',
+        targetType: 'tenant',
+        targetId: ctx.tenantId,
+        metadata: { origins: clean },
+      });
+      const t = await m.findOneByOrFail(Tenant, { id: ctx.tenantId });
+      this.directory.forget(t.slug);
+      return t;
+    });
   }
 
   findBySlug(slug: string): Promise<Tenant | null> {
@@ -104,4 +129,28 @@ export class TenantsService {
     });
     return tenant;
   }
+}
+
+/** `https://app.example.com` or `http://localhost:5173`: scheme, host and optional port only. */
+function exactOrigin(value: string, index: number): string {
+  const field = `origins[${index}]`;
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw DomainException.badInput(
+      field,
+      `${field} must be an origin like https://app.example.com`,
+    );
+  }
+  if (
+    (u.protocol !== 'http:' && u.protocol !== 'https:') ||
+    u.origin !== value.replace(/\/$/, '')
+  ) {
+    throw DomainException.badInput(
+      field,
+      `${field} must be exactly scheme://host[:port] (http or https), without path, wildcard or credentials`,
+    );
+  }
+  return u.origin;
 }

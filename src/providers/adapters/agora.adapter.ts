@@ -12,10 +12,17 @@ import {
   type RoomRequest,
   type VideoProvider,
   local,
+  requestedRoomId,
 } from '../video-provider';
 
 export const AGORA_MAX_TTL = 86_400;
 const MAX_UID = 0xffff_ffff;
+/** RTM user ids: printable ASCII, at most 64 bytes. */
+const RTM_USER = {
+  pattern: /^[\x21-\x7e][\x20-\x7e]*$/,
+  maxBytes: 64,
+  describe: 'must be printable ASCII and not start with a space',
+};
 
 /** uid 0..2^32-1 (0 = any), as a number or a decimal string; null when absent. */
 export function agoraUid(value: unknown): number | null {
@@ -37,6 +44,10 @@ export function agoraUid(value: unknown): number | null {
 export class AgoraAdapter implements VideoProvider {
   readonly kind = ProviderKind.AGORA;
   readonly maxTtlSeconds = AGORA_MAX_TTL;
+
+  validateRoom(req: RoomRequest): void {
+    requestedRoomId(req, AGORA_CHANNEL);
+  }
 
   createRoom(_cred: ResolvedCredential, req: RoomRequest): Promise<Room> {
     return local(() => this.channel(req));
@@ -102,18 +113,32 @@ export class AgoraAdapter implements VideoProvider {
     if (req.options?.rtm === true) {
       if (!userAccount && !uid)
         throw DomainException.badInput('uid', 'An RTM token needs a non-zero uid or a userAccount');
-      credential.rtmToken = RtmTokenBuilder.buildToken(
-        appId,
-        cert,
-        userAccount ?? String(uid),
-        req.ttlSeconds,
-      );
+      credential.rtmToken = this.rtm(cred, userAccount ?? String(uid), req.ttlSeconds);
     }
     return {
       externalId: null,
       expiresAt: new Date(Date.now() + req.ttlSeconds * 1000),
       credential,
     };
+  }
+
+  /** An RTM (signalling) token for one user id; not tied to a channel. */
+  rtmToken(cred: ResolvedCredential, userId: string, ttlSeconds: number): Promise<string> {
+    return local(() => this.rtm(cred, userId, ttlSeconds));
+  }
+
+  private rtm(cred: ResolvedCredential, userId: string, ttlSeconds: number): string {
+    vendorName(userId, 'uid', RTM_USER);
+    if (userId === '0') throw DomainException.badInput('uid', 'An RTM user id must not be 0');
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > AGORA_MAX_TTL) {
+      throw DomainException.badInput('ttlSeconds', `ttlSeconds must be 1..${AGORA_MAX_TTL}`);
+    }
+    return RtmTokenBuilder.buildToken(
+      String(cred.config.appId),
+      cred.secrets.appCertificate,
+      userId,
+      ttlSeconds,
+    );
   }
 
   /** An Agora token cannot be revoked before it expires (keep TTLs short). */

@@ -48,6 +48,9 @@ export class FishjamAdapter implements VideoProvider {
     );
   }
 
+  /** Fishjam assigns room ids; the options are checked by the vendor (and by the GraphQL input). */
+  validateRoom(): void {}
+
   async createRoom(cred: ResolvedCredential, req: RoomRequest, opts?: CallOptions): Promise<Room> {
     const body: Record<string, unknown> = {};
     for (const k of ROOM_OPTIONS) if (req.options?.[k] !== undefined) body[k] = req.options[k];

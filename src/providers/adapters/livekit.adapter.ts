@@ -13,6 +13,7 @@ import {
   type Room,
   type RoomRequest,
   type VideoProvider,
+  requestedRoomId,
 } from '../video-provider';
 
 /** Video grant per role: subscribers cannot publish; moderators also get roomAdmin. */
@@ -62,6 +63,10 @@ export class LiveKitAdapter implements VideoProvider {
       },
       opts,
     );
+  }
+
+  validateRoom(req: RoomRequest): void {
+    requestedRoomId(req, LIVEKIT_NAME);
   }
 
   async createRoom(cred: ResolvedCredential, req: RoomRequest, opts?: CallOptions): Promise<Room> {

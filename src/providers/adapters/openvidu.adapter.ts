@@ -44,6 +44,10 @@ export class OpenViduAdapter implements VideoProvider {
     };
   }
 
+  validateRoom(req: RoomRequest): void {
+    if (req.customId != null) vendorName(req.customId, 'customSessionId', SAFE_ID);
+  }
+
   async createRoom(cred: ResolvedCredential, req: RoomRequest, opts?: CallOptions): Promise<Room> {
     const id = vendorName(
       req.customId ??

@@ -147,6 +147,9 @@ export class PexipAdapter implements VideoProvider {
     }
   }
 
+  /** Pexip assigns meeting ids; nothing in the request reaches the vendor. */
+  validateRoom(): void {}
+
   async createRoom(cred: ResolvedCredential, _req: RoomRequest, opts?: CallOptions): Promise<Room> {
     const res = await this.call(cred, 'POST', '/v1/meetings/', opts);
     const j = res.json as Record<string, unknown>;
@@ -172,6 +175,7 @@ export class PexipAdapter implements VideoProvider {
       externalId: participantId,
       expiresAt: null,
       credential: { apiAddress: this.base(cred), meetingId, participantId, participantSecret },
+      details: { status: j.status, created_at: j.created_at, updated_at: j.updated_at },
     };
   }
 

@@ -11,6 +11,7 @@ import {
   type RoomRequest,
   type VideoProvider,
   local,
+  requestedRoomId,
 } from '../video-provider';
 
 /**
@@ -22,6 +23,10 @@ import {
 export class Red5Adapter implements VideoProvider {
   readonly kind = ProviderKind.RED5;
   readonly maxTtlSeconds = 86_400;
+
+  validateRoom(req: RoomRequest): void {
+    requestedRoomId(req, SAFE_ID);
+  }
 
   createRoom(_cred: ResolvedCredential, req: RoomRequest): Promise<Room> {
     return local(() => this.room(req));

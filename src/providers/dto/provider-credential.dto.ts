@@ -36,6 +36,16 @@ export class OpenViduCredentialInput {
   @IsString()
   @Length(1, 500)
   secret?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Webhook secret (write-only, 16-500 characters): configure OpenVidu with OPENVIDU_WEBHOOK_HEADERS=["Authorization: Bearer <webhookSecret>"] and the endpoint /t/:slug/webhooks/openvidu/:credentialId. Optional; without it OpenVidu webhooks are refused.',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(16, 500)
+  webhookSecret?: string | null;
 }
 
 @InputType({ description: 'OpenVidu 3 / LiveKit deployment.' })

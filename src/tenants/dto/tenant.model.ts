@@ -15,12 +15,19 @@ export class TenantModel {
   @Field({ description: 'When the tenant was created.' })
   createdAt!: Date;
 
+  @Field(() => [String], {
+    description:
+      'Browser origins allowed to call the compatibility routes (/t/:slug/…) cross-origin; empty = CORS off.',
+  })
+  compatCorsOrigins!: string[];
+
   static from(t: Tenant): TenantModel {
     return Object.assign(new TenantModel(), {
       id: t.id,
       slug: t.slug,
       name: t.name,
       createdAt: t.createdAt,
+      compatCorsOrigins: t.compatCorsOrigins,
     });
   }
 }

@@ -1,0 +1,37 @@
+import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
+import { ProvidersModule } from '../providers/providers.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { TenantsModule } from '../tenants/tenants.module';
+import { AgoraCompatController } from './agora.controller';
+import { CompatCorsMiddleware } from './compat-cors.middleware';
+import { CompatResponder } from './compat-responder';
+import { CompatTenantGuard } from './compat-tenant.guard';
+import { FishjamCompatController } from './fishjam.controller';
+import { LiveKitCompatController } from './livekit.controller';
+import { OpenViduCompatController } from './openvidu.controller';
+import { PexipCompatController } from './pexip.controller';
+import { Red5CompatController } from './red5.controller';
+import { WebhooksController } from './webhooks.controller';
+
+/**
+ * Vendor-compatible REST routes under /t/:tenantSlug/: each vendor sample's exact contract, backed
+ * by the same session services as GraphQL. Also Red5 round-trip auth and vendor webhooks.
+ */
+@Module({
+  imports: [SessionsModule, ProvidersModule, TenantsModule],
+  controllers: [
+    OpenViduCompatController,
+    LiveKitCompatController,
+    PexipCompatController,
+    AgoraCompatController,
+    FishjamCompatController,
+    Red5CompatController,
+    WebhooksController,
+  ],
+  providers: [CompatResponder, CompatTenantGuard, CompatCorsMiddleware],
+})
+export class CompatModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(CompatCorsMiddleware).forRoutes({ path: 't/*path', method: RequestMethod.ALL });
+  }
+}

@@ -1,0 +1,78 @@
+import { Body, Controller, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { type Request, type Response } from 'express';
+import { Roles } from '../common/auth/decorators';
+import { MemberRole } from '../common/auth/roles';
+import { Ctx, type RequestContext } from '../common/context';
+import { DomainException } from '../common/errors';
+import { ProviderKind } from '../providers/provider-kind';
+import { ConnectionsService } from '../sessions/connections.service';
+import { SessionsService } from '../sessions/sessions.service';
+import { CompatResponder, type Reply, credentialParam } from './compat-responder';
+import { CompatTenantGuard } from './compat-tenant.guard';
+import { objectBody } from './compat-input';
+
+const ANY_MEMBER = [MemberRole.OWNER, MemberRole.ADMIN, MemberRole.MEMBER];
+const VIA = 'compat.livekit';
+/** The sample's token lifetime (livekit-server-sdk's default, 6 h). */
+const SAMPLE_TTL_SECONDS = 6 * 3600;
+export const LIVEKIT_MISSING_FIELDS = 'roomName and participantName are required';
+
+/**
+ * The OpenVidu 3 / LiveKit sample application server: `POST /token {roomName, participantName}`
+ * → `{token}`; 400 `{errorMessage}` when a field is missing. The room is Roomkey's session for that
+ * name (created once), and every call issues and records a new connection.
+ */
+@Controller('t/:tenantSlug/livekit')
+@UseGuards(CompatTenantGuard)
+export class LiveKitCompatController {
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly connections: ConnectionsService,
+    private readonly responder: CompatResponder,
+  ) {}
+
+  @Post('token')
+  @Roles(...ANY_MEMBER)
+  async token(
+    @Ctx() ctx: RequestContext,
+    @Body() body: unknown,
+    @Query('credential') credential: unknown,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.responder.run(
+      req,
+      res,
+      'livekit.token',
+      async () => {
+        const b = objectBody(body);
+        const { roomName, participantName } = b;
+        if (!roomName || !participantName)
+          throw DomainException.badInput('roomName', LIVEKIT_MISSING_FIELDS);
+        if (typeof roomName !== 'string' || typeof participantName !== 'string') {
+          throw DomainException.badInput(
+            'roomName',
+            'roomName and participantName must be strings',
+          );
+        }
+        const session = await this.sessions.create(
+          ctx,
+          {
+            provider: ProviderKind.LIVEKIT,
+            credentialId: credentialParam(credential),
+            customSessionId: roomName,
+          },
+          VIA,
+        );
+        const issued = await this.connections.issueFor(
+          ctx,
+          session,
+          { identity: participantName, ttlSeconds: SAMPLE_TTL_SECONDS },
+          VIA,
+        );
+        return { status: 200, json: { token: issued.credential.token } };
+      },
+      (e): Reply => ({ status: e.status, json: { errorMessage: e.message } }),
+    );
+  }
+}

@@ -1,0 +1,121 @@
+import { ParseUUIDPipe } from '@nestjs/common';
+import { Args, ID, Mutation, Resolver } from '@nestjs/graphql';
+import { Audit } from '../audit/audit.decorator';
+import { Roles } from '../common/auth/decorators';
+import { MemberRole } from '../common/auth/roles';
+import { Ctx, type RequestContext } from '../common/context';
+import { DomainException } from '../common/errors';
+import { ProviderKind } from '../providers/provider-kind';
+import { ConnectionsService } from './connections.service';
+import { ConnectionModel } from './dto/connection.model';
+import { CreateConnectionInput } from './dto/create-connection.input';
+import { joinCredentialModel } from './dto/join-credential.model';
+import {
+  CreateMeetingInput,
+  CreateParticipantInput,
+  MeetingModel,
+  ParticipantModel,
+} from './dto/meeting.model';
+import { SessionsService } from './sessions.service';
+
+const ANY_MEMBER = [MemberRole.OWNER, MemberRole.ADMIN, MemberRole.MEMBER];
+
+@Resolver(() => ConnectionModel)
+export class ConnectionsResolver {
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly connections: ConnectionsService,
+  ) {}
+
+  @Mutation(() => ConnectionModel, {
+    description:
+      'Issues a join credential for a session; `credential` holds it (returned only here). MODERATOR needs ADMIN or OWNER.',
+  })
+  @Roles(...ANY_MEMBER)
+  @Audit({ action: 'connection.created', targetType: 'connection' })
+  async createConnection(
+    @Ctx() ctx: RequestContext,
+    @Args('input') input: CreateConnectionInput,
+  ): Promise<ConnectionModel> {
+    const issued = await this.connections.issue(ctx, input);
+    const kind = issued.session.provider;
+    return ConnectionModel.from(
+      issued.connection,
+      kind,
+      joinCredentialModel(kind, issued.credential),
+    );
+  }
+
+  @Mutation(() => ConnectionModel, {
+    description:
+      'Revokes a join credential at the vendor where it can be (OpenVidu, LiveKit, Pexip, Fishjam) and in Roomkey (Red5). Agora tokens and joined LiveKit tokens stay valid until they expire. MEMBERs may revoke only what they issued.',
+  })
+  @Roles(...ANY_MEMBER)
+  @Audit({ action: 'connection.revoked', targetType: 'connection', targetIdArg: 'id' })
+  async revokeConnection(
+    @Ctx() ctx: RequestContext,
+    @Args('id', { type: () => ID }, new ParseUUIDPipe({ version: '4' })) id: string,
+  ): Promise<ConnectionModel> {
+    const conn = await this.connections.revoke(ctx, id);
+    const session = await this.sessions.get(ctx, conn.sessionId);
+    return ConnectionModel.from(conn, session.provider);
+  }
+
+  @Mutation(() => MeetingModel, {
+    description: 'Creates a Pexip VPaaS meeting (the VPaaS tutorial `POST /meetings`).',
+  })
+  @Roles(...ANY_MEMBER)
+  @Audit({ action: 'session.created', targetType: 'video_session' })
+  async createMeeting(
+    @Ctx() ctx: RequestContext,
+    @Args('input') input: CreateMeetingInput,
+  ): Promise<MeetingModel> {
+    const s = await this.sessions.create(ctx, {
+      provider: ProviderKind.PEXIP,
+      credentialId: input.credentialId,
+      customSessionId: input.customSessionId,
+      name: input.name,
+    });
+    const cred = await this.sessions.credentialOf(ctx, s);
+    return Object.assign(new MeetingModel(), {
+      sessionId: s.id,
+      apiAddress: String(cred.config.apiAddress),
+      meetingId: s.externalId,
+      status: typeof s.details.status === 'string' ? s.details.status : null,
+      createdAt: typeof s.details.created_at === 'string' ? s.details.created_at : null,
+    });
+  }
+
+  @Mutation(() => ParticipantModel, {
+    description:
+      'Creates a one-time participant for a Pexip meeting (the VPaaS tutorial `POST /meetings/:id/participants`).',
+  })
+  @Roles(...ANY_MEMBER)
+  @Audit({ action: 'connection.created', targetType: 'connection' })
+  async createParticipant(
+    @Ctx() ctx: RequestContext,
+    @Args('input') input: CreateParticipantInput,
+  ): Promise<ParticipantModel> {
+    const session = await this.sessions.findOpenForKind(
+      ctx,
+      ProviderKind.PEXIP,
+      input.credentialId ?? null,
+      input.meetingId,
+    );
+    if (!session) throw DomainException.notFound('Meeting');
+    const issued = await this.connections.issueFor(
+      ctx,
+      session,
+      { role: input.role, displayName: input.displayName, ttlSeconds: input.ttlSeconds },
+      'graphql',
+    );
+    const c = issued.credential;
+    return Object.assign(new ParticipantModel(), {
+      connectionId: issued.connection.id,
+      apiAddress: String(c.apiAddress),
+      meetingId: String(c.meetingId),
+      participantId: String(c.participantId),
+      participantSecret: String(c.participantSecret),
+    });
+  }
+}

@@ -1,0 +1,302 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { type RequestContext } from '../common/context';
+import { DomainException } from '../common/errors';
+import { DISPLAY_TEXT, LIVEKIT_NAME, vendorName } from '../providers/names';
+import { ProviderCredentialsService } from '../providers/provider-credentials.service';
+import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
+import { ProviderRegistry } from '../providers/provider-registry';
+import {
+  type IssuedJoin,
+  type ResolvedCredential,
+  type VideoProvider,
+} from '../providers/video-provider';
+import { SessionConnection } from './connection.entity';
+import { assertMayIssue, assertMayManage } from './session-policy';
+import { ConnectionStatus, SessionStatus } from './session-status';
+import { SessionsService, type Via } from './sessions.service';
+import { type VideoSession } from './video-session.entity';
+
+export const DEFAULT_TTL_SECONDS = 3600;
+const MAX_DATA_CHARS = 4000;
+const MAX_LISTED = 100;
+
+/** What a caller asks for when issuing a join credential. */
+export interface JoinInput {
+  sessionId: string;
+  role?: ParticipantRole | null;
+  identity?: string | null;
+  displayName?: string | null;
+  data?: string | null;
+  ttlSeconds?: number | null;
+  agora?: {
+    uid?: number | string | null;
+    userAccount?: string | null;
+    rtm?: boolean | null;
+  } | null;
+}
+
+export interface IssuedConnection {
+  connection: SessionConnection;
+  session: VideoSession;
+  /** The vendor-shaped credential: returned once, never stored. */
+  credential: Record<string, unknown>;
+  /** The vendor's non-secret answer (Pexip participant status…). */
+  details: Record<string, unknown>;
+}
+
+export const sha256 = (value: string): Buffer => createHash('sha256').update(value).digest();
+
+/**
+ * Join credentials: checked (role policy, TTL cap, names) before the vendor is called, minted or
+ * created by the session's adapter, then recorded with their audit event. The credential itself is
+ * returned once; for Red5 only hashes are kept, for the round-trip validation.
+ */
+@Injectable()
+export class ConnectionsService {
+  private readonly logger = new Logger(ConnectionsService.name);
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly sessions: SessionsService,
+    private readonly credentials: ProviderCredentialsService,
+    private readonly registry: ProviderRegistry,
+    private readonly audit: AuditService,
+  ) {}
+
+  async issue(
+    ctx: RequestContext,
+    input: JoinInput,
+    via: Via = 'graphql',
+  ): Promise<IssuedConnection> {
+    const session = await this.sessions.get(ctx, input.sessionId);
+    return this.issueFor(ctx, session, input, via);
+  }
+
+  /** As `issue`, for a session the caller already loaded (compatibility routes). */
+  async issueFor(
+    ctx: RequestContext,
+    session: VideoSession,
+    input: Omit<JoinInput, 'sessionId'>,
+    via: Via,
+  ): Promise<IssuedConnection> {
+    const role = input.role ?? ParticipantRole.PUBLISHER;
+    assertMayIssue(ctx, role);
+    if (session.status !== SessionStatus.ACTIVE || !session.externalId) {
+      throw DomainException.conflict('The session has ended', 'sessionId');
+    }
+    if (!session.credentialId) {
+      throw DomainException.conflict('The credential of this session was deleted', 'sessionId');
+    }
+    const cred = await this.credentials.resolve(ctx, session.credentialId, session.provider);
+    const adapter = this.registry.get(session.provider);
+    const ttlSeconds = this.ttl(adapter, cred, input.ttlSeconds);
+    const displayName =
+      input.displayName != null ? vendorName(input.displayName, 'displayName', DISPLAY_TEXT) : null;
+    if (input.data != null && input.data.length > MAX_DATA_CHARS) {
+      throw DomainException.badInput('data', `data must be at most ${MAX_DATA_CHARS} characters`);
+    }
+    const { identity, options } = this.participant(session.provider, input);
+
+    const issued = await adapter.issueJoin(cred, {
+      roomExternalId: session.externalId,
+      role,
+      identity,
+      displayName,
+      data: input.data ?? null,
+      ttlSeconds,
+      options,
+    });
+    const row = this.newRow(ctx, session, role, issued, {
+      identity: issuedIdentity(session.provider, issued, identity),
+      displayName,
+    });
+    try {
+      const saved = await this.ds.transaction(async (m) => {
+        const s = await m.save(row);
+        await this.audit.record(m, ctx, {
+          action: 'connection.created',
+          targetType: 'connection',
+          targetId: s.id,
+          metadata: {
+            sessionId: session.id,
+            provider: session.provider,
+            role,
+            identity: s.identity,
+            expiresAt: s.expiresAt?.toISOString() ?? null,
+            via,
+          },
+        });
+        return s;
+      });
+      return {
+        connection: saved,
+        session,
+        credential: issued.credential,
+        details: issued.details ?? {},
+      };
+    } catch (err) {
+      await this.undo(adapter, cred, session, issued);
+      throw err;
+    }
+  }
+
+  /** Revokes at the vendor where it can (OpenVidu, LiveKit, Pexip, Fishjam), then records it. */
+  async revoke(
+    ctx: RequestContext,
+    id: string,
+    via: Via = 'graphql',
+  ): Promise<IssuedConnection['connection']> {
+    const conn = await this.get(ctx, id);
+    if (conn.status === ConnectionStatus.REVOKED) return conn;
+    const session = await this.sessions.get(ctx, conn.sessionId);
+    assertMayManage(ctx, conn, 'revoke this credential');
+    if (session.credentialId && session.externalId && conn.externalId) {
+      const cred = await this.credentials.resolve(ctx, session.credentialId, session.provider);
+      await this.registry
+        .get(session.provider)
+        .revokeJoin(cred, session.externalId, conn.externalId);
+    }
+    return this.ds.transaction(async (m) => {
+      const revokedAt = new Date();
+      const res = await m.update(
+        SessionConnection,
+        { id: conn.id, tenantId: ctx.tenantId },
+        { status: ConnectionStatus.REVOKED, revokedAt },
+      );
+      if (res.affected) {
+        await this.audit.record(m, ctx, {
+          action: 'connection.revoked',
+          targetType: 'connection',
+          targetId: conn.id,
+          metadata: { sessionId: session.id, provider: session.provider, reason: 'revoked', via },
+        });
+      }
+      return Object.assign(conn, { status: ConnectionStatus.REVOKED, revokedAt });
+    });
+  }
+
+  async get(ctx: Pick<RequestContext, 'tenantId'>, id: string): Promise<SessionConnection> {
+    const row = await this.ds
+      .getRepository(SessionConnection)
+      .findOne({ where: { id, tenantId: ctx.tenantId } });
+    if (!row) throw DomainException.notFound('Connection');
+    return row;
+  }
+
+  /** A session's connections, newest first (at most 100). */
+  listForSession(
+    ctx: Pick<RequestContext, 'tenantId'>,
+    sessionId: string,
+    first = MAX_LISTED,
+  ): Promise<SessionConnection[]> {
+    return this.ds.getRepository(SessionConnection).find({
+      where: { tenantId: ctx.tenantId, sessionId },
+      order: { createdAt: 'DESC', id: 'DESC' },
+      take: Math.min(MAX_LISTED, Math.max(1, Math.trunc(first))),
+    });
+  }
+
+  private ttl(adapter: VideoProvider, cred: ResolvedCredential, requested?: number | null): number {
+    // Red5's cap is the credential's own tokenTtlSeconds (the adapter enforces it too).
+    const max =
+      cred.kind === ProviderKind.RED5
+        ? Math.min(
+            adapter.maxTtlSeconds,
+            Number(cred.config.tokenTtlSeconds) || adapter.maxTtlSeconds,
+          )
+        : adapter.maxTtlSeconds;
+    const ttl = requested ?? Math.min(DEFAULT_TTL_SECONDS, max);
+    if (!Number.isInteger(ttl) || ttl < 1 || ttl > max) {
+      throw DomainException.badInput(
+        'ttlSeconds',
+        `ttlSeconds must be a whole number from 1 to ${max} for ${cred.kind}`,
+      );
+    }
+    return ttl;
+  }
+
+  /** The identity and vendor options of a join; Agora identities come from its own block. */
+  private participant(
+    kind: ProviderKind,
+    input: Omit<JoinInput, 'sessionId'>,
+  ): { identity: string; options: Record<string, unknown> } {
+    if (input.agora != null && kind !== ProviderKind.AGORA) {
+      throw DomainException.badInput('agora', `agora options do not apply to a ${kind} session`);
+    }
+    if (kind === ProviderKind.AGORA) {
+      if (input.identity != null) {
+        throw DomainException.badInput(
+          'identity',
+          'Agora identities are agora.uid or agora.userAccount',
+        );
+      }
+      const { uid, userAccount, rtm } = input.agora ?? {};
+      return { identity: '', options: { uid, userAccount, rtm: rtm === true } };
+    }
+    const identity =
+      input.identity != null
+        ? vendorName(input.identity, 'identity', LIVEKIT_NAME)
+        : `rk-${randomBytes(8).toString('hex')}`;
+    return { identity, options: {} };
+  }
+
+  private newRow(
+    ctx: RequestContext,
+    session: VideoSession,
+    role: ParticipantRole,
+    issued: IssuedJoin,
+    who: { identity: string; displayName: string | null },
+  ): SessionConnection {
+    const c = issued.credential;
+    const red5 = session.provider === ProviderKind.RED5;
+    return this.ds.getRepository(SessionConnection).create({
+      tenantId: ctx.tenantId,
+      sessionId: session.id,
+      role,
+      identity: who.identity,
+      displayName: who.displayName,
+      externalId: issued.externalId,
+      status: ConnectionStatus.ISSUED,
+      expiresAt: issued.expiresAt,
+      revokedAt: null,
+      joinedAt: null,
+      leftAt: null,
+      tokenHash: red5 ? sha256(String(c.token)) : null,
+      username: red5 ? String(c.username) : null,
+      passwordHash: red5 ? sha256(String(c.password)) : null,
+      createdByType: ctx.actorType,
+      createdById: ctx.actorId,
+      createdByLabel: ctx.actorLabel.slice(0, 320),
+    });
+  }
+
+  /** The vendor issued something we could not record: take it back so it cannot be used. */
+  private async undo(
+    adapter: VideoProvider,
+    cred: ResolvedCredential,
+    session: VideoSession,
+    issued: IssuedJoin,
+  ): Promise<void> {
+    if (!issued.externalId || !session.externalId) return;
+    try {
+      await adapter.revokeJoin(cred, session.externalId, issued.externalId);
+    } catch (err) {
+      this.logger.warn(
+        { err, sessionId: session.id, provider: session.provider },
+        'could not take back a join credential that was not recorded',
+      );
+    }
+  }
+}
+
+/** The identity recorded for a join: Agora's uid or account as minted, otherwise the input's. */
+function issuedIdentity(kind: ProviderKind, issued: IssuedJoin, identity: string): string {
+  if (kind !== ProviderKind.AGORA) return identity;
+  const { uid, userAccount } = issued.credential;
+  if (typeof userAccount === 'string' && userAccount) return userAccount;
+  return typeof uid === 'number' ? String(uid) : '0';
+}

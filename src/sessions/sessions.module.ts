@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ProvidersModule } from '../providers/providers.module';
+import { TenantsModule } from '../tenants/tenants.module';
+import { AgoraRtmService } from './agora-rtm.service';
+import { SessionConnection } from './connection.entity';
+import { ConnectionsResolver } from './connections.resolver';
+import { ConnectionsService } from './connections.service';
+import { Red5AuthService } from './red5-auth.service';
+import { SessionsResolver } from './sessions.resolver';
+import { SessionsService } from './sessions.service';
+import { VideoSession } from './video-session.entity';
+import { WebhookReceipt } from './webhook-receipt.entity';
+import { WebhooksService } from './webhooks.service';
+
+/** Sessions and join credentials: one service layer behind GraphQL and every compatibility route. */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([VideoSession, SessionConnection, WebhookReceipt]),
+    ProvidersModule,
+    TenantsModule,
+  ],
+  providers: [
+    SessionsService,
+    ConnectionsService,
+    AgoraRtmService,
+    Red5AuthService,
+    WebhooksService,
+    SessionsResolver,
+    ConnectionsResolver,
+  ],
+  exports: [SessionsService, ConnectionsService, AgoraRtmService, Red5AuthService, WebhooksService],
+})
+export class SessionsModule {}

@@ -1,0 +1,299 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { TokenVerifier } from 'livekit-server-sdk';
+import { DataSource, type EntityManager, IsNull, Not } from 'typeorm';
+import { type AuditActor } from '../audit/audit-actor';
+import { AuditOutcome } from '../audit/audit-event.entity';
+import { AuditService } from '../audit/audit.service';
+import { ActorType, AuthMethod } from '../common/auth/roles';
+import { type RequestMeta } from '../common/context';
+import { DomainException, isUniqueViolation } from '../common/errors';
+import { ProviderCredentialsService } from '../providers/provider-credentials.service';
+import { ProviderKind } from '../providers/provider-kind';
+import { type ResolvedCredential } from '../providers/video-provider';
+import { TenantDirectory } from '../tenants/tenant-directory';
+import { SessionConnection } from './connection.entity';
+import { ConnectionStatus, SessionStatus } from './session-status';
+import { SessionsService } from './sessions.service';
+import { VideoSession } from './video-session.entity';
+import { WebhookReceipt } from './webhook-receipt.entity';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A vendor event reduced to what Roomkey tracks. */
+interface VendorEvent {
+  /** Unique per delivery content: a replay has the same key. */
+  key: string;
+  name: string;
+  room: string | null;
+  change:
+    | { kind: 'session_ended' }
+    | { kind: 'joined' | 'left'; by: 'externalId' | 'identity'; value: string }
+    | { kind: 'none' };
+}
+
+export type WebhookResult = 'applied' | 'duplicate' | 'ignored' | 'unknown_session';
+
+/**
+ * Vendor webhooks: authenticated per credential (OpenVidu: a static header secret compared in
+ * constant time; LiveKit: a JWT signed with the API secret whose `sha256` claim covers the raw
+ * body), then applied idempotently — a receipt keyed by the event makes a replay a no-op. A bad
+ * signature is refused before anything is read or changed.
+ */
+@Injectable()
+export class WebhooksService {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly credentials: ProviderCredentialsService,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+    private readonly tenants: TenantDirectory,
+  ) {}
+
+  async openvidu(
+    slug: string,
+    credentialId: string,
+    authorization: string | undefined,
+    raw: Buffer | undefined,
+    meta: RequestMeta,
+  ): Promise<WebhookResult> {
+    const { cred, actor } = await this.locate(slug, credentialId, ProviderKind.OPENVIDU, meta);
+    const expected = cred.secrets.webhookSecret;
+    if (!expected || !authorization || !sameSecret(authorization, `Bearer ${expected}`)) {
+      return this.refuse(actor, cred, expected ? 'bad_signature' : 'webhook_not_configured');
+    }
+    const body = await this.json(actor, cred, raw);
+    const name = typeof body.event === 'string' ? body.event.slice(0, 64) : 'unknown';
+    const sessionId = typeof body.sessionId === 'string' ? body.sessionId : null;
+    const connectionId = typeof body.connectionId === 'string' ? body.connectionId : null;
+    const event: VendorEvent = {
+      key: `sha256:${createHash('sha256')
+        .update(raw ?? '')
+        .digest('hex')}`,
+      name,
+      room: sessionId,
+      change:
+        name === 'sessionDestroyed'
+          ? { kind: 'session_ended' }
+          : (name === 'participantJoined' || name === 'participantLeft') && connectionId
+            ? {
+                kind: name === 'participantJoined' ? 'joined' : 'left',
+                by: 'externalId',
+                value: connectionId,
+              }
+            : { kind: 'none' },
+    };
+    return this.apply(actor, cred, event);
+  }
+
+  async livekit(
+    slug: string,
+    credentialId: string,
+    authorization: string | undefined,
+    raw: Buffer | undefined,
+    meta: RequestMeta,
+  ): Promise<WebhookResult> {
+    const { cred, actor } = await this.locate(slug, credentialId, ProviderKind.LIVEKIT, meta);
+    const token = authorization?.replace(/^Bearer\s+/i, '');
+    let valid = false;
+    if (token && raw) {
+      try {
+        const claims = await new TokenVerifier(
+          String(cred.config.apiKey),
+          cred.secrets.apiSecret,
+        ).verify(token);
+        const digest = createHash('sha256').update(raw).digest('base64');
+        valid = typeof claims.sha256 === 'string' && sameSecret(claims.sha256, digest);
+      } catch {
+        valid = false;
+      }
+    }
+    if (!valid) return this.refuse(actor, cred, 'bad_signature');
+    const body = await this.json(actor, cred, raw);
+    const name = typeof body.event === 'string' ? body.event.slice(0, 64) : 'unknown';
+    const room = (body.room as { name?: unknown } | undefined)?.name;
+    const identity = (body.participant as { identity?: unknown } | undefined)?.identity;
+    const id = typeof body.id === 'string' && body.id ? body.id.slice(0, 100) : null;
+    const event: VendorEvent = {
+      key: id
+        ? `id:${id}`
+        : `sha256:${createHash('sha256')
+            .update(raw ?? '')
+            .digest('hex')}`,
+      name,
+      room: typeof room === 'string' ? room : null,
+      change:
+        name === 'room_finished'
+          ? { kind: 'session_ended' }
+          : (name === 'participant_joined' || name === 'participant_left') &&
+              typeof identity === 'string'
+            ? {
+                kind: name === 'participant_joined' ? 'joined' : 'left',
+                by: 'identity',
+                value: identity,
+              }
+            : { kind: 'none' },
+    };
+    return this.apply(actor, cred, event);
+  }
+
+  /** The tenant and credential a webhook URL names; anything unknown is the same 401. */
+  private async locate(
+    slug: string,
+    credentialId: string,
+    kind: ProviderKind,
+    meta: RequestMeta,
+  ): Promise<{ cred: ResolvedCredential; actor: AuditActor }> {
+    const tenantId = await this.tenants.idOf(slug);
+    if (!tenantId || !UUID.test(credentialId))
+      throw DomainException.unauthenticated('unknown_webhook');
+    let cred: ResolvedCredential;
+    try {
+      cred = await this.credentials.resolve({ tenantId }, credentialId, kind);
+    } catch {
+      throw DomainException.unauthenticated('unknown_webhook');
+    }
+    const actor: AuditActor = {
+      tenantId,
+      actorType: ActorType.VENDOR,
+      actorId: null,
+      actorLabel: kind.toLowerCase(),
+      authMethod: AuthMethod.NONE,
+      requestId: meta.requestId,
+      clientIp: meta.clientIp,
+      userAgent: meta.userAgent,
+    };
+    return { cred, actor };
+  }
+
+  private async refuse(
+    actor: AuditActor,
+    cred: ResolvedCredential,
+    reason: string,
+  ): Promise<never> {
+    await this.audit.recordQuietly(actor, {
+      action: 'webhook.received',
+      outcome: AuditOutcome.DENIED,
+      errorCode: 'UNAUTHENTICATED',
+      targetType: 'provider_credential',
+      targetId: cred.id,
+      metadata: { provider: cred.kind, credentialId: cred.id, event: 'unknown', result: reason },
+    });
+    throw DomainException.unauthenticated(reason);
+  }
+
+  private async json(
+    actor: AuditActor,
+    cred: ResolvedCredential,
+    raw: Buffer | undefined,
+  ): Promise<Record<string, unknown>> {
+    try {
+      const v: unknown = JSON.parse((raw ?? Buffer.alloc(0)).toString('utf8'));
+      if (typeof v === 'object' && v !== null && !Array.isArray(v))
+        return v as Record<string, unknown>;
+    } catch {
+      /* below */
+    }
+    await this.audit.recordQuietly(actor, {
+      action: 'webhook.received',
+      outcome: AuditOutcome.FAILURE,
+      errorCode: 'BAD_USER_INPUT',
+      targetType: 'provider_credential',
+      targetId: cred.id,
+      metadata: {
+        provider: cred.kind,
+        credentialId: cred.id,
+        event: 'unknown',
+        result: 'malformed',
+      },
+    });
+    throw DomainException.badInput('body', 'The webhook body is not a JSON object');
+  }
+
+  /** Receipt, state change and audit event commit together; a replayed event changes nothing. */
+  private async apply(
+    actor: AuditActor,
+    cred: ResolvedCredential,
+    event: VendorEvent,
+  ): Promise<WebhookResult> {
+    const tenantId = actor.tenantId as string;
+    const via = `webhook.${cred.kind.toLowerCase()}`;
+    const record = (m: EntityManager | null, result: WebhookResult) =>
+      this.audit.record(m, actor, {
+        action: 'webhook.received',
+        targetType: 'provider_credential',
+        targetId: cred.id,
+        metadata: { provider: cred.kind, credentialId: cred.id, event: event.name, result },
+      });
+    try {
+      return await this.ds.transaction(async (m) => {
+        await m.insert(WebhookReceipt, {
+          tenantId,
+          credentialId: cred.id,
+          eventKey: event.key,
+          event: event.name,
+        });
+        const result = await this.change(m, actor, cred, event, via);
+        await record(m, result);
+        return result;
+      });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      await record(null, 'duplicate');
+      return 'duplicate';
+    }
+  }
+
+  private async change(
+    m: EntityManager,
+    actor: AuditActor,
+    cred: ResolvedCredential,
+    event: VendorEvent,
+    via: string,
+  ): Promise<WebhookResult> {
+    if (event.change.kind === 'none') return 'ignored';
+    if (!event.room) return 'unknown_session';
+    const session = await m.findOne(VideoSession, {
+      where: {
+        tenantId: actor.tenantId as string,
+        credentialId: cred.id,
+        externalId: event.room,
+        status: Not(SessionStatus.CREATING),
+      },
+      order: { createdAt: 'DESC' },
+    });
+    if (!session) return 'unknown_session';
+    if (event.change.kind === 'session_ended') {
+      await this.sessions.markEnded(actor, session, `vendor:${event.name}`, via, m);
+      return 'applied';
+    }
+    const joined = event.change.kind === 'joined';
+    const where = {
+      tenantId: session.tenantId,
+      sessionId: session.id,
+      [event.change.by]: event.change.value,
+      status: joined ? ConnectionStatus.ISSUED : Not(ConnectionStatus.REVOKED),
+    };
+    const conn = await m.findOne(SessionConnection, {
+      where: joined ? where : { ...where, leftAt: IsNull() },
+      order: { createdAt: 'DESC' },
+    });
+    if (!conn) return 'ignored';
+    await m.update(
+      SessionConnection,
+      { id: conn.id },
+      joined
+        ? { status: ConnectionStatus.JOINED, joinedAt: new Date() }
+        : { status: ConnectionStatus.LEFT, leftAt: new Date() },
+    );
+    return 'applied';
+  }
+}
+
+/** Constant-time comparison of two strings of any length (both are hashed first). */
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
