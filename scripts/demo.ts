@@ -9,6 +9,7 @@
  */
 import 'reflect-metadata';
 import { generateKeyPair, randomBytes } from 'node:crypto';
+import { type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { type INestApplication } from '@nestjs/common';
@@ -56,7 +57,14 @@ const VENDORS = {
   RED5: ['Red5 Pro', 'Red5Credential { streamId type username password token }'],
 } as const;
 
-export async function runDemo(options: { port?: number; quiet?: boolean } = {}): Promise<Demo> {
+export interface DemoOptions {
+  port?: number;
+  quiet?: boolean;
+  /** A PostgreSQL URL instead of the embedded database (benchmarks). */
+  databaseUrl?: string;
+}
+
+export async function runDemo(options: DemoOptions = {}): Promise<Demo> {
   const secrets = {
     openvidu: `demo-${randomBytes(8).toString('hex')}`,
     livekitKey: 'demokey',
@@ -88,10 +96,11 @@ export async function runDemo(options: { port?: number; quiet?: boolean } = {}):
       ROOMKEY_DATA_DIR: 'memory://',
       LOG_LEVEL: options.quiet ? 'silent' : 'error',
       ROOMKEY_BOOTSTRAP_TENANT: 'demo',
+      ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     });
     app = await createApp(config, { bannerOut: () => undefined });
     await app.listen(options.port ?? 0, '127.0.0.1');
-    const { port } = app.getHttpServer().address() as AddressInfo;
+    const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
     const url = `http://127.0.0.1:${port}`;
 
     const tenant = await app.get(TenantsService).findBySlug('demo');
