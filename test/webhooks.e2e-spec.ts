@@ -859,6 +859,33 @@ describe('vendor webhooks (OpenVidu 2 header secret, LiveKit body-bound JWT)', (
       ]);
     });
 
+    it('should apply exactly once when the same LiveKit delivery arrives several times concurrently', async () => {
+      const { s, room } = await lkSession();
+      const body = lkBody('room_finished', { room });
+      const auth = w.lk.signWebhook(body);
+      const o = await observe();
+
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => postLk(body, auth).then((r) => [r.status, r.body])),
+      );
+
+      expect(results.filter(([st]) => st !== 200)).toEqual([]);
+      const names = results.map(([, b]) => (b as { result: string }).result).sort();
+      expect(names).toEqual([
+        'applied',
+        'duplicate',
+        'duplicate',
+        'duplicate',
+        'duplicate',
+        'duplicate',
+      ]);
+      expect((await viewSession(s.id)).endReason).toBe('vendor:room_finished');
+      expect((await snapshot()).receipts.length - o.before.receipts.length).toBe(1);
+      const rows = await o.audit();
+      expect(rows.filter((r) => r.action === 'session.ended')).toHaveLength(1);
+      expect(rows.filter((r) => r.action === 'webhook.received')).toHaveLength(6);
+    });
+
     it('should answer duplicate when LiveKit redelivers an event from the emulator with a fresh token', async () => {
       const { s, room } = await lkSession();
       const url = base + lkPath();
@@ -1059,6 +1086,31 @@ describe('vendor webhooks (OpenVidu 2 header secret, LiveKit body-bound JWT)', (
         expect(hooks.filter((h) => h.tenant_id === w.b.tenant.id)).toEqual([]);
       }
       expect(missing).toEqual([]);
+    });
+
+    it('should answer every refused delivery with the same 401 body when the reason differs', async () => {
+      const ov = ovBody('signalSent', { sessionId: 'x' });
+      const lk = lkBody('track_published', { room: 'x' });
+      const refusals = [
+        await postOv(ov, `Bearer wrong-${uniq()}`),
+        await postOv(ov, null),
+        ...(await Promise.all(badPaths('openvidu').map(([, path]) => postOv(ov, ovAuth(), path)))),
+        await postLk(lk, signLiveKitJwt({ iss: w.secrets.livekitKey, exp: now() + 60 }, 'x')),
+        await postLk(lk, null),
+        ...(await Promise.all(
+          badPaths('livekit').map(([, path]) => postLk(lk, w.lk.signWebhook(lk), path)),
+        )),
+      ];
+      const shapes = refusals.map((r) => {
+        const { requestId, ...rest } = (r.body as { error: Record<string, unknown> }).error;
+        expect(typeof requestId).toBe('string');
+        return { status: r.status, error: rest };
+      });
+      expect(new Set(shapes.map((x) => JSON.stringify(x))).size).toBe(1);
+      expect(shapes[0]).toEqual({
+        status: 401,
+        error: { code: 'UNAUTHENTICATED', message: expect.any(String) },
+      });
     });
 
     it('should write exactly one webhook.received event when a delivery to a known credential is over 64 KB', async () => {

@@ -2,8 +2,11 @@ import { Controller, Headers, HttpCode, Param, Post, Req } from '@nestjs/common'
 import { type Request } from 'express';
 import { Public } from '../common/auth/decorators';
 import { Meta, type RequestMeta } from '../common/context';
-import { DomainException } from '../common/errors';
-import { type WebhookResult, WebhooksService } from '../sessions/webhooks.service';
+import {
+  type RawWebhookBody,
+  type WebhookResult,
+  WebhooksService,
+} from '../sessions/webhooks.service';
 
 /**
  * Vendor webhooks, per credential. Public: the vendor authenticates with the credential's
@@ -23,9 +26,8 @@ export class WebhooksController {
     @Req() req: Request,
     @Meta() meta: RequestMeta,
   ): Promise<{ result: WebhookResult }> {
-    tooLarge(req);
     return {
-      result: await this.webhooks.openvidu(slug, credentialId, authorization, req.rawBody, meta),
+      result: await this.webhooks.openvidu(slug, credentialId, authorization, bodyOf(req), meta),
     };
   }
 
@@ -39,15 +41,12 @@ export class WebhooksController {
     @Req() req: Request,
     @Meta() meta: RequestMeta,
   ): Promise<{ result: WebhookResult }> {
-    tooLarge(req);
     return {
-      result: await this.webhooks.livekit(slug, credentialId, authorization, req.rawBody, meta),
+      result: await this.webhooks.livekit(slug, credentialId, authorization, bodyOf(req), meta),
     };
   }
 }
 
-function tooLarge(req: Request): void {
-  if (req.rawBodyTooLarge) {
-    throw DomainException.badInput('body', 'The webhook body is larger than 64 KB');
-  }
+function bodyOf(req: Request): RawWebhookBody {
+  return { raw: req.rawBody, tooLarge: !!req.rawBodyTooLarge };
 }

@@ -200,7 +200,8 @@ export class SessionsService {
     via: Via,
   ): Promise<VideoSession> {
     const repo = this.ds.getRepository(VideoSession);
-    const deadline = Date.now() + this.claimWaitMs();
+    // A little longer than a claim can live, so a caller outlasts an abandoned claim and takes over.
+    const deadline = Date.now() + this.claimWaitMs() + 1000;
     while (Date.now() < deadline) {
       const open = await repo.findOne({
         where: {
@@ -296,13 +297,30 @@ export class SessionsService {
       });
     } catch (err) {
       await dropClaim();
-      // The vendor room is already recorded as another open session (e.g. a LiveKit room named
-      // by `name` earlier): that session is the answer.
-      if (isUniqueViolation(err)) {
-        const existing = await this.findOpenByExternalId(ctx, cred.id, created.externalId);
-        if (existing) return existing;
+      if (!isUniqueViolation(err)) throw err;
+      // Another open session already holds this vendor room (a LiveKit room named by `name`
+      // earlier), or — after a claim was taken over as stale — this key: that session is the
+      // answer. A room the vendor made only for this call is closed again.
+      const existing =
+        (await this.findOpenByExternalId(ctx, cred.id, created.externalId)) ??
+        (room.customId
+          ? await repo.findOne({
+              where: {
+                tenantId: ctx.tenantId,
+                credentialId: cred.id,
+                customId: room.customId,
+                status: SessionStatus.ACTIVE,
+              },
+            })
+          : null);
+      if (!existing) throw err;
+      if (existing.externalId !== created.externalId) {
+        await this.registry
+          .get(cred.kind)
+          .closeRoom(cred, created.externalId)
+          .catch(() => undefined);
       }
-      throw err;
+      return existing;
     }
   }
 
@@ -330,9 +348,14 @@ export class SessionsService {
     });
   }
 
-  /** Longest a vendor create can take (a call and its one retry), plus a margin. */
+  /**
+   * How long a claim may be in flight before it counts as abandoned (its process died), and how
+   * long an identical call waits for it: a vendor create makes at most two timed attempts (Pexip's
+   * token exchange and meeting, or one call and its retry), each bounded by the timeout; add a
+   * generous margin for the database work around them.
+   */
   private claimWaitMs(): number {
-    return this.config.providers.timeoutMs * 2 + 1000;
+    return this.config.providers.timeoutMs * 2 + 5000;
   }
 }
 

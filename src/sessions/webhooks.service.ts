@@ -35,6 +35,12 @@ interface VendorEvent {
 
 export type WebhookResult = 'applied' | 'duplicate' | 'ignored' | 'unknown_session';
 
+/** The request body as read by the raw-body middleware. */
+export interface RawWebhookBody {
+  raw: Buffer | undefined;
+  tooLarge: boolean;
+}
+
 /**
  * Vendor webhooks: authenticated per credential (OpenVidu: a static header secret compared in
  * constant time; LiveKit: a JWT signed with the API secret whose `sha256` claim covers the raw
@@ -55,22 +61,26 @@ export class WebhooksService {
     slug: string,
     credentialId: string,
     authorization: string | undefined,
-    raw: Buffer | undefined,
+    body: RawWebhookBody,
     meta: RequestMeta,
   ): Promise<WebhookResult> {
     const { cred, actor } = await this.locate(slug, credentialId, ProviderKind.OPENVIDU, meta);
     const expected = cred.secrets.webhookSecret;
     if (!expected || !authorization || !sameSecret(authorization, `Bearer ${expected}`)) {
-      return this.refuse(actor, cred, expected ? 'bad_signature' : 'webhook_not_configured');
+      return this.refuse(
+        actor,
+        cred.kind,
+        cred.id,
+        expected ? 'bad_signature' : 'webhook_not_configured',
+      );
     }
-    const body = await this.json(actor, cred, raw);
-    const name = typeof body.event === 'string' ? body.event.slice(0, 64) : 'unknown';
-    const sessionId = typeof body.sessionId === 'string' ? body.sessionId : null;
-    const connectionId = typeof body.connectionId === 'string' ? body.connectionId : null;
-    const event: VendorEvent = {
-      key: `sha256:${createHash('sha256')
-        .update(raw ?? '')
-        .digest('hex')}`,
+    const raw = await this.bytes(actor, cred, body);
+    const json = await this.json(actor, cred, raw);
+    const name = typeof json.event === 'string' ? json.event.slice(0, 64) : 'unknown';
+    const sessionId = typeof json.sessionId === 'string' ? json.sessionId : null;
+    const connectionId = typeof json.connectionId === 'string' ? json.connectionId : null;
+    return this.apply(actor, cred, {
+      key: `sha256:${sha256Hex(raw)}`,
       name,
       room: sessionId,
       change:
@@ -83,44 +93,29 @@ export class WebhooksService {
                 value: connectionId,
               }
             : { kind: 'none' },
-    };
-    return this.apply(actor, cred, event);
+    });
   }
 
   async livekit(
     slug: string,
     credentialId: string,
     authorization: string | undefined,
-    raw: Buffer | undefined,
+    body: RawWebhookBody,
     meta: RequestMeta,
   ): Promise<WebhookResult> {
     const { cred, actor } = await this.locate(slug, credentialId, ProviderKind.LIVEKIT, meta);
-    const token = authorization?.replace(/^Bearer\s+/i, '');
-    let valid = false;
-    if (token && raw) {
-      try {
-        const claims = await new TokenVerifier(
-          String(cred.config.apiKey),
-          cred.secrets.apiSecret,
-        ).verify(token);
-        const digest = createHash('sha256').update(raw).digest('base64');
-        valid = typeof claims.sha256 === 'string' && sameSecret(claims.sha256, digest);
-      } catch {
-        valid = false;
-      }
+    // The signature covers the body: one too large to read can be neither checked nor applied.
+    const raw = await this.bytes(actor, cred, body);
+    if (!(await this.livekitSigned(cred, authorization, raw))) {
+      return this.refuse(actor, cred.kind, cred.id, 'bad_signature');
     }
-    if (!valid) return this.refuse(actor, cred, 'bad_signature');
-    const body = await this.json(actor, cred, raw);
-    const name = typeof body.event === 'string' ? body.event.slice(0, 64) : 'unknown';
-    const room = (body.room as { name?: unknown } | undefined)?.name;
-    const identity = (body.participant as { identity?: unknown } | undefined)?.identity;
-    const id = typeof body.id === 'string' && body.id ? body.id.slice(0, 100) : null;
-    const event: VendorEvent = {
-      key: id
-        ? `id:${id}`
-        : `sha256:${createHash('sha256')
-            .update(raw ?? '')
-            .digest('hex')}`,
+    const json = await this.json(actor, cred, raw);
+    const name = typeof json.event === 'string' ? json.event.slice(0, 64) : 'unknown';
+    const room = (json.room as { name?: unknown } | undefined)?.name;
+    const identity = (json.participant as { identity?: unknown } | undefined)?.identity;
+    const id = typeof json.id === 'string' && json.id ? json.id.slice(0, 100) : null;
+    return this.apply(actor, cred, {
+      key: id ? `id:${id}` : `sha256:${sha256Hex(raw)}`,
       name,
       room: typeof room === 'string' ? room : null,
       change:
@@ -134,11 +129,33 @@ export class WebhooksService {
                 value: identity,
               }
             : { kind: 'none' },
-    };
-    return this.apply(actor, cred, event);
+    });
   }
 
-  /** The tenant and credential a webhook URL names; anything unknown is the same 401. */
+  /** LiveKit's scheme: a JWT signed with the API secret whose `sha256` claim is the body's digest. */
+  private async livekitSigned(
+    cred: ResolvedCredential,
+    authorization: string | undefined,
+    raw: Buffer,
+  ): Promise<boolean> {
+    const token = authorization?.replace(/^Bearer\s+/i, '');
+    if (!token) return false;
+    try {
+      const claims = await new TokenVerifier(
+        String(cred.config.apiKey),
+        cred.secrets.apiSecret,
+      ).verify(token);
+      const digest = createHash('sha256').update(raw).digest('base64');
+      return typeof claims.sha256 === 'string' && sameSecret(claims.sha256, digest);
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The tenant and credential a webhook URL names. An unknown slug has no audit chain and is
+   * refused silently; an unknown, foreign or other-vendor credential is refused and audited.
+   */
   private async locate(
     slug: string,
     credentialId: string,
@@ -146,14 +163,7 @@ export class WebhooksService {
     meta: RequestMeta,
   ): Promise<{ cred: ResolvedCredential; actor: AuditActor }> {
     const tenantId = await this.tenants.idOf(slug);
-    if (!tenantId || !UUID.test(credentialId))
-      throw DomainException.unauthenticated('unknown_webhook');
-    let cred: ResolvedCredential;
-    try {
-      cred = await this.credentials.resolve({ tenantId }, credentialId, kind);
-    } catch {
-      throw DomainException.unauthenticated('unknown_webhook');
-    }
+    if (!tenantId) throw DomainException.unauthenticated('webhook_refused');
     const actor: AuditActor = {
       tenantId,
       actorType: ActorType.VENDOR,
@@ -164,12 +174,19 @@ export class WebhooksService {
       clientIp: meta.clientIp,
       userAgent: meta.userAgent,
     };
+    let cred: ResolvedCredential | null = null;
+    if (UUID.test(credentialId)) {
+      cred = await this.credentials.resolve({ tenantId }, credentialId, kind).catch(() => null);
+    }
+    if (!cred) return this.refuse(actor, kind, null, 'unknown_credential');
     return { cred, actor };
   }
 
+  /** A refused delivery: one DENIED event, then the same 401 whatever the reason. */
   private async refuse(
     actor: AuditActor,
-    cred: ResolvedCredential,
+    kind: ProviderKind,
+    credentialId: string | null,
     reason: string,
   ): Promise<never> {
     await this.audit.recordQuietly(actor, {
@@ -177,38 +194,53 @@ export class WebhooksService {
       outcome: AuditOutcome.DENIED,
       errorCode: 'UNAUTHENTICATED',
       targetType: 'provider_credential',
-      targetId: cred.id,
-      metadata: { provider: cred.kind, credentialId: cred.id, event: 'unknown', result: reason },
+      targetId: credentialId,
+      metadata: {
+        provider: kind,
+        credentialId: credentialId ?? '',
+        event: 'unknown',
+        result: reason,
+      },
     });
-    throw DomainException.unauthenticated(reason);
+    throw DomainException.unauthenticated('webhook_refused');
+  }
+
+  /** The body bytes; an oversized body (read and discarded) is refused with one FAILURE event. */
+  private async bytes(
+    actor: AuditActor,
+    cred: ResolvedCredential,
+    body: RawWebhookBody,
+  ): Promise<Buffer> {
+    if (!body.tooLarge) return body.raw ?? Buffer.alloc(0);
+    await this.failed(actor, cred, 'too_large');
+    throw DomainException.badInput('body', 'The webhook body is larger than 64 KB');
   }
 
   private async json(
     actor: AuditActor,
     cred: ResolvedCredential,
-    raw: Buffer | undefined,
+    raw: Buffer,
   ): Promise<Record<string, unknown>> {
     try {
-      const v: unknown = JSON.parse((raw ?? Buffer.alloc(0)).toString('utf8'));
+      const v: unknown = JSON.parse(raw.toString('utf8'));
       if (typeof v === 'object' && v !== null && !Array.isArray(v))
         return v as Record<string, unknown>;
     } catch {
       /* below */
     }
-    await this.audit.recordQuietly(actor, {
+    await this.failed(actor, cred, 'malformed');
+    throw DomainException.badInput('body', 'The webhook body is not a JSON object');
+  }
+
+  private failed(actor: AuditActor, cred: ResolvedCredential, result: string): Promise<void> {
+    return this.audit.recordQuietly(actor, {
       action: 'webhook.received',
       outcome: AuditOutcome.FAILURE,
       errorCode: 'BAD_USER_INPUT',
       targetType: 'provider_credential',
       targetId: cred.id,
-      metadata: {
-        provider: cred.kind,
-        credentialId: cred.id,
-        event: 'unknown',
-        result: 'malformed',
-      },
+      metadata: { provider: cred.kind, credentialId: cred.id, event: 'unknown', result },
     });
-    throw DomainException.badInput('body', 'The webhook body is not a JSON object');
   }
 
   /** Receipt, state change and audit event commit together; a replayed event changes nothing. */
@@ -290,6 +322,8 @@ export class WebhooksService {
     return 'applied';
   }
 }
+
+const sha256Hex = (raw: Buffer): string => createHash('sha256').update(raw).digest('hex');
 
 /** Constant-time comparison of two strings of any length (both are hashed first). */
 function sameSecret(given: string, expected: string): boolean {
