@@ -7,7 +7,6 @@ import {
   Module,
   type NestModule,
   RequestMethod,
-  ValidationPipe,
 } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
@@ -21,6 +20,7 @@ import { FirstStartModule } from './bootstrap/first-start.module';
 import { type BannerOut } from './bootstrap/first-start.service';
 import { APP_CONFIG, type AppConfig, ConfigModule } from './common/config';
 import { HttpExceptionFilter } from './common/errors';
+import { DomainValidationPipe } from './common/errors/validation.pipe';
 import { formatGraphQLError } from './common/graphql/format-error';
 import { GraphqlIdeAssetsController, GraphqlIdeMiddleware } from './common/graphql/graphql-ide';
 import { LoggingModule } from './common/logging/logging.module';
@@ -105,7 +105,7 @@ export class AppModule implements NestModule {
       providers: [
         {
           provide: APP_PIPE,
-          useValue: new ValidationPipe({
+          useValue: new DomainValidationPipe({
             whitelist: true,
             forbidNonWhitelisted: true,
             transform: true,

@@ -151,9 +151,9 @@ export class ConnectionsService {
     via: Via = 'graphql',
   ): Promise<IssuedConnection['connection']> {
     const conn = await this.get(ctx, id);
+    assertMayManage(ctx, conn, 'revoke this credential');
     if (conn.status === ConnectionStatus.REVOKED) return conn;
     const session = await this.sessions.get(ctx, conn.sessionId);
-    assertMayManage(ctx, conn, 'revoke this credential');
     if (session.credentialId && session.externalId && conn.externalId) {
       const cred = await this.credentials.resolve(ctx, session.credentialId, session.provider);
       await this.registry

@@ -2,13 +2,14 @@ import { timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import proxyAddr from 'proxy-addr';
-import { DataSource } from 'typeorm';
+import { DataSource, Not } from 'typeorm';
 import { type AuditActor } from '../audit/audit-actor';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
 import { ActorType, AuthMethod } from '../common/auth/roles';
 import { type RequestMeta } from '../common/context';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
+import { SessionConnection } from './connection.entity';
 import { sha256 } from './connections.service';
 import { ConnectionStatus, SessionStatus } from './session-status';
 import { TenantDirectory } from '../tenants/tenant-directory';
@@ -103,13 +104,13 @@ export class Red5AuthService {
       'reason' in parsed ? parsed : await this.decide(slug, parsed, meta, false);
     if (decision.ok || decision.reason === 'revoked') {
       const row = decision.row as Candidate;
-      const res = await this.ds.query<unknown[]>(
-        `UPDATE session_connection SET status = $2, revoked_at = now(), updated_at = now()
-          WHERE id = $1 AND status <> $2 RETURNING id`,
-        [row.id, ConnectionStatus.REVOKED],
-      );
-      decision = { ok: true, row };
-      if (res.length === 0) decision = { ok: false, reason: 'already_revoked', row };
+      const res = await this.ds
+        .getRepository(SessionConnection)
+        .update(
+          { id: row.id, status: Not(ConnectionStatus.REVOKED) },
+          { status: ConnectionStatus.REVOKED, revokedAt: new Date() },
+        );
+      decision = res.affected ? { ok: true, row } : { ok: false, reason: 'already_revoked', row };
     }
     await this.record(slug, meta, decision, 'red5.invalidated', {
       reason: decision.ok ? 'ok' : decision.reason,

@@ -149,8 +149,8 @@ export class SessionsService {
   /** Closes the room at the vendor, then records the end. Ending an ended session is a no-op. */
   async end(ctx: RequestContext, id: string, via: Via = 'graphql'): Promise<VideoSession> {
     const session = await this.get(ctx, id);
-    if (session.status === SessionStatus.ENDED) return session;
     assertMayManage(ctx, session, 'end this session');
+    if (session.status === SessionStatus.ENDED) return session;
     if (session.credentialId && session.externalId) {
       const cred = await this.credentials.resolve(ctx, session.credentialId, session.provider);
       await this.registry.get(session.provider).closeRoom(cred, session.externalId);
