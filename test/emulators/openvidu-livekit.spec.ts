@@ -793,9 +793,8 @@ describe('fault injection', () => {
         () => 'failed',
       );
       await waitFor(() => emulator.calls.length === 1);
-      const started = Date.now();
+      // close() must not wait for the hung request (it would never resolve), and ends it.
       await emulator.close();
-      expect(Date.now() - started).toBeLessThan(1000);
       expect(await pending).toBe('failed');
     }
   });
@@ -808,9 +807,8 @@ describe('fault injection', () => {
       () => 'failed',
     );
     await waitFor(() => emulator.calls.length === 1);
-    const started = Date.now();
+    // Had close() waited out the latency, the emulator would have answered normally.
     await emulator.close();
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(await pending).toBe('failed');
   });
 });

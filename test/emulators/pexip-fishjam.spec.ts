@@ -795,10 +795,8 @@ describe.each([
     while (subject.emulator.calls.length === 0)
       await new Promise((resolve) => setTimeout(resolve, 10));
 
-    const started = Date.now();
+    // close() must not wait for the hung request (it would never resolve), and ends it.
     await subject.emulator.close();
-
-    expect(Date.now() - started).toBeLessThan(1000);
     await expect(pending).resolves.toBe('failed');
   });
 });

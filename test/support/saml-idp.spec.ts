@@ -334,10 +334,8 @@ describe('buildSamlResponse forgeries rejected by node-saml', () => {
         samlResponse({ doctype: `<!DOCTYPE samlp:Response [${levels.join('')}]>` }),
         'lol9',
       );
-      const started = Date.now();
-
+      // xmldom never expands the declared entities: the reference fails instead of growing.
       await expect(validate(xml)).rejects.toThrow(/entity not found:&lol\d;/);
-      expect(Date.now() - started).toBeLessThan(2000);
     });
 
     it('should still accept a signed response when the DOCTYPE declares entities nobody references', async () => {
