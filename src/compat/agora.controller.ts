@@ -4,7 +4,7 @@ import { Roles } from '../common/auth/decorators';
 import { MemberRole } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { DomainException, ErrorCode } from '../common/errors';
-import { agoraUid } from '../providers/adapters/agora.adapter';
+import { agoraRtmUser, agoraUid } from '../providers/adapters/agora-limits';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
 import { AgoraRtmService } from '../sessions/agora-rtm.service';
 import { ConnectionsService } from '../sessions/connections.service';
@@ -184,6 +184,7 @@ export class AgoraCompatController {
         const rtmUser = p.rtmuid || (p.rtcuid && p.rtcuid !== '0' ? p.rtcuid : '');
         if (!rtmUser)
           throw DomainException.badInput('rtmuid', 'The RTM user id cannot be empty or "0"');
+        agoraRtmUser(rtmUser); // both halves are checked before either is minted
         const rtcToken = await this.rtcToken(
           ctx,
           p.channelName,
@@ -265,7 +266,8 @@ export class AgoraCompatController {
     seconds: number,
     credential: unknown,
   ): Promise<string> {
-    const user = rtcUser(tokenType, uid);
+    const join = { role: r, ttlSeconds: seconds, agora: rtcUser(tokenType, uid) };
+    this.connections.checkJoin(ProviderKind.AGORA, join);
     const session = await this.sessions.create(
       ctx,
       {
@@ -275,12 +277,7 @@ export class AgoraCompatController {
       },
       VIA,
     );
-    const issued = await this.connections.issueFor(
-      ctx,
-      session,
-      { role: r, ttlSeconds: seconds, agora: user },
-      VIA,
-    );
+    const issued = await this.connections.issueFor(ctx, session, join, VIA);
     return String(issued.credential.token);
   }
 }

@@ -102,6 +102,8 @@ export class FishjamCompatController {
       );
     }
     const credentialId = credentialParam(q.credential);
+    const join = { identity: peerName, displayName: peerName };
+    this.connections.checkJoin(ProviderKind.FISHJAM, join);
     const session = await this.sessions.create(
       ctx,
       {
@@ -112,12 +114,7 @@ export class FishjamCompatController {
       },
       VIA,
     );
-    const issued = await this.connections.issueFor(
-      ctx,
-      session,
-      { identity: peerName, displayName: peerName },
-      VIA,
-    );
+    const issued = await this.connections.issueFor(ctx, session, join, VIA);
     const c = issued.credential;
     const cred = await this.sessions.credentialOf(ctx, session);
     const url =

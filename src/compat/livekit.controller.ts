@@ -55,6 +55,8 @@ export class LiveKitCompatController {
             'roomName and participantName must be strings',
           );
         }
+        const join = { identity: participantName, ttlSeconds: SAMPLE_TTL_SECONDS };
+        this.connections.checkJoin(ProviderKind.LIVEKIT, join);
         const session = await this.sessions.create(
           ctx,
           {
@@ -64,12 +66,7 @@ export class LiveKitCompatController {
           },
           VIA,
         );
-        const issued = await this.connections.issueFor(
-          ctx,
-          session,
-          { identity: participantName, ttlSeconds: SAMPLE_TTL_SECONDS },
-          VIA,
-        );
+        const issued = await this.connections.issueFor(ctx, session, join, VIA);
         return { status: 200, json: { token: issued.credential.token } };
       },
       (e): Reply => ({ status: e.status, json: { errorMessage: e.message } }),

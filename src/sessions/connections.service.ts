@@ -6,6 +6,7 @@ import { AuditService } from '../audit/audit.service';
 import { type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
 import { DISPLAY_TEXT, LIVEKIT_NAME, vendorName } from '../providers/names';
+import { agoraAccount, agoraUid } from '../providers/adapters/agora-limits';
 import { ProviderCredentialsService } from '../providers/provider-credentials.service';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
 import { ProviderRegistry } from '../providers/provider-registry';
@@ -94,12 +95,7 @@ export class ConnectionsService {
     const cred = await this.credentials.resolve(ctx, session.credentialId, session.provider);
     const adapter = this.registry.get(session.provider);
     const ttlSeconds = this.ttl(adapter, cred, input.ttlSeconds);
-    const displayName =
-      input.displayName != null ? vendorName(input.displayName, 'displayName', DISPLAY_TEXT) : null;
-    if (input.data != null && input.data.length > MAX_DATA_CHARS) {
-      throw DomainException.badInput('data', `data must be at most ${MAX_DATA_CHARS} characters`);
-    }
-    const { identity, options } = this.participant(session.provider, input);
+    const { identity, displayName, options } = this.checkJoin(session.provider, input);
 
     const issued = await adapter.issueJoin(cred, {
       roomExternalId: session.externalId,
@@ -219,11 +215,20 @@ export class ConnectionsService {
     return ttl;
   }
 
-  /** The identity and vendor options of a join; Agora identities come from its own block. */
-  private participant(
+  /**
+   * Checks what a join asks for that does not depend on the session's credential (names, data,
+   * Agora ids) — so a route that creates the session first can refuse bad input before that.
+   * Returns the identity and vendor options; Agora identities come from its own block.
+   */
+  checkJoin(
     kind: ProviderKind,
     input: Omit<JoinInput, 'sessionId'>,
-  ): { identity: string; options: Record<string, unknown> } {
+  ): { identity: string; displayName: string | null; options: Record<string, unknown> } {
+    const displayName =
+      input.displayName != null ? vendorName(input.displayName, 'displayName', DISPLAY_TEXT) : null;
+    if (input.data != null && input.data.length > MAX_DATA_CHARS) {
+      throw DomainException.badInput('data', `data must be at most ${MAX_DATA_CHARS} characters`);
+    }
     if (input.agora != null && kind !== ProviderKind.AGORA) {
       throw DomainException.badInput('agora', `agora options do not apply to a ${kind} session`);
     }
@@ -235,13 +240,15 @@ export class ConnectionsService {
         );
       }
       const { uid, userAccount, rtm } = input.agora ?? {};
-      return { identity: '', options: { uid, userAccount, rtm: rtm === true } };
+      if (userAccount != null && userAccount !== '') agoraAccount(userAccount);
+      else agoraUid(uid);
+      return { identity: '', displayName, options: { uid, userAccount, rtm: rtm === true } };
     }
     const identity =
       input.identity != null
         ? vendorName(input.identity, 'identity', LIVEKIT_NAME)
         : `rk-${randomBytes(8).toString('hex')}`;
-    return { identity, options: {} };
+    return { identity, displayName, options: {} };
   }
 
   private newRow(

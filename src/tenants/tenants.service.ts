@@ -145,7 +145,8 @@ function exactOrigin(value: string, index: number): string {
   }
   if (
     (u.protocol !== 'http:' && u.protocol !== 'https:') ||
-    u.origin !== value.replace(/\/$/, '')
+    u.origin !== value.replace(/\/$/, '') ||
+    u.hostname.includes('*')
   ) {
     throw DomainException.badInput(
       field,

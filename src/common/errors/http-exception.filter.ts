@@ -21,6 +21,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (res.headersSent) return;
     const { status, ...error } = body;
     res
+      .setHeader('X-Roomkey-Error-Code', body.code)
       .status(status ?? HTTP_STATUS_BY_CODE[body.code])
       .json({ error: { ...error, requestId: req.id } });
   }

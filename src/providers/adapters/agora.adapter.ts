@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { RtcRole, RtcTokenBuilder, RtmTokenBuilder } from 'agora-token';
 import { DomainException } from '../../common/errors';
 import { AGORA_CHANNEL, vendorName } from '../names';
+import { AGORA_MAX_TTL, agoraAccount, agoraRtmUser, agoraUid } from './agora-limits';
 import { ParticipantRole, ProviderKind } from '../provider-kind';
 import {
   type IssuedJoin,
@@ -15,25 +16,7 @@ import {
   requestedRoomId,
 } from '../video-provider';
 
-export const AGORA_MAX_TTL = 86_400;
-const MAX_UID = 0xffff_ffff;
-/** RTM user ids: printable ASCII, at most 64 bytes. */
-const RTM_USER = {
-  pattern: /^[\x21-\x7e][\x20-\x7e]*$/,
-  maxBytes: 64,
-  describe: 'must be printable ASCII and not start with a space',
-};
-
-/** uid 0..2^32-1 (0 = any), as a number or a decimal string; null when absent. */
-export function agoraUid(value: unknown): number | null {
-  if (value === undefined || value === null || value === '') return null;
-  let n = NaN;
-  if (typeof value === 'number') n = value;
-  else if (typeof value === 'string' && /^\d{1,10}$/.test(value)) n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > MAX_UID)
-    throw DomainException.badInput('uid', 'uid must be an integer 0..4294967295');
-  return n;
-}
+export { AGORA_MAX_TTL, agoraUid } from './agora-limits';
 
 /**
  * Agora: tokens (AccessToken2, "007") are minted locally with the official `agora-token`. Expiries
@@ -83,11 +66,7 @@ export class AgoraAdapter implements VideoProvider {
     let uid: number | null = null;
     let userAccount: string | null = null;
     if (typeof account === 'string' && account !== '') {
-      userAccount = vendorName(account, 'userAccount', {
-        pattern: /^[\x20-\x7e]+$/,
-        maxBytes: 255,
-        describe: 'must be printable ASCII',
-      });
+      userAccount = agoraAccount(account);
       token = RtcTokenBuilder.buildTokenWithUserAccount(
         appId,
         cert,
@@ -128,8 +107,7 @@ export class AgoraAdapter implements VideoProvider {
   }
 
   private rtm(cred: ResolvedCredential, userId: string, ttlSeconds: number): string {
-    vendorName(userId, 'uid', RTM_USER);
-    if (userId === '0') throw DomainException.badInput('uid', 'An RTM user id must not be 0');
+    agoraRtmUser(userId);
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > AGORA_MAX_TTL) {
       throw DomainException.badInput('ttlSeconds', `ttlSeconds must be 1..${AGORA_MAX_TTL}`);
     }
