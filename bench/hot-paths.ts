@@ -7,7 +7,8 @@
  * autocannon runs in this process, beside the server, so both share the machine's cores: the
  * numbers are a floor and a baseline to compare commits with, not a capacity plan.
  *   BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 10),
- *   BENCH_DATABASE_URL (a scratch PostgreSQL database instead of the embedded one; emptied first)
+ *   BENCH_DATABASE_URL (a PostgreSQL database whose name contains "bench", instead of the
+ *   embedded one; it is emptied first)
  */
 import autocannon from 'autocannon';
 import { Client } from 'pg';
@@ -21,6 +22,8 @@ interface Scenario {
   auth: boolean;
   /** A 200 answer is not enough (Red5 answers 200 to denials): check one sample answer. */
   expect: (body: string) => boolean;
+  /** When every answer has the same body: checked on all of them (a mismatch is an error). */
+  exactBody?: string;
 }
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -67,6 +70,7 @@ async function main(): Promise<void> {
         },
         auth: false,
         expect: (b) => b === '{"result":true}',
+        exactBody: '{"result":true}',
       },
       {
         name: 'Red5 validateCredentials (unknown token)',
@@ -75,6 +79,7 @@ async function main(): Promise<void> {
         body: { type: 'publisher', streamID: 'bench-stream', token: 'x'.repeat(43) },
         auth: false,
         expect: (b) => b === '{"result":false}',
+        exactBody: '{"result":false}',
       },
       {
         name: 'Agora token service GET /rtc (API key)',
@@ -129,15 +134,25 @@ async function run(base: string, authorization: string, s: Scenario): Promise<vo
     body,
     connections,
     duration: seconds,
+    ...(s.exactBody ? { expectBody: s.exactBody } : {}),
   });
   const rss = process.memoryUsage().rss / 1024 / 1024;
   process.stdout.write(
-    `${s.name.padEnd(46)}${result.requests.average.toFixed(0).padStart(9)}${String(result.latency.p50).padStart(9)}${String(result.latency.p99).padStart(9)}${String(result.latency.max).padStart(9)}${String(result.errors + result.timeouts).padStart(8)}${String(result.non2xx).padStart(9)}${rss.toFixed(0).padStart(9)}\n`,
+    `${s.name.padEnd(46)}${result.requests.average.toFixed(0).padStart(9)}${String(result.latency.p50).padStart(9)}${String(result.latency.p99).padStart(9)}${String(result.latency.max).padStart(9)}${String(result.errors + result.timeouts + result.mismatches).padStart(8)}${String(result.non2xx).padStart(9)}${rss.toFixed(0).padStart(9)}\n`,
   );
 }
 
-/** The demo creates its first-start tenant: the bench database must start empty. */
+/**
+ * The demo creates its first-start tenant, so the bench database must start empty — which is
+ * why this refuses any database whose name does not say it is a bench database.
+ */
 async function emptyDatabase(url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  if (!/bench/i.test(name)) {
+    throw new Error(
+      `BENCH_DATABASE_URL names "${name}": the bench empties it, so its name must contain "bench"`,
+    );
+  }
   const c = new Client({ connectionString: url });
   await c.connect();
   try {

@@ -10,7 +10,7 @@ import { type NextFunction, type Request, type Response } from 'express';
 
 /** Routes whose body is read raw: Red5 round-trip auth and vendor webhooks. */
 const VENDOR_CALLBACK =
-  /^\/t\/[^/]+\/(red5\/(validate|invalidate)Credentials|webhooks\/[^/]+\/[^/]+)\/?$/;
+  /^\/t\/[^/]+\/(red5\/(validate|invalidate)Credentials|webhooks\/[^/]+\/[^/]+)\/?$/i;
 
 /** Builds the HTTP application (not yet listening). Used by main.ts and the e2e tests alike. */
 export async function createApp(

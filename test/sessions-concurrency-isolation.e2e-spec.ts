@@ -17,6 +17,7 @@ import { RequestContext } from '../src/common/context';
 import { ProviderCredentialsService } from '../src/providers/provider-credentials.service';
 import { ProviderKind } from '../src/providers/provider-kind';
 import { ProviderRegistry } from '../src/providers/provider-registry';
+import { SessionCreator } from '../src/sessions/session-creator';
 import { SessionsService } from '../src/sessions/sessions.service';
 import { type RecordedCall } from './emulators/faults';
 import { expectError } from './helpers/assertions';
@@ -193,10 +194,15 @@ describe('sessions: concurrency, idempotency and tenant isolation', () => {
         // another process, so only the database claim can keep the two apart.
         const twin = new SessionsService(
           w.t.ds,
-          app.get<AppConfig>(APP_CONFIG),
           app.get(ProviderCredentialsService),
           app.get(ProviderRegistry),
           app.get(AuditService),
+          new SessionCreator(
+            w.t.ds,
+            app.get<AppConfig>(APP_CONFIG),
+            app.get(ProviderRegistry),
+            app.get(AuditService),
+          ),
         );
         const ctx = RequestContext.system(w.a.tenant);
         const key = `twin-${kind.toLowerCase()}-${uniq()}`;
@@ -341,8 +347,8 @@ describe('sessions: concurrency, idempotency and tenant isolation', () => {
     it('should create the session within a retry when a fresh claim of a crashed instance holds the key', async () => {
       const key = `orphan-fresh-${uniq()}`;
       await insertOrphanClaim('OPENVIDU', key, '0 seconds');
-      // The claim looks alive at first, so a call may wait and give up with PROVIDER_UNAVAILABLE;
-      // once the claim is older than the longest vendor call it is taken over.
+      // The claim looks alive at first, so a call waits; once the claim is older than the longest
+      // vendor call it is taken over (a call that gave up first would answer CONFLICT).
       const codes: string[] = [];
       let created: SessionJson | undefined;
       for (let attempt = 0; attempt < 3 && !created; attempt++) {
@@ -354,7 +360,7 @@ describe('sessions: concurrency, idempotency and tenant isolation', () => {
         if (r.body.data?.createSession) created = r.body.data.createSession;
         else codes.push(String(r.body.errors?.[0]?.extensions?.code));
       }
-      expect(codes.filter((c) => c !== 'PROVIDER_UNAVAILABLE')).toEqual([]);
+      expect(codes.filter((c) => c !== 'CONFLICT')).toEqual([]);
       expect(created).toBeDefined();
       await expectExactlyOne('OPENVIDU', key, [created!.id]);
     });

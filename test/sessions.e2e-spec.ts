@@ -102,7 +102,8 @@ describe('sessions and join credentials over GraphQL (six vendors)', () => {
   it('should mint a LiveKit token with the role grants, identity and ttl that the emulator accepts, and remove the participant on revoke', async () => {
     const s = await createSession({
       provider: 'LIVEKIT',
-      name: 'weekly sync',
+      customSessionId: 'weekly sync',
+      name: 'Weekly sync',
       livekit: { maxParticipants: 5 },
     });
     expect(s.externalId).toBe('weekly sync');

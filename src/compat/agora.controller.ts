@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { type Request, type Response } from 'express';
 import { Roles } from '../common/auth/decorators';
-import { MemberRole } from '../common/auth/roles';
+import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { DomainException, ErrorCode } from '../common/errors';
 import { agoraRtmUser, agoraUid } from '../providers/adapters/agora-limits';
@@ -13,7 +13,6 @@ import { CompatResponder, type Failure, type Reply, credentialParam } from './co
 import { CompatTenantGuard } from './compat-tenant.guard';
 import { objectBody } from './compat-input';
 
-const ANY_MEMBER = [MemberRole.OWNER, MemberRole.ADMIN, MemberRole.MEMBER];
 const VIA = 'compat.agora';
 const DEFAULT_EXPIRY = 3600;
 const MAX_EXPIRY = 86_400;

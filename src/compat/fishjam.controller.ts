@@ -1,16 +1,16 @@
 import { Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { type Request, type Response } from 'express';
 import { Roles } from '../common/auth/decorators';
-import { MemberRole } from '../common/auth/roles';
+import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
 import { ProviderKind } from '../providers/provider-kind';
 import { ConnectionsService } from '../sessions/connections.service';
 import { SessionsService } from '../sessions/sessions.service';
+import { type VideoSession } from '../sessions/video-session.entity';
 import { CompatResponder, type Failure, type Reply, credentialParam } from './compat-responder';
 import { CompatTenantGuard } from './compat-tenant.guard';
 
-const ANY_MEMBER = [MemberRole.OWNER, MemberRole.ADMIN, MemberRole.MEMBER];
 const VIA = 'compat.fishjam';
 const ROOM_TYPES = ['conference', 'audio_only', 'livestream'];
 
@@ -104,17 +104,20 @@ export class FishjamCompatController {
     const credentialId = credentialParam(q.credential);
     const join = { identity: peerName, displayName: peerName };
     this.connections.checkJoin(ProviderKind.FISHJAM, join);
-    const session = await this.sessions.create(
-      ctx,
-      {
-        provider: ProviderKind.FISHJAM,
-        credentialId,
-        customSessionId: roomName,
-        options: { [ProviderKind.FISHJAM]: { roomType } },
-      },
-      VIA,
-    );
-    const issued = await this.connections.issueFor(ctx, session, join, VIA);
+    // Get-or-create by name; a room Fishjam has since purged is made again.
+    const getOrCreate = (): Promise<VideoSession> =>
+      this.sessions.create(
+        ctx,
+        {
+          provider: ProviderKind.FISHJAM,
+          credentialId,
+          customSessionId: roomName,
+          options: { [ProviderKind.FISHJAM]: { roomType } },
+        },
+        VIA,
+      );
+    const session = await getOrCreate();
+    const issued = await this.connections.issueOrRecreate(ctx, session, join, VIA, getOrCreate);
     const c = issued.credential;
     const cred = await this.sessions.credentialOf(ctx, session);
     const url =

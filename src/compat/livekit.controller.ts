@@ -1,7 +1,7 @@
 import { Body, Controller, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { type Request, type Response } from 'express';
 import { Roles } from '../common/auth/decorators';
-import { MemberRole } from '../common/auth/roles';
+import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
 import { ProviderKind } from '../providers/provider-kind';
@@ -11,7 +11,6 @@ import { CompatResponder, type Reply, credentialParam } from './compat-responder
 import { CompatTenantGuard } from './compat-tenant.guard';
 import { objectBody } from './compat-input';
 
-const ANY_MEMBER = [MemberRole.OWNER, MemberRole.ADMIN, MemberRole.MEMBER];
 const VIA = 'compat.livekit';
 /** The sample's token lifetime (livekit-server-sdk's default, 6 h). */
 const SAMPLE_TTL_SECONDS = 6 * 3600;

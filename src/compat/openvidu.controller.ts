@@ -1,7 +1,7 @@
 import { Body, Controller, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { type Request, type Response } from 'express';
 import { Roles } from '../common/auth/decorators';
-import { MemberRole } from '../common/auth/roles';
+import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
@@ -11,7 +11,6 @@ import { CompatResponder, type Failure, type Reply, credentialParam } from './co
 import { CompatTenantGuard } from './compat-tenant.guard';
 import { field, objectBody, oneOf } from './compat-input';
 
-const ANY_MEMBER = [MemberRole.OWNER, MemberRole.ADMIN, MemberRole.MEMBER];
 const VIA = 'compat.openvidu';
 
 /** Our error shape with the status our code means; a 404 is empty, as the samples send it. */
@@ -113,7 +112,25 @@ export class OpenViduCompatController {
           sessionId,
         );
         if (!session) throw DomainException.notFound('Session');
-        const issued = await this.connections.issueFor(ctx, session, { role, data }, VIA);
+        // OpenVidu closes a session when its last participant leaves; the sample's front ends
+        // reuse the id, so it is created again under the same id (as the sample server would).
+        const issued = await this.connections.issueOrRecreate(
+          ctx,
+          session,
+          { role, data },
+          VIA,
+          () =>
+            this.sessions.create(
+              ctx,
+              {
+                provider: ProviderKind.OPENVIDU,
+                credentialId: session.credentialId,
+                customSessionId: sessionId,
+                options: { [ProviderKind.OPENVIDU]: session.options },
+              },
+              VIA,
+            ),
+        );
         return { status: 200, text: String(issued.credential.token) };
       },
       onError,

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { type Request, type Response } from 'express';
 import { Roles } from '../common/auth/decorators';
-import { MemberRole } from '../common/auth/roles';
+import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { DomainException, ErrorCode } from '../common/errors';
 import { ProviderCredentialsService } from '../providers/provider-credentials.service';
@@ -11,7 +11,6 @@ import { SessionsService } from '../sessions/sessions.service';
 import { CompatResponder, type Failure, type Reply, credentialParam } from './compat-responder';
 import { CompatTenantGuard } from './compat-tenant.guard';
 
-const ANY_MEMBER = [MemberRole.OWNER, MemberRole.ADMIN, MemberRole.MEMBER];
 const VIA = 'compat.pexip';
 export const PEXIP_MEETING_FAILED = 'Cannot create the meeting';
 export const PEXIP_PARTICIPANT_FAILED = 'Cannot get participants from the meeting';

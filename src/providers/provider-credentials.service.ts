@@ -159,13 +159,34 @@ export class ProviderCredentialsService {
           `The credential has ${open} open session(s): end them, or pass force: true`,
         );
       }
-      if (open > 0) {
-        await m.update(
-          VideoSession,
-          { tenantId: ctx.tenantId, credentialId: row.id, status: Not(SessionStatus.ENDED) },
-          { status: SessionStatus.ENDED, endedAt: new Date(), endReason: 'credential_deleted' },
-        );
+      const ending = await m.find(VideoSession, {
+        where: { tenantId: ctx.tenantId, credentialId: row.id, status: SessionStatus.ACTIVE },
+        select: { id: true, externalId: true },
+      });
+      for (const s of ending) {
+        await this.audit.record(m, ctx, {
+          action: 'session.ended',
+          targetType: 'video_session',
+          targetId: s.id,
+          metadata: {
+            provider: row.kind,
+            externalId: s.externalId ?? '',
+            reason: 'credential_deleted',
+            via: 'graphql',
+          },
+        });
       }
+      await m.update(
+        VideoSession,
+        { tenantId: ctx.tenantId, credentialId: row.id, status: SessionStatus.ACTIVE },
+        { status: SessionStatus.ENDED, endedAt: new Date(), endReason: 'credential_deleted' },
+      );
+      // A claim still in flight has nothing to keep: its activation will find it gone.
+      await m.delete(VideoSession, {
+        tenantId: ctx.tenantId,
+        credentialId: row.id,
+        status: SessionStatus.CREATING,
+      });
       await m.delete(ProviderCredential, { id: row.id, tenantId: ctx.tenantId });
       this.cache.delete(row.id);
       return row;

@@ -18,6 +18,7 @@ export interface CallOptions {
 export interface RoomRequest {
   /** Caller-chosen, validated id: makes creation idempotent where the vendor supports it. */
   customId?: string | null;
+  /** Display name: recorded, never the vendor id. */
   name?: string | null;
   options?: Record<string, unknown>;
 }
@@ -82,16 +83,15 @@ export interface VideoProvider {
 export const VIDEO_PROVIDERS = Symbol('VIDEO_PROVIDERS');
 
 /**
- * The vendor room id a request names (customId, else name) checked against a vendor rule, with
- * the error naming the request field; null when the request names none (the adapter generates one).
+ * The vendor room id a request asks for (its customId, checked against a vendor rule, the error
+ * naming `customSessionId`); null when it asks for none and the adapter generates one. `name` is
+ * a display name only: it never becomes a vendor id.
  */
 export function requestedRoomId(
   req: RoomRequest,
   rule: Parameters<typeof vendorName>[2],
 ): string | null {
-  if (req.customId != null) return vendorName(req.customId, 'customSessionId', rule);
-  if (req.name != null) return vendorName(req.name, 'name', rule);
-  return null;
+  return req.customId != null ? vendorName(req.customId, 'customSessionId', rule) : null;
 }
 
 /**

@@ -2,7 +2,7 @@ import { ParseUUIDPipe } from '@nestjs/common';
 import { Args, ID, Mutation, Resolver } from '@nestjs/graphql';
 import { Audit } from '../audit/audit.decorator';
 import { Roles } from '../common/auth/decorators';
-import { MemberRole } from '../common/auth/roles';
+import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
 import { ProviderKind } from '../providers/provider-kind';
@@ -17,8 +17,6 @@ import {
   ParticipantModel,
 } from './dto/meeting.model';
 import { SessionsService } from './sessions.service';
-
-const ANY_MEMBER = [MemberRole.OWNER, MemberRole.ADMIN, MemberRole.MEMBER];
 
 @Resolver(() => ConnectionModel)
 export class ConnectionsResolver {
@@ -48,7 +46,7 @@ export class ConnectionsResolver {
 
   @Mutation(() => ConnectionModel, {
     description:
-      'Revokes a join credential at the vendor where it can be (OpenVidu, LiveKit, Pexip, Fishjam) and in Roomkey (Red5). Agora tokens and joined LiveKit tokens stay valid until they expire. MEMBERs may revoke only what they issued.',
+      'Revokes a join credential: deletes the OpenVidu connection, Pexip participant or Fishjam peer, disconnects the LiveKit participant, and makes a Red5 credential fail validation. Agora and LiveKit tokens are signed, not stored: they stay valid until they expire. MEMBERs may revoke only what they issued.',
   })
   @Roles(...ANY_MEMBER)
   @Audit({ action: 'connection.revoked', targetType: 'connection', targetIdArg: 'id' })

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, Not } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { type RequestContext } from '../common/context';
-import { DomainException } from '../common/errors';
+import { DomainException, ErrorCode } from '../common/errors';
 import { DISPLAY_TEXT, LIVEKIT_NAME, vendorName } from '../providers/names';
 import { agoraAccount, agoraUid } from '../providers/adapters/agora-limits';
 import { ProviderCredentialsService } from '../providers/provider-credentials.service';
@@ -22,6 +22,8 @@ import { SessionsService, type Via } from './sessions.service';
 import { type VideoSession } from './video-session.entity';
 
 export const DEFAULT_TTL_SECONDS = 3600;
+/** Reason of the CONFLICT when the vendor no longer has a session's room. */
+export const SESSION_GONE = 'session_gone';
 const MAX_DATA_CHARS = 4000;
 const MAX_LISTED = 100;
 
@@ -92,20 +94,36 @@ export class ConnectionsService {
     if (!session.credentialId) {
       throw DomainException.conflict('The credential of this session was deleted', 'sessionId');
     }
-    const cred = await this.credentials.resolve(ctx, session.credentialId, session.provider);
+    const cred = await this.sessions.credentialOf(ctx, session);
     const adapter = this.registry.get(session.provider);
     const ttlSeconds = this.ttl(adapter, cred, input.ttlSeconds);
     const { identity, displayName, options } = this.checkJoin(session.provider, input);
 
-    const issued = await adapter.issueJoin(cred, {
-      roomExternalId: session.externalId,
-      role,
-      identity,
-      displayName,
-      data: input.data ?? null,
-      ttlSeconds,
-      options,
-    });
+    let issued: IssuedJoin;
+    try {
+      issued = await adapter.issueJoin(cred, {
+        roomExternalId: session.externalId,
+        role,
+        identity,
+        displayName,
+        data: input.data ?? null,
+        ttlSeconds,
+        options,
+      });
+    } catch (err) {
+      // The vendor no longer knows the room (an OpenVidu session closed when its last
+      // participant left, an ephemeral Pexip meeting, a purged Fishjam room): record the end,
+      // so the next createSession with the same key makes a new one.
+      if (err instanceof DomainException && err.reason === 'status_404') {
+        await this.sessions.markEnded(ctx, session, 'vendor:gone', via);
+        throw new DomainException(
+          ErrorCode.CONFLICT,
+          'The session no longer exists at the vendor: create it again',
+          { field: 'sessionId', reason: SESSION_GONE },
+        );
+      }
+      throw err;
+    }
     const row = this.newRow(ctx, session, role, issued, {
       identity: issuedIdentity(session.provider, issued, identity),
       displayName,
@@ -140,6 +158,25 @@ export class ConnectionsService {
     }
   }
 
+  /**
+   * `issueFor`, for get-or-create flows (compatibility routes): when the vendor has dropped the
+   * room, `recreate` makes it again (same key) and the join is issued there, once.
+   */
+  async issueOrRecreate(
+    ctx: RequestContext,
+    session: VideoSession,
+    input: Omit<JoinInput, 'sessionId'>,
+    via: Via,
+    recreate: () => Promise<VideoSession>,
+  ): Promise<IssuedConnection> {
+    try {
+      return await this.issueFor(ctx, session, input, via);
+    } catch (err) {
+      if (!(err instanceof DomainException) || err.reason !== SESSION_GONE) throw err;
+      return this.issueFor(ctx, await recreate(), input, via);
+    }
+  }
+
   /** Revokes at the vendor where it can (OpenVidu, LiveKit, Pexip, Fishjam), then records it. */
   async revoke(
     ctx: RequestContext,
@@ -160,7 +197,7 @@ export class ConnectionsService {
       const revokedAt = new Date();
       const res = await m.update(
         SessionConnection,
-        { id: conn.id, tenantId: ctx.tenantId },
+        { id: conn.id, tenantId: ctx.tenantId, status: Not(ConnectionStatus.REVOKED) },
         { status: ConnectionStatus.REVOKED, revokedAt },
       );
       if (res.affected) {
@@ -205,7 +242,9 @@ export class ConnectionsService {
             Number(cred.config.tokenTtlSeconds) || adapter.maxTtlSeconds,
           )
         : adapter.maxTtlSeconds;
-    const ttl = requested ?? Math.min(DEFAULT_TTL_SECONDS, max);
+    // Red5's default is the credential's own lifetime; elsewhere an hour (or less, if capped).
+    const ttl =
+      requested ?? (cred.kind === ProviderKind.RED5 ? max : Math.min(DEFAULT_TTL_SECONDS, max));
     if (!Number.isInteger(ttl) || ttl < 1 || ttl > max) {
       throw DomainException.badInput(
         'ttlSeconds',

@@ -2,7 +2,7 @@ import { ParseUUIDPipe } from '@nestjs/common';
 import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { Audit } from '../audit/audit.decorator';
 import { Roles } from '../common/auth/decorators';
-import { MemberRole } from '../common/auth/roles';
+import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { type Page } from '../common/graphql/pagination';
 import { ProviderKind } from '../providers/provider-kind';
@@ -13,7 +13,6 @@ import { SessionsArgs } from './dto/sessions.args';
 import { VideoSessionModel, VideoSessionPage } from './dto/video-session.model';
 import { SessionsService } from './sessions.service';
 
-const ANY_MEMBER = [MemberRole.OWNER, MemberRole.ADMIN, MemberRole.MEMBER];
 const uuid = new ParseUUIDPipe({ version: '4' });
 
 @Resolver(() => VideoSessionModel)

@@ -45,7 +45,7 @@ export class TenantsService {
       throw DomainException.forbidden('Only OWNER or ADMIN can change CORS origins');
     }
     const clean = [...new Set(origins.map((o, i) => exactOrigin(o, i)))].sort();
-    return this.ds.transaction(async (m) => {
+    const tenant = await this.ds.transaction(async (m) => {
       await m.update(Tenant, { id: ctx.tenantId }, { compatCorsOrigins: clean });
       await this.audit.record(m, ctx, {
         action: 'tenant.cors_updated',
@@ -53,10 +53,10 @@ export class TenantsService {
         targetId: ctx.tenantId,
         metadata: { origins: clean },
       });
-      const t = await m.findOneByOrFail(Tenant, { id: ctx.tenantId });
-      this.directory.forget(t.slug);
-      return t;
+      return m.findOneByOrFail(Tenant, { id: ctx.tenantId });
     });
+    this.directory.forget(tenant.slug); // after the commit, so no lookup caches the old list
+    return tenant;
   }
 
   findBySlug(slug: string): Promise<Tenant | null> {
@@ -112,6 +112,7 @@ export class TenantsService {
     let tenant: Tenant;
     try {
       tenant = await m.save(m.create(Tenant, { slug, name: cleanName }));
+      this.directory.forget(slug); // a lookup made before it existed must not linger
     } catch (err) {
       if (isUniqueViolation(err)) throw DomainException.conflict('Slug is already taken', 'slug');
       throw err;

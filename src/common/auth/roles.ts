@@ -16,6 +16,9 @@ registerEnumType(MemberRole, {
   },
 });
 
+/** Every tenant role: operations any member may call (services may narrow them further). */
+export const ANY_MEMBER: MemberRole[] = [MemberRole.OWNER, MemberRole.ADMIN, MemberRole.MEMBER];
+
 const RANK: Record<MemberRole, number> = { OWNER: 3, ADMIN: 2, MEMBER: 1 };
 
 /** True when `role` has at least the rights of `required`. */

@@ -38,7 +38,7 @@ export class AgoraAdapter implements VideoProvider {
 
   private channel(req: RoomRequest): Room {
     const channel = vendorName(
-      req.customId ?? req.name ?? `rk-${randomBytes(8).toString('hex')}`,
+      req.customId ?? `rk-${randomBytes(8).toString('hex')}`,
       'channelName',
       AGORA_CHANNEL,
     );

@@ -71,7 +71,7 @@ export class LiveKitAdapter implements VideoProvider {
 
   async createRoom(cred: ResolvedCredential, req: RoomRequest, opts?: CallOptions): Promise<Room> {
     const name = vendorName(
-      req.customId ?? req.name ?? `rk-${randomBytes(8).toString('hex')}`,
+      req.customId ?? `rk-${randomBytes(8).toString('hex')}`,
       'roomName',
       LIVEKIT_NAME,
     );

@@ -34,7 +34,7 @@ export class Red5Adapter implements VideoProvider {
 
   private room(req: RoomRequest): Room {
     const streamId = vendorName(
-      req.customId ?? req.name ?? `rk-${randomBytes(8).toString('hex')}`,
+      req.customId ?? `rk-${randomBytes(8).toString('hex')}`,
       'streamId',
       SAFE_ID,
     );

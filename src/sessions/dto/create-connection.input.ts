@@ -86,7 +86,7 @@ export class CreateConnectionInput {
   @Field(() => Int, {
     nullable: true,
     description:
-      "Lifetime in seconds. Default 3600 (Red5: the credential's tokenTtlSeconds); at most 86400, Red5 at most its tokenTtlSeconds. OpenVidu and Pexip credentials do not expire.",
+      "Lifetime in seconds: default 3600, at most 86400 (Red5: default and maximum the credential's tokenTtlSeconds). OpenVidu and Pexip credentials do not expire.",
   })
   @IsOptional()
   ttlSeconds?: number | null;
