@@ -5,6 +5,7 @@
  * participant and Fishjam peer; Red5 validates it) → revokeConnection / endSession reach the vendor.
  */
 import request from 'supertest';
+import { ConnectionsService } from '../src/sessions/connections.service';
 import {
   AGORA_RTC_PRIVILEGE,
   AGORA_SERVICE_RTC,
@@ -303,5 +304,34 @@ describe('sessions and join credentials over GraphQL (six vendors)', () => {
     expect(list.sessions.nodes.every((n) => n.provider === 'AGORA' && n.status === 'ACTIVE')).toBe(
       true,
     );
+  });
+
+  it('should load the connections of a whole page of sessions in one query, the newest `first` of each', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const s = await createSession({ provider: 'AGORA', customSessionId: `page-${i}` });
+      ids.push(s.id);
+      for (let u = 1; u <= i + 1; u++)
+        await createConnection({ sessionId: s.id, agora: { uid: u } });
+    }
+    const spy = jest.spyOn(w.t.app.get(ConnectionsService), 'listForSessions');
+    try {
+      const r = await ok(
+        w.t.gql<{
+          sessions: { nodes: Array<{ id: string; connections: Array<{ identity: string }> }> };
+        }>(
+          '{ sessions(first: 4, filter: {provider: AGORA}) { nodes { id connections(first: 2) { identity } } } }',
+          {},
+          { auth: w.a.member.auth },
+        ),
+      );
+      const byId = new Map(
+        r.sessions.nodes.map((n) => [n.id, n.connections.map((c) => c.identity)]),
+      );
+      expect(ids.map((id) => byId.get(id))).toEqual([['1'], ['2', '1'], ['3', '2'], ['4', '3']]);
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -22,6 +22,28 @@ import { SessionsService, type Via } from './sessions.service';
 import { type VideoSession } from './video-session.entity';
 
 export const DEFAULT_TTL_SECONDS = 3600;
+/** What a listed connection shows (never the Red5 hashes), with the entity's property names. */
+const LISTED_COLUMNS = [
+  ['id', 'id'],
+  ['created_at', 'createdAt'],
+  ['updated_at', 'updatedAt'],
+  ['tenant_id', 'tenantId'],
+  ['session_id', 'sessionId'],
+  ['role', 'role'],
+  ['identity', 'identity'],
+  ['display_name', 'displayName'],
+  ['external_id', 'externalId'],
+  ['status', 'status'],
+  ['expires_at', 'expiresAt'],
+  ['revoked_at', 'revokedAt'],
+  ['joined_at', 'joinedAt'],
+  ['left_at', 'leftAt'],
+  ['created_by_type', 'createdByType'],
+  ['created_by_id', 'createdById'],
+  ['created_by_label', 'createdByLabel'],
+]
+  .map(([column, property]) => `c.${column} AS "${property}"`)
+  .join(', ');
 /** Reason of the CONFLICT when the vendor no longer has a session's room. */
 export const SESSION_GONE = 'session_gone';
 const MAX_DATA_CHARS = 4000;
@@ -220,17 +242,33 @@ export class ConnectionsService {
     return row;
   }
 
-  /** A session's connections, newest first (at most 100). */
-  listForSession(
+  /**
+   * The connections of several sessions in one query — the newest `first` (1..100) of each —
+   * in the order of `sessionIds`. Serves a page of sessions with their connections.
+   */
+  async listForSessions(
     ctx: Pick<RequestContext, 'tenantId'>,
-    sessionId: string,
+    sessionIds: readonly string[],
     first = MAX_LISTED,
-  ): Promise<SessionConnection[]> {
-    return this.ds.getRepository(SessionConnection).find({
-      where: { tenantId: ctx.tenantId, sessionId },
-      order: { createdAt: 'DESC', id: 'DESC' },
-      take: Math.min(MAX_LISTED, Math.max(1, Math.trunc(first))),
-    });
+  ): Promise<SessionConnection[][]> {
+    const take = Math.min(MAX_LISTED, Math.max(1, Math.trunc(first)));
+    const rows = await this.ds.query<Array<Record<string, unknown>>>(
+      `SELECT ${LISTED_COLUMNS} FROM (
+         SELECT c.*, row_number() OVER (PARTITION BY c.session_id
+                                        ORDER BY c.created_at DESC, c.id DESC) AS rn
+           FROM session_connection c
+          WHERE c.tenant_id = $1 AND c.session_id = ANY($2::uuid[])
+       ) c
+       WHERE c.rn <= $3
+       ORDER BY c.created_at DESC, c.id DESC`,
+      [ctx.tenantId, [...sessionIds], take],
+    );
+    const bySession = new Map<string, SessionConnection[]>(sessionIds.map((id) => [id, []]));
+    for (const row of rows) {
+      const c = Object.assign(new SessionConnection(), row);
+      bySession.get(c.sessionId)?.push(c);
+    }
+    return sessionIds.map((id) => bySession.get(id) ?? []);
   }
 
   private ttl(adapter: VideoProvider, cred: ResolvedCredential, requested?: number | null): number {

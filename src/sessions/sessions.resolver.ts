@@ -1,11 +1,23 @@
 import { ParseUUIDPipe } from '@nestjs/common';
-import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import {
+  Args,
+  Context,
+  ID,
+  Int,
+  Mutation,
+  Parent,
+  Query,
+  ResolveField,
+  Resolver,
+} from '@nestjs/graphql';
+import DataLoader from 'dataloader';
 import { Audit } from '../audit/audit.decorator';
 import { Roles } from '../common/auth/decorators';
 import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { type Page } from '../common/graphql/pagination';
 import { ProviderKind } from '../providers/provider-kind';
+import { type SessionConnection } from './connection.entity';
 import { ConnectionsService } from './connections.service';
 import { ConnectionModel } from './dto/connection.model';
 import { CreateSessionInput } from './dto/create-session.input';
@@ -17,6 +29,12 @@ const uuid = new ParseUUIDPipe({ version: '4' });
 
 @Resolver(() => VideoSessionModel)
 export class SessionsResolver {
+  /** Per request: its connection loaders, by `first`. Dropped with the request. */
+  private readonly loaders = new WeakMap<
+    object,
+    Map<number, DataLoader<string, SessionConnection[]>>
+  >();
+
   constructor(
     private readonly service: SessionsService,
     private readonly connectionsService: ConnectionsService,
@@ -94,9 +112,29 @@ export class SessionsResolver {
       description: 'How many (1..100, default 100).',
     })
     first: number,
+    @Context('req') req: object,
   ): Promise<ConnectionModel[]> {
-    const rows = await this.connectionsService.listForSession(ctx, session.id, first);
+    const rows = await this.connectionLoader(req, ctx, first).load(session.id);
     return rows.map((c) => ConnectionModel.from(c, session.provider));
+  }
+
+  /** One batched query per request (and `first`) for a page of sessions with their connections. */
+  private connectionLoader(
+    req: object,
+    ctx: RequestContext,
+    first: number,
+  ): DataLoader<string, SessionConnection[]> {
+    let perFirst = this.loaders.get(req);
+    if (!perFirst) {
+      perFirst = new Map();
+      this.loaders.set(req, perFirst);
+    }
+    let loader = perFirst.get(first);
+    if (!loader) {
+      loader = new DataLoader((ids) => this.connectionsService.listForSessions(ctx, ids, first));
+      perFirst.set(first, loader);
+    }
+    return loader;
   }
 }
 
