@@ -11,6 +11,7 @@ import {
   HTTP_STATUS_BY_CODE,
   toClientError,
 } from '../common/errors';
+import { UUID } from '../common/text';
 
 /** A complete HTTP answer in a vendor sample's shape. */
 export interface Reply {
@@ -22,8 +23,6 @@ export interface Reply {
 
 /** A mapped failure: the closed code, a safe message and the HTTP status that code means. */
 export type Failure = ClientError & { status: number };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `?credential=<id>` picks a credential other than the tenant's default. */
 export function credentialParam(value: unknown): string | null {

@@ -117,7 +117,7 @@ export class Red5AuthService {
       streamId: 'reason' in parsed ? null : parsed.streamId,
       connectionId: decision.row?.id ?? null,
     });
-    return decision.ok || (!decision.ok && decision.reason === 'already_revoked');
+    return decision.ok || decision.reason === 'already_revoked';
   }
 
   private async decide(

@@ -18,8 +18,7 @@ import { ConnectionStatus, SessionStatus } from './session-status';
 import { SessionsService } from './sessions.service';
 import { VideoSession } from './video-session.entity';
 import { WebhookReceipt } from './webhook-receipt.entity';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID } from '../common/text';
 
 /** A vendor event reduced to what Roomkey tracks. */
 interface VendorEvent {

@@ -3,6 +3,7 @@ import { ArgsType, Field, Int, ObjectType } from '@nestjs/graphql';
 import { IsInt, IsOptional, IsString, MaxLength } from 'class-validator';
 import { type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import { DomainException } from '../errors';
+import { UUID } from '../text';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -43,8 +44,6 @@ export function encodeCursor(sortKey: Date, id: string): string {
     JSON.stringify({ t: sortKey.toISOString(), i: id } satisfies CursorValue),
   ).toString('base64url');
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function decodeCursor(cursor: string): { sortKey: Date; id: string } {
   try {

@@ -19,7 +19,8 @@ import { DomainException, ErrorCode } from '../../common/errors';
 import { AGORA_CHANNEL } from '../names';
 import { ParticipantRole, ProviderKind } from '../provider-kind';
 import { type IssuedJoin, type JoinRequest, type ResolvedCredential } from '../video-provider';
-import { AgoraAdapter, agoraUid } from './agora.adapter';
+import { agoraUid } from './agora-limits';
+import { AgoraAdapter } from './agora.adapter';
 
 const APP_ID = '5f0c1e2d3b4a69788796a5b4c3d2e1f0';
 const CERT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';

@@ -16,8 +16,6 @@ import {
   requestedRoomId,
 } from '../video-provider';
 
-export { AGORA_MAX_TTL, agoraUid } from './agora-limits';
-
 /**
  * Agora: tokens (AccessToken2, "007") are minted locally with the official `agora-token`. Expiries
  * are seconds from now (not timestamps), string users go through buildTokenWithUserAccount, and
