@@ -5,6 +5,8 @@ export interface DomainExceptionOptions {
   field?: string;
   /** A short machine-readable reason (audited, safe to show). */
   reason?: string;
+  /** Seconds after which a retry may succeed (RATE_LIMITED, SERVICE_UNAVAILABLE). */
+  retryAfter?: number;
   cause?: unknown;
 }
 
@@ -15,6 +17,7 @@ export interface DomainExceptionOptions {
 export class DomainException extends Error {
   readonly field?: string;
   readonly reason?: string;
+  readonly retryAfter?: number;
 
   constructor(
     readonly code: ErrorCode,
@@ -25,6 +28,7 @@ export class DomainException extends Error {
     this.name = 'DomainException';
     this.field = options.field;
     this.reason = options.reason;
+    this.retryAfter = options.retryAfter;
   }
 
   static unauthenticated(reason = 'invalid_credentials'): DomainException {
@@ -43,6 +47,19 @@ export class DomainException extends Error {
       field,
       reason: 'invalid_input',
     });
+  }
+  static rateLimited(retryAfter: number, reason = 'rate_limited'): DomainException {
+    return new DomainException(ErrorCode.RATE_LIMITED, 'Too many requests: retry later', {
+      reason,
+      retryAfter: Math.max(1, Math.ceil(retryAfter)),
+    });
+  }
+  static serviceUnavailable(reason = 'database_unavailable', retryAfter = 5): DomainException {
+    return new DomainException(
+      ErrorCode.SERVICE_UNAVAILABLE,
+      'The service is temporarily unavailable: retry later',
+      { reason, retryAfter },
+    );
   }
   static conflict(message: string, field?: string): DomainException {
     return new DomainException(ErrorCode.CONFLICT, message, { field, reason: 'conflict' });

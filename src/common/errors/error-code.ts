@@ -8,6 +8,8 @@ export enum ErrorCode {
   PROVIDER_UNAVAILABLE = 'PROVIDER_UNAVAILABLE',
   PROVIDER_REJECTED = 'PROVIDER_REJECTED',
   RATE_LIMITED = 'RATE_LIMITED',
+  /** Roomkey's own database or Redis is unreachable or too slow: retry later. */
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -20,5 +22,6 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.PROVIDER_UNAVAILABLE]: 503,
   [ErrorCode.PROVIDER_REJECTED]: 502,
   [ErrorCode.RATE_LIMITED]: 429,
+  [ErrorCode.SERVICE_UNAVAILABLE]: 503,
   [ErrorCode.INTERNAL_SERVER_ERROR]: 500,
 };

@@ -20,6 +20,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
     if (res.headersSent) return;
     const { status, ...error } = body;
+    if (body.retryAfter !== undefined) res.setHeader('Retry-After', String(body.retryAfter));
     res
       .setHeader('X-Roomkey-Error-Code', body.code)
       .status(status ?? HTTP_STATUS_BY_CODE[body.code])

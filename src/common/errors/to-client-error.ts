@@ -8,6 +8,8 @@ export interface ClientError {
   /** HTTP status when it is more precise than the code's default (e.g. 413 for a large body). */
   status?: number;
   field?: string;
+  /** Seconds to wait before retrying (RATE_LIMITED, SERVICE_UNAVAILABLE). */
+  retryAfter?: number;
   /** Only in development: the internal message of an unexpected error. */
   debug?: string;
 }
@@ -20,6 +22,7 @@ const BY_HTTP_STATUS: Record<number, ErrorCode> = {
   409: ErrorCode.CONFLICT,
   413: ErrorCode.BAD_USER_INPUT,
   429: ErrorCode.RATE_LIMITED,
+  503: ErrorCode.SERVICE_UNAVAILABLE,
 };
 
 /**
@@ -28,7 +31,12 @@ const BY_HTTP_STATUS: Record<number, ErrorCode> = {
  */
 export function toClientError(err: unknown, development: boolean): ClientError {
   if (err instanceof DomainException) {
-    return { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) };
+    return {
+      code: err.code,
+      message: err.message,
+      ...(err.field ? { field: err.field } : {}),
+      ...(err.retryAfter !== undefined ? { retryAfter: err.retryAfter } : {}),
+    };
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();

@@ -39,6 +39,7 @@ export function formatGraphQLError(
   let code: ErrorCode;
   let message: string;
   let field: string | undefined;
+  let retryAfter: number | undefined;
   if (isRequestError) {
     code = ErrorCode.BAD_USER_INPUT;
     // Never echo submitted values: a rejected input object can hold a secret.
@@ -49,7 +50,7 @@ export function formatGraphQLError(
     if (opts.hideSuggestions) message = message.replace(/ Did you mean .*\?$/, '');
   } else {
     const client = toClientError(original, opts.development);
-    ({ code, message, field } = client);
+    ({ code, message, field, retryAfter } = client);
     if (code === ErrorCode.INTERNAL_SERVER_ERROR) {
       opts.onInternalError(original);
       if (client.debug) message = `${message}: ${client.debug}`;
@@ -59,6 +60,10 @@ export function formatGraphQLError(
     message,
     ...(formatted.locations ? { locations: formatted.locations } : {}),
     ...(formatted.path ? { path: formatted.path } : {}),
-    extensions: { code, ...(field ? { field } : {}) },
+    extensions: {
+      code,
+      ...(field ? { field } : {}),
+      ...(retryAfter !== undefined ? { retryAfter } : {}),
+    },
   };
 }
