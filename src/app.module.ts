@@ -33,6 +33,7 @@ import { HealthModule } from './health/health.module';
 import { MembersModule } from './members/members.module';
 import { CompatModule } from './compat/compat.module';
 import { ProvidersModule } from './providers/providers.module';
+import { RateLimitsModule } from './rate-limits/rate-limits.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { UsersModule } from './users/users.module';
@@ -72,6 +73,7 @@ export class AppModule implements NestModule {
         KeysModule,
         CryptoModule,
         AuditModule,
+        RateLimitsModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           inject: [MetricsService],

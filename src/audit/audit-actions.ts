@@ -74,6 +74,13 @@ export interface AuditActionMetadata {
     result: string;
   };
   'audit.pruned': { before: string; lastSeq: string; removed: number };
+  'rate_limit.exceeded': {
+    scope: string;
+    route: string;
+    windowStart: string;
+    windowSeconds: number;
+    count: number;
+  };
   'audit.exported': { format: string; from: string | null; to: string | null };
 }
 
@@ -183,6 +190,11 @@ export const AUDIT_ACTIONS: Record<
     description: 'Old audit events were removed behind a signed checkpoint.',
   },
   'audit.exported': { targetType: null, description: 'The audit log was exported.' },
+  'rate_limit.exceeded': {
+    targetType: null,
+    description:
+      'Requests were refused by a rate limit: one summary per source, route and minute, with the count.',
+  },
 };
 
 export function isAuditAction(value: string): value is AuditAction {

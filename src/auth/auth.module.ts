@@ -8,6 +8,7 @@ import { MembersModule } from '../members/members.module';
 import { TenantsModule } from '../tenants/tenants.module';
 import { UsersModule } from '../users/users.module';
 import { AuthenticationGuard } from './authentication.guard';
+import { PublicRateLimitGuard } from '../rate-limits/rate-limit.guard';
 import { BasicAuthService } from './basic-auth.service';
 import { MeResolver } from './me.resolver';
 import { RolesGuard } from './roles.guard';
@@ -73,6 +74,9 @@ import { User } from '../users/user.entity';
     SsoLoginService,
     OidcService,
     SamlService,
+    // Order matters: anonymous per-IP budgets, then authentication (which charges the principal's
+    // and tenant's budgets before auditing), then roles.
+    { provide: APP_GUARD, useClass: PublicRateLimitGuard },
     { provide: APP_GUARD, useClass: AuthenticationGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],

@@ -2,7 +2,8 @@ import { Args, Mutation, Resolver } from '@nestjs/graphql';
 import { Public, Roles } from '../common/auth/decorators';
 import { MemberRole } from '../common/auth/roles';
 import { Ctx, Meta, type RequestContext, type RequestMeta } from '../common/context';
-import { DomainException } from '../common/errors';
+import { DomainException, ErrorCode } from '../common/errors';
+import { RateLimit } from '../rate-limits/rate-limit.guard';
 import { AuditService } from '../audit/audit.service';
 import { BasicAuthService } from './basic-auth.service';
 import { AuthPayloadModel, LoginInput } from './dto/auth.model';
@@ -28,6 +29,7 @@ export class AuthResolver {
     description: 'Signs in with email and password to one tenant.',
   })
   @Public()
+  @RateLimit('login')
   async login(
     @Meta() meta: RequestMeta,
     @Args('input') input: LoginInput,
@@ -37,6 +39,7 @@ export class AuthResolver {
         input.email,
         input.password,
         input.tenantSlug,
+        { clientIp: meta.clientIp, route: 'graphql:login' },
       );
       const [user, tenant] = await Promise.all([
         this.users.findOneByOrFail({ id: p.userId! }),
@@ -46,7 +49,10 @@ export class AuthResolver {
         await this.tokens.startSession(user, tenant, p.role, AuthMethod.BASIC_PASSWORD, meta),
       );
     } catch (err) {
-      if (err instanceof DomainException) await recordAuthFailure(this.audit, meta, err);
+      // Rate-limit refusals are summarised per minute by the limiter, not audited one by one.
+      if (err instanceof DomainException && err.code !== ErrorCode.RATE_LIMITED) {
+        await recordAuthFailure(this.audit, meta, err);
+      }
       throw err;
     }
   }
@@ -56,6 +62,7 @@ export class AuthResolver {
       'Trades a refresh token for new tokens. Each refresh token works once; reusing one ends the session.',
   })
   @Public()
+  @RateLimit('refresh_token')
   async refreshToken(
     @Meta() meta: RequestMeta,
     @Args('refreshToken', { type: () => String }) refreshToken: string,
@@ -69,6 +76,7 @@ export class AuthResolver {
     description: 'Trades the one-time code from an OIDC or SAML sign-in for tokens.',
   })
   @Public()
+  @RateLimit('login_code')
   async exchangeLoginCode(
     @Meta() meta: RequestMeta,
     @Args('code', { type: () => String }) code: string,

@@ -1,11 +1,15 @@
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type Request } from 'express';
 import { type Strategy } from 'passport';
 import { AuditService } from '../audit/audit.service';
 import { IS_PUBLIC_KEY } from '../common/auth/decorators';
-import { RequestContext, metaOf, requestOf } from '../common/context';
-import { DomainException } from '../common/errors';
+import { type AuthenticatedPrincipal } from '../common/auth/principal';
+import { APP_CONFIG, type AppConfig } from '../common/config';
+import { RequestContext, type RequestMeta, metaOf, requestOf } from '../common/context';
+import { DomainException, ErrorCode } from '../common/errors';
+import { routeOf } from '../rate-limits/rate-limit.guard';
+import { RateLimiter, type Rule } from '../rate-limits/rate-limiter.service';
 import { recordAuthFailure } from './authentication-failed';
 import { BasicStrategy } from './strategies/basic.strategy';
 import { ExternalJwtStrategy } from './strategies/external-jwt.strategy';
@@ -45,35 +49,82 @@ const attempts = new WeakMap<Request, Promise<DomainException | null>>();
 export class AuthenticationGuard implements CanActivate {
   private readonly strategies: Strategy[];
 
+  private readonly principalRule: Rule;
+  private readonly tenantRule: Rule;
+
   constructor(
     private readonly reflector: Reflector,
     private readonly audit: AuditService,
+    private readonly limiter: RateLimiter,
+    @Inject(APP_CONFIG) config: AppConfig,
     basic: BasicStrategy,
     jwt: JwtStrategy,
     external: ExternalJwtStrategy,
   ) {
     this.strategies = [basic, jwt, external];
+    this.principalRule = limiter.perMinute('principal', config.rateLimits.principalPerMinute);
+    this.tenantRule = limiter.perMinute('tenant', config.rateLimits.tenantPerMinute);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
     const req = requestOf(context);
+    const route = routeOf(context, req);
     let attempt = attempts.get(req);
+    const first = !attempt;
     if (!attempt) {
-      attempt = this.authenticate(req);
+      attempt = this.authenticate(req, route);
       attempts.set(req, attempt);
     }
     const error = await attempt;
     if (error) throw error;
+    // The first root field was charged inside `authenticate`; every further one (aliases
+    // included) is charged here.
+    if (!first) {
+      const limited = await this.charge(req.user!, route, metaOf(req));
+      if (limited) throw limited;
+    }
     return true;
   }
 
-  private async authenticate(req: Request): Promise<DomainException | null> {
+  /**
+   * One request (or GraphQL root field) against the principal's and the tenant's budgets. A
+   * refusal is summarised by the limiter, never audited one by one.
+   */
+  private async charge(
+    principal: AuthenticatedPrincipal,
+    route: string,
+    meta: RequestMeta,
+  ): Promise<DomainException | null> {
+    const where = {
+      route,
+      clientIp: meta.clientIp,
+      tenantId: principal.tenantId,
+      actorType: principal.actorType,
+    };
+    const [byPrincipal, byTenant] = await Promise.all([
+      this.limiter.consume(
+        this.principalRule,
+        `${principal.tenantId}:${principal.actorId ?? principal.actorLabel}`,
+        where,
+        principal.actorLabel,
+      ),
+      this.limiter.consume(this.tenantRule, principal.tenantId, where, principal.tenantSlug),
+    ]);
+    const retryAfter = Math.max(byPrincipal, byTenant);
+    if (retryAfter === 0) return null;
+    return DomainException.rateLimited(retryAfter, byTenant ? 'tenant_limit' : 'principal_limit');
+  }
+
+  private async authenticate(req: Request, route: string): Promise<DomainException | null> {
     let reason = req.headers.authorization ? 'unsupported_credentials' : 'missing_credentials';
     for (const strategy of this.strategies) {
       const outcome = await runStrategy(strategy, req);
       if (outcome.kind === 'success') {
+        // Charged before the success is audited: a refused request appends nothing.
+        const limited = await this.charge(outcome.principal, route, metaOf(req));
+        if (limited) return limited;
         req.user = outcome.principal;
         await this.audit.record(
           null,
@@ -90,7 +141,10 @@ export class AuthenticationGuard implements CanActivate {
           outcome.error instanceof DomainException
             ? outcome.error
             : DomainException.unauthenticated('strategy_error');
-        await recordAuthFailure(this.audit, metaOf(req), error);
+        // Rate-limit refusals are summarised per minute by the limiter, not audited one by one.
+        if (error.code !== ErrorCode.RATE_LIMITED) {
+          await recordAuthFailure(this.audit, metaOf(req), error);
+        }
         return error;
       }
       const r = reasonOf(outcome.info);

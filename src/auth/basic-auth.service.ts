@@ -1,41 +1,119 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { API_KEY_PREFIX, ApiKeysService } from '../api-keys/api-keys.service';
 import { type AuthenticatedPrincipal } from '../common/auth/principal';
 import { ActorType, AuthMethod } from '../common/auth/roles';
+import { APP_CONFIG, type AppConfig, type RateLimitsSection } from '../common/config';
+import { DomainException } from '../common/errors';
+import { RateLimitAudit } from '../rate-limits/rate-limit-audit.service';
+import { type LockScope, RateLimiter } from '../rate-limits/rate-limiter.service';
 import { AuthenticationFailed } from './authentication-failed';
 import { MembersService } from '../members/members.service';
 import { SLUG_PATTERN } from '../tenants/slug';
-import { PasswordService } from '../users/password.service';
+import { PASSWORD_QUEUE_FULL, PasswordService } from '../users/password.service';
 import { UsersService } from '../users/users.service';
+
+/** Failure reasons that mean "wrong credential" (counted towards locks); others are not guesses. */
+const GUESSES = new Set(['bad_password', 'unknown_user', 'bad_secret', 'unknown_key']);
+
+/** Where a credential was presented: for lock scopes and rate-limit summaries. */
+export interface CredentialSource {
+  clientIp: string | null;
+  route: string;
+}
+
+const NO_SOURCE: CredentialSource = { clientIp: null, route: 'basic' };
 
 /**
  * Resolves HTTP Basic credentials to a principal: `keyId:secret` for API keys, `email:password`
  * for users. Every failure is the same UNAUTHENTICATED to the caller; the reason code is kept for
  * the audit log.
+ *
+ * Brute force: wrong credentials are counted per account (email per tenant slug, plus the email
+ * across slugs at three times the threshold), per API key id and per client IP. Past a threshold
+ * the scope is locked with a growing back-off, and a locked scope is refused with RATE_LIMITED
+ * *before* any lookup or hashing — the right password included, until the lock ends.
  */
 @Injectable()
 export class BasicAuthService {
+  private readonly limits: RateLimitsSection;
+
   constructor(
     private readonly apiKeys: ApiKeysService,
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
     private readonly members: MembersService,
-  ) {}
+    private readonly limiter: RateLimiter,
+    private readonly rejections: RateLimitAudit,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.limits = config.rateLimits;
+  }
 
   async authenticate(
     username: string,
     password: string,
     tenantHeader?: string,
+    source: CredentialSource = NO_SOURCE,
   ): Promise<AuthenticatedPrincipal> {
     if (tenantHeader !== undefined && !SLUG_PATTERN.test(tenantHeader)) {
       throw new AuthenticationFailed('bad_tenant_header', AuthMethod.BASIC_PASSWORD);
     }
     return username.startsWith(API_KEY_PREFIX)
-      ? this.withApiKey(username, password, tenantHeader)
-      : this.withPassword(username, password, tenantHeader);
+      ? this.withApiKey(username, password, tenantHeader, source)
+      : this.withPassword(username, password, tenantHeader, source);
   }
 
-  private async withApiKey(
+  /** Runs `check` unless a scope is locked; counts its wrong-credential failures. */
+  private async guarded<T>(
+    scopes: LockScope[],
+    source: CredentialSource,
+    tenantSlug: string | undefined,
+    check: () => Promise<T>,
+  ): Promise<T> {
+    await this.limiter.assertUnlocked(scopes, {
+      route: source.route,
+      clientIp: source.clientIp,
+      tenantSlug: tenantSlug ?? null,
+    });
+    try {
+      return await check();
+    } catch (err) {
+      if (err instanceof AuthenticationFailed && GUESSES.has(err.reason ?? '')) {
+        await this.limiter.recordFailure(scopes);
+      } else if (err instanceof DomainException && err.reason === PASSWORD_QUEUE_FULL) {
+        this.rejections.note({
+          scope: 'password_queue',
+          source: source.clientIp ?? 'unknown',
+          route: source.route,
+          clientIp: source.clientIp,
+        });
+      }
+      throw err;
+    }
+  }
+
+  private ipScope(source: CredentialSource): LockScope[] {
+    return source.clientIp
+      ? [{ kind: 'ip_failures', id: source.clientIp, threshold: this.limits.ipFailures }]
+      : [];
+  }
+
+  private withApiKey(
+    keyId: string,
+    secret: string,
+    tenantHeader: string | undefined,
+    source: CredentialSource,
+  ): Promise<AuthenticatedPrincipal> {
+    const scopes: LockScope[] = [
+      { kind: 'api_key', id: keyId.slice(0, 100), threshold: this.limits.apiKeyFailures },
+      ...this.ipScope(source),
+    ];
+    return this.guarded(scopes, source, undefined, () =>
+      this.checkApiKey(keyId, secret, tenantHeader),
+    );
+  }
+
+  private async checkApiKey(
     keyId: string,
     secret: string,
     tenantHeader?: string,
@@ -77,11 +155,31 @@ export class BasicAuthService {
     email: string,
     password: string,
     tenantSlug?: string,
+    source: CredentialSource = NO_SOURCE,
   ): Promise<AuthenticatedPrincipal> {
-    return this.withPassword(email, password, tenantSlug);
+    return this.withPassword(email, password, tenantSlug, source);
   }
 
-  private async withPassword(
+  private withPassword(
+    email: string,
+    password: string,
+    tenantHeader: string | undefined,
+    source: CredentialSource,
+  ): Promise<AuthenticatedPrincipal> {
+    const who = email.slice(0, 320).toLowerCase();
+    const threshold = this.limits.accountFailures;
+    const scopes: LockScope[] = [
+      { kind: 'account', id: `${tenantHeader ?? '-'}:${who}`, threshold },
+      // Rotating the tenant slug must not multiply the guesses against one password.
+      { kind: 'email', id: who, threshold: threshold * 3 },
+      ...this.ipScope(source),
+    ];
+    return this.guarded(scopes, source, tenantHeader, () =>
+      this.checkPassword(email, password, tenantHeader),
+    );
+  }
+
+  private async checkPassword(
     email: string,
     password: string,
     tenantHeader?: string,

@@ -2,6 +2,7 @@ import { Controller, Headers, HttpCode, Param, Post, Req } from '@nestjs/common'
 import { type Request } from 'express';
 import { Public } from '../common/auth/decorators';
 import { Meta, type RequestMeta } from '../common/context';
+import { RateLimit } from '../rate-limits/rate-limit.guard';
 import {
   type RawWebhookBody,
   type WebhookResult,
@@ -12,6 +13,7 @@ import {
  * Vendor webhooks, per credential. Public: the vendor authenticates with the credential's
  * webhook secret (OpenVidu) or a body-bound JWT (LiveKit), checked on the raw body.
  */
+@RateLimit('webhook')
 @Controller('t/:tenantSlug/webhooks')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}

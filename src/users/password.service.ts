@@ -6,6 +6,8 @@ import { DomainException } from '../common/errors';
 
 export const PASSWORD_MIN = 12;
 export const PASSWORD_MAX = 1024;
+/** The reason of the RATE_LIMITED refusal when every hashing slot and queue place is taken. */
+export const PASSWORD_QUEUE_FULL = 'password_queue_full';
 
 /** OWASP's Argon2id baseline: 19 MiB, 2 passes, 1 lane. `2` is Argon2id (the enum is const-only). */
 const ARGON2ID = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -17,7 +19,9 @@ export function normalisePassword(password: string): string {
 
 /**
  * Argon2id hashing with a cap on concurrent hash operations: each one takes 19 MiB and a thread,
- * so a burst of Basic logins queues instead of exhausting memory.
+ * so a burst of Basic logins queues instead of exhausting memory. The queue is bounded too
+ * (`ROOMKEY_PASSWORD_HASH_QUEUE`): past it a check is refused at once with RATE_LIMITED
+ * (reason `password_queue_full`) rather than waiting behind a flood.
  */
 @Injectable()
 export class PasswordService {
@@ -60,6 +64,9 @@ export class PasswordService {
 
   private async limited<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active >= this.config.security.passwordHashConcurrency) {
+      if (this.queue.length >= this.config.security.passwordHashQueue) {
+        throw DomainException.rateLimited(1, PASSWORD_QUEUE_FULL);
+      }
       await new Promise<void>((resolve) => this.queue.push(resolve));
     } else {
       this.active++;

@@ -2,9 +2,11 @@ import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { type Response } from 'express';
 import { Public } from '../../common/auth/decorators';
 import { Meta, type RequestMeta } from '../../common/context';
+import { RateLimit } from '../../rate-limits/rate-limit.guard';
 import { OidcService } from './oidc.service';
 
 /** Browser endpoints of the OIDC sign-in. Both end in a redirect (or a plain 4xx error). */
+@RateLimit('sso')
 @Controller('auth/oidc/:slug')
 export class OidcController {
   constructor(private readonly oidc: OidcService) {}

@@ -2,9 +2,11 @@ import { Body, Controller, Get, Header, Param, Post, Query, Res } from '@nestjs/
 import { type Response } from 'express';
 import { Public } from '../../common/auth/decorators';
 import { Meta, type RequestMeta } from '../../common/context';
+import { RateLimit } from '../../rate-limits/rate-limit.guard';
 import { SamlService } from './saml.service';
 
 /** Browser and IdP endpoints of the SAML sign-in. */
+@RateLimit('sso')
 @Controller('auth/saml/:slug')
 export class SamlController {
   constructor(private readonly saml: SamlService) {}

@@ -62,11 +62,14 @@ export class BasicStrategy extends PassportStrategy(PassportBasicStrategy, 'basi
   }
 
   validate(
-    _req: Request,
+    req: Request,
     user: string,
     password: string,
     tenant?: string,
   ): Promise<AuthenticatedPrincipal> {
-    return this.basicAuth.authenticate(user, password, tenant);
+    return this.basicAuth.authenticate(user, password, tenant, {
+      clientIp: req.ip ?? null,
+      route: 'basic',
+    });
   }
 }

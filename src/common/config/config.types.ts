@@ -39,6 +39,34 @@ export interface SecuritySection {
   /** HMAC keys for the audit chain, newest first (same fallback as master keys). */
   auditKeys: KeyEntry[] | undefined;
   passwordHashConcurrency: number;
+  /** Password checks allowed to wait for a hashing slot; beyond that they are refused at once. */
+  passwordHashQueue: number;
+}
+
+/** Rate limits (README "Rate limits"). Limits are per minute unless named otherwise. */
+export interface RateLimitsSection {
+  /** Shared counters across instances; unset: counters live in this process. */
+  redisUrl: string | undefined;
+  /** Prefix of every counter key (lets tests and deployments share one Redis). */
+  prefix: string;
+  /** Longest wait for one Redis command before falling back to this instance's counters. */
+  redisTimeoutMs: number;
+  /** Anonymous routes (login, refreshToken, exchangeLoginCode, /auth/* SSO), per route and IP. */
+  publicPerIp: number;
+  webhookPerIp: number;
+  red5PerIp: number;
+  red5PerTenant: number;
+  /** Authenticated traffic, counted per GraphQL root field or HTTP request. */
+  principalPerMinute: number;
+  tenantPerMinute: number;
+  /** Failed credentials in the failure window before a lock (account = email per tenant slug). */
+  accountFailures: number;
+  apiKeyFailures: number;
+  ipFailures: number;
+  failureWindowSeconds: number;
+  /** First lock; each further lock within a day doubles it, up to the maximum. */
+  lockSeconds: number;
+  lockMaxSeconds: number;
 }
 
 export interface AuthSection {
@@ -73,6 +101,7 @@ export interface AppConfig {
   app: AppSection;
   database: DatabaseSection;
   security: SecuritySection;
+  rateLimits: RateLimitsSection;
   bootstrap: BootstrapSection;
   auth: AuthSection;
   providers: ProvidersSection;

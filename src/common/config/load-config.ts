@@ -103,6 +103,31 @@ const envSchema = z.object({
   ROOMKEY_MASTER_KEYS: keyList,
   ROOMKEY_AUDIT_KEYS: keyList,
   ROOMKEY_PASSWORD_HASH_CONCURRENCY: int(4, 1, 64),
+  ROOMKEY_PASSWORD_HASH_QUEUE: int(64, 0, 10_000),
+  REDIS_URL: z
+    .string()
+    .optional()
+    .refine(
+      (v) => v === undefined || /^rediss?:\/\/[^\s]+$/.test(v),
+      'must be a redis:// or rediss:// URL',
+    ),
+  ROOMKEY_RATE_LIMIT_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only (at most 64)')
+    .default('roomkey:rl'),
+  ROOMKEY_RATE_LIMIT_REDIS_TIMEOUT_MS: int(250, 10, 10_000),
+  ROOMKEY_RATE_LIMIT_PUBLIC_PER_IP: int(300, 1, 1_000_000),
+  ROOMKEY_RATE_LIMIT_WEBHOOK_PER_IP: int(1200, 1, 1_000_000),
+  ROOMKEY_RATE_LIMIT_RED5_PER_IP: int(6000, 1, 10_000_000),
+  ROOMKEY_RATE_LIMIT_RED5_PER_TENANT: int(6000, 1, 10_000_000),
+  ROOMKEY_RATE_LIMIT_PRINCIPAL_PER_MINUTE: int(3000, 1, 10_000_000),
+  ROOMKEY_RATE_LIMIT_TENANT_PER_MINUTE: int(10_000, 1, 10_000_000),
+  ROOMKEY_RATE_LIMIT_ACCOUNT_FAILURES: int(10, 1, 10_000),
+  ROOMKEY_RATE_LIMIT_API_KEY_FAILURES: int(20, 1, 10_000),
+  ROOMKEY_RATE_LIMIT_IP_FAILURES: int(100, 1, 1_000_000),
+  ROOMKEY_RATE_LIMIT_FAILURE_WINDOW_SECONDS: int(900, 1, 86_400),
+  ROOMKEY_RATE_LIMIT_LOCK_SECONDS: int(60, 1, 86_400),
+  ROOMKEY_RATE_LIMIT_LOCK_MAX_SECONDS: int(3600, 1, 7 * 86_400),
   ROOMKEY_BOOTSTRAP_ADMIN_EMAIL: z.email().default('admin@roomkey.local'),
   ROOMKEY_BOOTSTRAP_ADMIN_PASSWORD: z
     .string()
@@ -204,6 +229,27 @@ export function loadConfig(env: RawEnv): AppConfig {
       masterKeys: e.ROOMKEY_MASTER_KEYS,
       auditKeys: e.ROOMKEY_AUDIT_KEYS,
       passwordHashConcurrency: e.ROOMKEY_PASSWORD_HASH_CONCURRENCY,
+      passwordHashQueue: e.ROOMKEY_PASSWORD_HASH_QUEUE,
+    },
+    rateLimits: {
+      redisUrl: e.REDIS_URL,
+      prefix: e.ROOMKEY_RATE_LIMIT_PREFIX,
+      redisTimeoutMs: e.ROOMKEY_RATE_LIMIT_REDIS_TIMEOUT_MS,
+      publicPerIp: e.ROOMKEY_RATE_LIMIT_PUBLIC_PER_IP,
+      webhookPerIp: e.ROOMKEY_RATE_LIMIT_WEBHOOK_PER_IP,
+      red5PerIp: e.ROOMKEY_RATE_LIMIT_RED5_PER_IP,
+      red5PerTenant: e.ROOMKEY_RATE_LIMIT_RED5_PER_TENANT,
+      principalPerMinute: e.ROOMKEY_RATE_LIMIT_PRINCIPAL_PER_MINUTE,
+      tenantPerMinute: e.ROOMKEY_RATE_LIMIT_TENANT_PER_MINUTE,
+      accountFailures: e.ROOMKEY_RATE_LIMIT_ACCOUNT_FAILURES,
+      apiKeyFailures: e.ROOMKEY_RATE_LIMIT_API_KEY_FAILURES,
+      ipFailures: e.ROOMKEY_RATE_LIMIT_IP_FAILURES,
+      failureWindowSeconds: e.ROOMKEY_RATE_LIMIT_FAILURE_WINDOW_SECONDS,
+      lockSeconds: e.ROOMKEY_RATE_LIMIT_LOCK_SECONDS,
+      lockMaxSeconds: Math.max(
+        e.ROOMKEY_RATE_LIMIT_LOCK_MAX_SECONDS,
+        e.ROOMKEY_RATE_LIMIT_LOCK_SECONDS,
+      ),
     },
     auth: {
       publicUrl: (

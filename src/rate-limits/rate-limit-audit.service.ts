@@ -1,0 +1,141 @@
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { AuditOutcome } from '../audit/audit-event.entity';
+import { AuditService } from '../audit/audit.service';
+import { ActorType, AuthMethod } from '../common/auth/roles';
+import { ErrorCode } from '../common/errors';
+import { TenantDirectory } from '../tenants/tenant-directory';
+
+/** One refused request, as the limiter saw it. Nothing here is a secret. */
+export interface Rejection {
+  /** Which limit: `ip`, `account`, `api_key`, `ip_failures`, `principal`, `tenant`, `red5_ip`… */
+  scope: string;
+  /** What was limited: an IP, an email, an API key id, a principal label, a tenant slug. */
+  source: string;
+  /** GraphQL root field (`graphql:login`) or HTTP route (`POST /t/:tenantSlug/red5/…`). */
+  route: string;
+  clientIp: string | null;
+  /** The chain to write to: a tenant id, a slug resolved at flush time, or neither (platform). */
+  tenantId?: string | null;
+  tenantSlug?: string | null;
+  actorType?: ActorType;
+}
+
+interface Window {
+  minute: number;
+  count: number;
+  first: Rejection;
+}
+
+const MINUTE_MS = 60_000;
+const SWEEP_MS = 10_000;
+/** Distinct (source, route, minute) windows kept; past it new sources share one overflow window. */
+const MAX_WINDOWS = 10_000;
+const OVERFLOW = '*overflow*';
+
+/**
+ * Audits refused requests as summaries, never one event per refusal (a flood must not become a
+ * flood of audit appends, which would slow every tenant sharing the database).
+ *
+ * Design: `note()` only counts in memory. Each (chain, scope, source, route, minute) window becomes
+ * ONE `rate_limit.exceeded` event, appended when its minute has closed (a sweep every 10 s) or when
+ * the application shuts down, with the number of refusals in `metadata.count`. The chain is
+ * append-only, so the count is written once, complete, rather than updated. Costs: a summary shows
+ * up to ~70 s after its first refusal, and a crash loses the open windows; with several instances
+ * each writes its own summaries. Past 10,000 open windows (an IP-rotating flood) new sources are
+ * folded into one `*overflow*` window per chain, scope and route, so memory stays bounded.
+ */
+@Injectable()
+export class RateLimitAudit implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger('RateLimits');
+  private readonly windows = new Map<string, Window>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly audit: AuditService,
+    private readonly slugs: TenantDirectory,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.flush(false), SWEEP_MS);
+    this.timer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush(true);
+  }
+
+  /** Counts one refusal. Synchronous and I/O-free: safe on the hot path of a flood. */
+  note(r: Rejection): void {
+    const minute = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
+    const chain = r.tenantId ?? (r.tenantSlug ? `slug:${r.tenantSlug}` : '-');
+    let key = `${minute}|${chain}|${r.scope}|${r.route}|${r.source}`;
+    let w = this.windows.get(key);
+    if (!w && this.windows.size >= MAX_WINDOWS) {
+      key = `${minute}|${chain}|${r.scope}|${r.route}|${OVERFLOW}`;
+      w = this.windows.get(key);
+      r = { ...r, source: OVERFLOW, clientIp: null };
+    }
+    if (w) w.count++;
+    else this.windows.set(key, { minute, count: 1, first: r });
+  }
+
+  /** Writes the closed windows (every window with `all`). Serialised: one flush at a time. */
+  flush(all = true): Promise<void> {
+    this.flushing = this.flushing.then(() => this.write(all));
+    return this.flushing;
+  }
+
+  private async write(all: boolean): Promise<void> {
+    const current = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
+    const due: Window[] = [];
+    for (const [key, w] of this.windows) {
+      if (all || w.minute < current) {
+        due.push(w);
+        this.windows.delete(key);
+      }
+    }
+    for (const w of due) {
+      try {
+        await this.append(w);
+      } catch (err) {
+        this.logger.error({ err }, 'could not write a rate-limit summary');
+      }
+    }
+  }
+
+  private async append(w: Window): Promise<void> {
+    const r = w.first;
+    const tenantId = r.tenantId ?? (r.tenantSlug ? await this.slugs.idOf(r.tenantSlug) : null);
+    await this.audit.recordQuietly(
+      {
+        tenantId,
+        actorType: r.actorType ?? ActorType.ANONYMOUS,
+        actorId: null,
+        actorLabel: r.source,
+        authMethod: AuthMethod.NONE,
+        requestId: null,
+        clientIp: r.clientIp,
+        userAgent: null,
+      },
+      {
+        action: 'rate_limit.exceeded',
+        outcome: AuditOutcome.DENIED,
+        errorCode: ErrorCode.RATE_LIMITED,
+        metadata: {
+          scope: r.scope,
+          route: r.route,
+          windowStart: new Date(w.minute).toISOString(),
+          windowSeconds: MINUTE_MS / 1000,
+          count: w.count,
+        },
+      },
+    );
+  }
+}
