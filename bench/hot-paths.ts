@@ -32,7 +32,19 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 async function main(): Promise<void> {
   const databaseUrl = process.env.BENCH_DATABASE_URL;
   if (databaseUrl) await emptyDatabase(databaseUrl);
-  const demo = await runDemo({ quiet: true, databaseUrl });
+  // The hot paths, not the rate limits, are measured here (bench:isolation measures those): one
+  // client hammering one tenant would exhaust the default per-minute budgets in seconds.
+  const unlimited = '10000000';
+  const demo = await runDemo({
+    quiet: true,
+    databaseUrl,
+    env: {
+      ROOMKEY_RATE_LIMIT_RED5_PER_IP: unlimited,
+      ROOMKEY_RATE_LIMIT_RED5_PER_TENANT: unlimited,
+      ROOMKEY_RATE_LIMIT_PRINCIPAL_PER_MINUTE: unlimited,
+      ROOMKEY_RATE_LIMIT_TENANT_PER_MINUTE: unlimited,
+    },
+  });
   const authorization = `Basic ${Buffer.from(demo.apiKey).toString('base64')}`;
   const gql = async <T>(query: string): Promise<T> => {
     const res = await fetch(`${demo.url}/graphql`, {

@@ -62,6 +62,8 @@ export interface DemoOptions {
   quiet?: boolean;
   /** A PostgreSQL URL instead of the embedded database (benchmarks). */
   databaseUrl?: string;
+  /** Extra configuration (benchmarks raise the rate limits they are not measuring). */
+  env?: Record<string, string>;
 }
 
 export async function runDemo(options: DemoOptions = {}): Promise<Demo> {
@@ -97,6 +99,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<Demo> {
       LOG_LEVEL: options.quiet ? 'silent' : 'error',
       ROOMKEY_BOOTSTRAP_TENANT: 'demo',
       ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+      ...options.env,
     });
     app = await createApp(config, { bannerOut: () => undefined });
     await app.listen(options.port ?? 0, '127.0.0.1');
