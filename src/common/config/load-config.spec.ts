@@ -19,6 +19,42 @@ function problemsOf(env: RawEnv): string[] {
 }
 
 describe('loadConfig', () => {
+  describe('rate limits', () => {
+    it('should read REDIS_URL, the prefix and the limits when they are set', () => {
+      const c = loadConfig({
+        REDIS_URL: 'redis://127.0.0.1:6379/2',
+        ROOMKEY_RATE_LIMIT_PREFIX: 'rk:test-1',
+        ROOMKEY_RATE_LIMIT_TENANT_PER_MINUTE: '5',
+        ROOMKEY_PASSWORD_HASH_QUEUE: '0',
+      });
+      expect(c.rateLimits.redisUrl).toBe('redis://127.0.0.1:6379/2');
+      expect(c.rateLimits.prefix).toBe('rk:test-1');
+      expect(c.rateLimits.tenantPerMinute).toBe(5);
+      expect(c.security.passwordHashQueue).toBe(0);
+    });
+
+    it('should name each bad variable when REDIS_URL, the prefix or a limit is invalid', () => {
+      const problems = problemsOf({
+        REDIS_URL: 'http://127.0.0.1:6379',
+        ROOMKEY_RATE_LIMIT_PREFIX: 'has space',
+        ROOMKEY_RATE_LIMIT_PUBLIC_PER_IP: '0',
+      });
+      expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+        'REDIS_URL',
+        'ROOMKEY_RATE_LIMIT_PREFIX',
+        'ROOMKEY_RATE_LIMIT_PUBLIC_PER_IP',
+      ]);
+    });
+
+    it('should never make the longest lock shorter than the first when both are set', () => {
+      const c = loadConfig({
+        ROOMKEY_RATE_LIMIT_LOCK_SECONDS: '600',
+        ROOMKEY_RATE_LIMIT_LOCK_MAX_SECONDS: '60',
+      });
+      expect(c.rateLimits.lockMaxSeconds).toBe(600);
+    });
+  });
+
   describe('defaults', () => {
     it('should use documented defaults when the environment is empty', () => {
       const c = loadConfig({});
@@ -43,6 +79,24 @@ describe('loadConfig', () => {
         masterKeys: undefined,
         auditKeys: undefined,
         passwordHashConcurrency: 4,
+        passwordHashQueue: 64,
+      });
+      expect(c.rateLimits).toEqual({
+        redisUrl: undefined,
+        prefix: 'roomkey:rl',
+        redisTimeoutMs: 250,
+        publicPerIp: 300,
+        webhookPerIp: 1200,
+        red5PerIp: 6000,
+        red5PerTenant: 6000,
+        principalPerMinute: 3000,
+        tenantPerMinute: 10_000,
+        accountFailures: 10,
+        apiKeyFailures: 20,
+        ipFailures: 100,
+        failureWindowSeconds: 900,
+        lockSeconds: 60,
+        lockMaxSeconds: 3600,
       });
       expect(c.bootstrap).toEqual({
         adminEmail: 'admin@roomkey.local',
