@@ -6,6 +6,7 @@ import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
 import { KeysModule } from '../common/keys/keys.module';
 import { CryptoModule } from '../common/crypto/crypto.module';
+import { RateLimitsModule } from '../rate-limits/rate-limits.module';
 
 /** The domain modules on the configured database, without HTTP or GraphQL. */
 @Module({})
@@ -19,6 +20,7 @@ export class CliModule {
         KeysModule,
         CryptoModule,
         AuditModule,
+        RateLimitsModule, // AuthModule's guards and Basic auth depend on it
         ...FEATURE_MODULES,
         AuthModule,
       ],
