@@ -281,7 +281,12 @@ describe('SAML sign-in (promises 3 and 4)', () => {
   }
 
   beforeAll(async () => {
-    t = await startTestApp({ ROOMKEY_PUBLIC_URL: PUBLIC_URL });
+    // Hundreds of SSO round trips from one IP within a minute: above the per-IP budget of the
+    // anonymous routes, which test/rate-limits covers.
+    t = await startTestApp({
+      ROOMKEY_PUBLIC_URL: PUBLIC_URL,
+      ROOMKEY_RATE_LIMIT_PUBLIC_PER_IP: '100000',
+    });
     tenant = await seedTenant(t);
     slug = tenant.slug;
     await configureSaml(t, tenant.owner.auth);

@@ -64,10 +64,14 @@ export class PublicRateLimitGuard implements CanActivate {
     if (!limit) return true;
     const req = requestOf(context);
     const ip = req.ip ?? 'unknown';
-    await this.limiter.enforce(this.rules[limit], ip, {
-      route: routeOf(context, req),
-      clientIp: req.ip ?? null,
-    });
+    const route = routeOf(context, req);
+    // Per IP *and route*: a burst of SSO callbacks does not use up the same IP's login starts.
+    await this.limiter.enforce(
+      this.rules[limit],
+      `${ip} ${route}`,
+      { route, clientIp: req.ip ?? null },
+      ip,
+    );
     return true;
   }
 }

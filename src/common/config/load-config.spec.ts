@@ -89,7 +89,7 @@ describe('loadConfig', () => {
         webhookPerIp: 1200,
         red5PerIp: 6000,
         red5PerTenant: 6000,
-        principalPerMinute: 3000,
+        principalPerMinute: 5000,
         tenantPerMinute: 10_000,
         accountFailures: 10,
         apiKeyFailures: 20,
