@@ -10,7 +10,9 @@
  * servers get different client IPs through X-Forwarded-For (the app trusts loopback here), as in
  * production where each tenant's Red5 server has its own address. autocannon runs in this process
  * beside the server, so read ratios, not absolutes.
- *   BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 50), BENCH_QUIET_RATE (default 50)
+ *   BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 50), BENCH_QUIET_RATE (default 50,
+ *   capped at half of the per-tenant budget), BENCH_WARMUP_SECONDS (flood before B is measured
+ *   again, default 2)
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -29,7 +31,8 @@ import { DataSource } from 'typeorm';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const quietRate = Number(process.env.BENCH_QUIET_RATE ?? 50);
+const quietRateWanted = Number(process.env.BENCH_QUIET_RATE ?? 50);
+const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 
 interface Red5Tenant {
   slug: string;
@@ -51,6 +54,11 @@ async function main(): Promise<void> {
     ROOMKEY_TRUST_PROXY: 'loopback',
     ...limits,
   });
+  // B must stay within its own per-tenant budget, or its own refusals would pollute the numbers.
+  const quietRate = Math.max(
+    1,
+    Math.min(quietRateWanted, Math.floor(config.rateLimits.red5PerTenant / 120)),
+  );
   const app = await createApp(config, { bannerOut: () => undefined });
   await app.listen(0, '127.0.0.1');
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
@@ -118,7 +126,7 @@ async function main(): Promise<void> {
       });
 
     process.stdout.write(
-      `Roomkey tenant isolation — Red5 validateCredentials, ${seconds} s, B at ${quietRate} req/s, A flooded with ${connections} connections, Node ${process.version}\n\n`,
+      `Roomkey tenant isolation — Red5 validateCredentials, ${seconds} s, B at ${quietRate} req/s, A flooded with ${connections} connections (B measured from ${warmupSeconds} s into the flood), Red5 budget ${config.rateLimits.red5PerTenant}/min per tenant, Node ${process.version}\n\n`,
     );
     const alone = await quiet();
     let refused = 0;
@@ -126,7 +134,7 @@ async function main(): Promise<void> {
     const flood = autocannon({
       ...validate(a, '198.51.100.10'),
       connections,
-      duration: seconds,
+      duration: seconds + warmupSeconds,
       setupClient: (client) => {
         client.on('body', (buf: Buffer) => {
           if (buf.toString() === '{"result":false}') refused++;
@@ -134,6 +142,7 @@ async function main(): Promise<void> {
         });
       },
     });
+    await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
     const [underFlood, floodResult] = await Promise.all([quiet(), flood]);
     const row = (name: string, r: autocannon.Result): string =>
       `${name.padEnd(34)}${r.requests.average.toFixed(0).padStart(9)}${String(r.latency.p50).padStart(9)}${String(r.latency.p99).padStart(9)}${String(r.errors + r.timeouts + r.mismatches).padStart(8)}${String(r.non2xx).padStart(9)}\n`;
