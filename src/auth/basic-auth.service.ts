@@ -5,7 +5,7 @@ import { ActorType, AuthMethod } from '../common/auth/roles';
 import { APP_CONFIG, type AppConfig, type RateLimitsSection } from '../common/config';
 import { DomainException } from '../common/errors';
 import { RateLimitAudit } from '../rate-limits/rate-limit-audit.service';
-import { type LockScope, RateLimiter } from '../rate-limits/rate-limiter.service';
+import { type LockScope, RateLimiter, clientKey } from '../rate-limits/rate-limiter.service';
 import { AuthenticationFailed } from './authentication-failed';
 import { MembersService } from '../members/members.service';
 import { SLUG_PATTERN } from '../tenants/slug';
@@ -94,7 +94,7 @@ export class BasicAuthService {
 
   private ipScope(source: CredentialSource): LockScope[] {
     return source.clientIp
-      ? [{ kind: 'ip_failures', id: source.clientIp, threshold: this.limits.ipFailures }]
+      ? [{ kind: 'ip_failures', id: clientKey(source.clientIp), threshold: this.limits.ipFailures }]
       : [];
   }
 

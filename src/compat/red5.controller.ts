@@ -3,7 +3,7 @@ import { type Request } from 'express';
 import { Public } from '../common/auth/decorators';
 import { APP_CONFIG, type AppConfig } from '../common/config';
 import { Meta, type RequestMeta } from '../common/context';
-import { RateLimiter, type Rule } from '../rate-limits/rate-limiter.service';
+import { RateLimiter, type Rule, clientKey } from '../rate-limits/rate-limiter.service';
 import { Red5AuthService } from '../sessions/red5-auth.service';
 
 type Red5Answer = { result: boolean };
@@ -71,7 +71,7 @@ export class Red5CompatController {
       const key = slug.toLowerCase().slice(0, 64);
       const where = { route, clientIp: meta.clientIp, tenantSlug: key };
       const [byIp, byTenant] = await Promise.all([
-        this.limiter.consume(this.perIp, meta.clientIp ?? 'unknown', where),
+        this.limiter.consume(this.perIp, clientKey(meta.clientIp), where),
         this.limiter.consume(this.perTenant, key, where),
       ]);
       if (byIp > 0 || byTenant > 0) return { result: false };

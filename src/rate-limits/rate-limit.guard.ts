@@ -10,7 +10,7 @@ import { GqlExecutionContext } from '@nestjs/graphql';
 import { type Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '../common/config';
 import { requestOf } from '../common/context';
-import { RateLimiter, type Rule } from './rate-limiter.service';
+import { RateLimiter, type Rule, clientKey } from './rate-limiter.service';
 
 /** Per-IP budgets of anonymous routes (README "Rate limits"). */
 export type PublicLimit = 'login' | 'refresh_token' | 'login_code' | 'sso' | 'webhook';
@@ -63,7 +63,7 @@ export class PublicRateLimitGuard implements CanActivate {
     ]);
     if (!limit) return true;
     const req = requestOf(context);
-    const ip = req.ip ?? 'unknown';
+    const ip = clientKey(req.ip);
     const route = routeOf(context, req);
     // Per IP *and route*: a burst of SSO callbacks does not use up the same IP's login starts.
     await this.limiter.enforce(

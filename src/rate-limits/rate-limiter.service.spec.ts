@@ -2,7 +2,7 @@ import { loadConfig } from '../common/config';
 import { DomainException, ErrorCode } from '../common/errors';
 import { type RateLimitAudit } from './rate-limit-audit.service';
 import { RateLimitStorage } from './rate-limit.storage';
-import { type LockScope, RateLimiter } from './rate-limiter.service';
+import { type LockScope, RateLimiter, clientKey } from './rate-limiter.service';
 
 /** Seconds until the scope unlocks (0 when it is not locked). */
 async function lockedFor(limiter: RateLimiter, scope: LockScope): Promise<number> {
@@ -73,5 +73,20 @@ describe('RateLimiter', () => {
     expect(await limiter.consume(rule, '192.0.2.1', where)).toBe(60);
     expect(await limiter.consume(rule, '192.0.2.2', where)).toBe(0);
     expect(notes).toEqual([{ ...where, scope: 'ip_login', source: '192.0.2.1' }]);
+  });
+});
+
+describe('clientKey', () => {
+  it.each([
+    ['192.0.2.7', '192.0.2.7'],
+    ['::ffff:192.0.2.7', '192.0.2.7'],
+    ['2001:db8:1:2:aaaa:bbbb:cccc:dddd', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2::1', '2001:db8:1:2::/64'],
+    ['2001:DB8:0001:0002:0:0:0:9', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    [null, 'unknown'],
+  ])('should map %s to %s when keying a per-IP budget', (ip, key) => {
+    expect(clientKey(ip)).toBe(key);
   });
 });

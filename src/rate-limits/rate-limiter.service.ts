@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type RateLimitsSection } from '../common/config';
 import { DomainException } from '../common/errors';
@@ -23,6 +24,28 @@ export interface LockScope {
 export type RejectionContext = Omit<Rejection, 'scope' | 'source'>;
 
 const MINUTE_MS = 60_000;
+
+/**
+ * The client an IP budget belongs to: an IPv4 address as is (IPv4-mapped IPv6 too), an IPv6
+ * address by its /64 — one subscriber or host usually holds a whole /64, and counting each of its
+ * 2^64 addresses apart would make per-IP limits meaningless.
+ */
+export function clientKey(ip: string | null | undefined): string {
+  if (!ip) return 'unknown';
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return mapped[1];
+  if (!isIPv6(ip)) return ip;
+  const [head, tail = ''] = ip.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::')
+    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
 /** Larger than any real count: "never block on this call". */
 const UNLIMITED = 1e12;
 /** How long a lock's growth is remembered: a lock within a day of the previous one doubles it. */
