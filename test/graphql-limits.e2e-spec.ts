@@ -66,6 +66,10 @@ describe('GraphQL limits with the default settings', () => {
     const r = await t.gql(query);
     expectRefused(r, /^Token limit of 1000 exceeded\.$/);
     expect(r.body.errors).toHaveLength(1);
+    // The parser stopped at token 1,001 (`{`, 6 per alias: the `{` of alias 166), so the rest
+    // of the 600 KB document was never read.
+    const stoppedAt = (r.body.errors?.[0] as { locations?: Array<{ column: number }> }).locations;
+    expect(stoppedAt?.[0].column).toBe(query.indexOf('{', query.indexOf('a166:')) + 1);
   });
 
   it('should refuse 16 aliases naming the aliases limit when the default of 15 applies', async () => {
