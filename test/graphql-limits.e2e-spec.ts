@@ -95,7 +95,7 @@ describe('GraphQL limits with the default settings', () => {
     const verify = jest.spyOn(t.app.get(AuditService), 'verify');
     const before = await auditCount(t);
     const r = await t.gql(aliased(3, 'verifyAuditLog { ok }'), {}, { auth: t.adminAuth });
-    expectRefused(r, /^Query cost limit of 10000 exceeded, found 12003\.$/);
+    expectRefused(r, /^Query cost limit of 20000 exceeded, found 24003\.$/);
     expect(r.body.errors).toHaveLength(1); // cost alone: within the alias, token and depth limits
     expect(verify).not.toHaveBeenCalled();
     expect(await auditCount(t)).toBe(before);
@@ -211,7 +211,7 @@ describe('GraphQL limits when the token limit is raised', () => {
   it('should refuse 200 aliased verifyAuditLog naming the cost limit and verify nothing', async () => {
     const verify = jest.spyOn(t.app.get(AuditService), 'verify');
     const r = await t.gql(aliased(200, 'verifyAuditLog { ok }'), {}, { auth: t.adminAuth });
-    expectRefused(r, /^Query cost limit of 10000 exceeded, found 800200\.$/);
+    expectRefused(r, /^Query cost limit of 20000 exceeded, found 1600200\.$/);
     expectRefused(r, /^Aliases limit of 15 exceeded, found 200\.$/);
     expect(verify).not.toHaveBeenCalled();
   });

@@ -290,7 +290,7 @@ describe('loadConfig', () => {
       expect(loadConfig({}).graphql).toEqual({
         maxDepth: 7,
         maxAliases: 15,
-        maxCost: 10_000,
+        maxCost: 20_000,
         maxTokens: 1000,
         maxDirectives: 20,
       });

@@ -14,7 +14,7 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination';
  * whole tenant chain (a handful in one request must be refused); `auditEvents` filters the log.
  */
 export const GRAPHQL_FIELD_COSTS: Readonly<Record<string, number>> = {
-  'Query.verifyAuditLog': 4000,
+  'Query.verifyAuditLog': 8000,
   'Query.auditEvents': 200,
 };
 
