@@ -91,7 +91,7 @@ describe('GraphQL limits with the default settings', () => {
     expect(r.body.data?.a14.role).toBe('OWNER');
   });
 
-  it('should refuse three aliased verifyAuditLog on cost before any verification runs', async () => {
+  it('should refuse on cost before any verification runs when verifyAuditLog is aliased three times', async () => {
     const verify = jest.spyOn(t.app.get(AuditService), 'verify');
     const before = await auditCount(t);
     const r = await t.gql(aliased(3, 'verifyAuditLog { ok }'), {}, { auth: t.adminAuth });
@@ -193,7 +193,7 @@ describe('GraphQL limits when the token limit is raised', () => {
   afterAll(() => t.close());
   afterEach(() => jest.restoreAllMocks());
 
-  it('should refuse 1,000 aliased me naming the aliases limit and run nothing', async () => {
+  it('should refuse naming the aliases limit and run nothing when me is aliased 1,000 times', async () => {
     const current = jest.spyOn(t.app.get(TenantsService), 'current');
     const before = await auditCount(t);
     const r = await t.gql(aliased(1000, 'me { role }'), {}, { auth: t.adminAuth });
@@ -208,7 +208,7 @@ describe('GraphQL limits when the token limit is raised', () => {
     expect(await auditCount(t)).toBeGreaterThan(before);
   });
 
-  it('should refuse 200 aliased verifyAuditLog naming the cost limit and verify nothing', async () => {
+  it('should refuse naming the cost limit and verify nothing when verifyAuditLog is aliased 200 times', async () => {
     const verify = jest.spyOn(t.app.get(AuditService), 'verify');
     const r = await t.gql(aliased(200, 'verifyAuditLog { ok }'), {}, { auth: t.adminAuth });
     expectRefused(r, /^Query cost limit of 20000 exceeded, found 1600200\.$/);
