@@ -172,6 +172,15 @@ describe('GraphQL limits with the default settings', () => {
     );
   });
 
+  it('should refuse a cyclic introspection query when fields nest under fields', async () => {
+    // `__schema` is exempt from the depth and cost limits; graphql-js's own introspection-depth
+    // rule is what bounds fields → type → fields cycles.
+    const r = await t.gql(
+      '{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }',
+    );
+    expectRefused(r, /^Maximum introspection depth exceeded$/);
+  });
+
   it('should refuse with 413 when a GraphQL body is over the default 1 MB cap', async () => {
     expect(t.config.app.bodyLimitBytes).toBe(1_048_576);
     const res = await t
