@@ -23,6 +23,7 @@ import { HttpExceptionFilter } from './common/errors';
 import { DomainValidationPipe } from './common/errors/validation.pipe';
 import { formatGraphQLError } from './common/graphql/format-error';
 import { GraphqlIdeAssetsController, GraphqlIdeMiddleware } from './common/graphql/graphql-ide';
+import { graphqlLimits } from './common/graphql/limits';
 import { LoggingModule } from './common/logging/logging.module';
 import { graphqlMetricsPlugin } from './common/metrics/graphql-metrics.plugin';
 import { MetricsMiddleware } from './common/metrics/metrics.middleware';
@@ -61,6 +62,7 @@ export class AppModule implements NestModule {
   static forRoot(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
     const development = config.app.env === 'development';
     const errorLogger = new Logger('GraphQL');
+    const limits = graphqlLimits(config.graphql);
     return {
       module: AppModule,
       imports: [
@@ -83,6 +85,9 @@ export class AppModule implements NestModule {
             introspection: config.app.introspection,
             csrfPrevention: true,
             allowBatchedHttpRequests: false,
+            // Depth, alias, directive, cost and token limits: refused before anything executes.
+            parseOptions: limits.parseOptions,
+            validationRules: limits.validationRules,
             includeStacktraceInErrorResponses: false,
             autoTransformHttpErrors: false,
             preserveHttpStatusForExecutionErrors: false,

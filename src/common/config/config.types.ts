@@ -69,8 +69,26 @@ export interface ProvidersSection {
   breakerOpenMs: number;
 }
 
+/**
+ * Limits on one GraphQL document, checked before anything executes (no resolver runs for a
+ * refused request). Tokens stop the parser itself; the rest are validation rules.
+ */
+export interface GraphqlSection {
+  /** Deepest field nesting (fragments do not count as a level; introspection `__schema` exempt). */
+  maxDepth: number;
+  /** Aliased fields in one operation (`__typename` not counted). */
+  maxAliases: number;
+  /** Estimated cost: objects counted per item, `first` multiplies, audit fields weigh more. */
+  maxCost: number;
+  /** Lexical tokens in the document; the parser aborts past this. */
+  maxTokens: number;
+  /** Directives (`@include`, `@skip`, …) in one operation. */
+  maxDirectives: number;
+}
+
 export interface AppConfig {
   app: AppSection;
+  graphql: GraphqlSection;
   database: DatabaseSection;
   security: SecuritySection;
   bootstrap: BootstrapSection;

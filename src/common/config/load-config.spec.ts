@@ -285,6 +285,48 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('GraphQL limits', () => {
+    it('should use the documented limits when no GraphQL limit is set', () => {
+      expect(loadConfig({}).graphql).toEqual({
+        maxDepth: 7,
+        maxAliases: 15,
+        maxCost: 20_000,
+        maxTokens: 1000,
+        maxDirectives: 20,
+      });
+    });
+
+    it('should read every limit when the variables are set', () => {
+      const c = loadConfig({
+        ROOMKEY_GRAPHQL_MAX_DEPTH: '3',
+        ROOMKEY_GRAPHQL_MAX_ALIASES: '0',
+        ROOMKEY_GRAPHQL_MAX_COST: '500',
+        ROOMKEY_GRAPHQL_MAX_TOKENS: '300',
+        ROOMKEY_GRAPHQL_MAX_DIRECTIVES: '2',
+      });
+      expect(c.graphql).toEqual({
+        maxDepth: 3,
+        maxAliases: 0,
+        maxCost: 500,
+        maxTokens: 300,
+        maxDirectives: 2,
+      });
+    });
+
+    it('should refuse a limit when it is zero, negative or not a whole number', () => {
+      const problems = problemsOf({
+        ROOMKEY_GRAPHQL_MAX_DEPTH: '0',
+        ROOMKEY_GRAPHQL_MAX_COST: '-1',
+        ROOMKEY_GRAPHQL_MAX_TOKENS: '1e9',
+      });
+      expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+        'ROOMKEY_GRAPHQL_MAX_COST',
+        'ROOMKEY_GRAPHQL_MAX_DEPTH',
+        'ROOMKEY_GRAPHQL_MAX_TOKENS',
+      ]);
+    });
+  });
+
   describe('data folder', () => {
     it('should keep the database in memory when ROOMKEY_DATA_DIR is memory://', () => {
       const c = loadConfig({ ROOMKEY_DATA_DIR: 'memory://' });

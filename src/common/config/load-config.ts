@@ -91,6 +91,11 @@ const envSchema = z.object({
   ROOMKEY_GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
   ROOMKEY_BODY_LIMIT_BYTES: int(1_048_576, 1024, 50 * 1_048_576),
   ROOMKEY_SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
+  ROOMKEY_GRAPHQL_MAX_DEPTH: int(7, 1, 100),
+  ROOMKEY_GRAPHQL_MAX_ALIASES: int(15, 0, 1000),
+  ROOMKEY_GRAPHQL_MAX_COST: int(20_000, 1, 10_000_000),
+  ROOMKEY_GRAPHQL_MAX_TOKENS: int(1000, 100, 1_000_000),
+  ROOMKEY_GRAPHQL_MAX_DIRECTIVES: int(20, 0, 1000),
   DATABASE_URL: z
     .string()
     .optional()
@@ -193,6 +198,13 @@ export function loadConfig(env: RawEnv): AppConfig {
         : !production,
       bodyLimitBytes: e.ROOMKEY_BODY_LIMIT_BYTES,
       shutdownTimeoutMs: e.ROOMKEY_SHUTDOWN_TIMEOUT_MS,
+    },
+    graphql: {
+      maxDepth: e.ROOMKEY_GRAPHQL_MAX_DEPTH,
+      maxAliases: e.ROOMKEY_GRAPHQL_MAX_ALIASES,
+      maxCost: e.ROOMKEY_GRAPHQL_MAX_COST,
+      maxTokens: e.ROOMKEY_GRAPHQL_MAX_TOKENS,
+      maxDirectives: e.ROOMKEY_GRAPHQL_MAX_DIRECTIVES,
     },
     database: {
       url: e.DATABASE_URL,

@@ -48,6 +48,12 @@ export function formatGraphQLError(
       ' got an invalid value',
     );
     if (opts.hideSuggestions) message = message.replace(/ Did you mean .*\?$/, '');
+    // The parser's token limit (graphql-js words it "more that N tokens"): say which limit, like
+    // the other query limits do.
+    message = message.replace(
+      /^Syntax Error: Document contains more tha[nt] (\d+) tokens\. Parsing aborted\.$/,
+      'Token limit of $1 exceeded.',
+    );
   } else {
     const client = toClientError(original, opts.development);
     ({ code, message, field, retryAfter } = client);
