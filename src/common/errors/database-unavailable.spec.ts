@@ -62,7 +62,7 @@ describe('toClientError for database failures', () => {
 describe('describeDatabaseError', () => {
   it('should keep the code and driver message but never the query parameters when logging', () => {
     const d = describeDatabaseError(wrapped(withCode('read ECONNRESET', 'ECONNRESET')));
-    expect(d).toEqual({ code: 'ECONNRESET', message: 'read ECONNRESET' });
+    expect(d).toEqual({ errorCode: 'ECONNRESET', message: 'read ECONNRESET' });
     expect(JSON.stringify(d)).not.toContain('hunter2');
   });
 });

@@ -54,6 +54,8 @@ interface Inspectable {
   message?: unknown;
   driverError?: unknown;
   cause?: unknown;
+  /** graphql-js wraps a thrown value that is not an `Error` of its realm as NonErrorThrown. */
+  thrownValue?: unknown;
 }
 
 function layers(err: unknown): Inspectable[] {
@@ -66,7 +68,7 @@ function layers(err: unknown): Inspectable[] {
       if (!e || typeof e !== 'object' || out.includes(e)) continue;
       const i = e as Inspectable;
       out.push(i);
-      next.push(i.driverError, i.cause);
+      next.push(i.driverError, i.cause, i.thrownValue);
     }
     queue = next;
   }
@@ -89,10 +91,14 @@ export function isDatabaseUnavailable(err: unknown): boolean {
  * What may be logged about such an error: codes and the driver's first line only. Never the
  * error object itself, whose `query` and `parameters` (copied by TypeORM) can hold credentials.
  */
-export function describeDatabaseError(err: unknown): { code: string | null; message: string } {
+export function describeDatabaseError(err: unknown): {
+  errorCode: string | null;
+  message: string;
+} {
   const all = layers(err);
   const code = all.map((e) => e.code).find((c): c is string => typeof c === 'string') ?? null;
   const deepest = all[all.length - 1];
   const raw = typeof deepest?.message === 'string' ? deepest.message : 'unknown';
-  return { code, message: raw.split('\n')[0].slice(0, 200) };
+  // `errorCode`, not `code`: the log redaction hides every `code` (OAuth one-time codes).
+  return { errorCode: code, message: raw.split('\n')[0].slice(0, 200) };
 }
