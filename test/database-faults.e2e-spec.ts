@@ -1,3 +1,5 @@
+import { isDatabaseUnavailable } from '../src/common/errors';
+import { withStatementTimeout } from '../src/database/pg-client';
 import { createScratchDatabase } from './helpers/database';
 import { type TcpProxy, startTcpProxy } from './helpers/tcp-proxy';
 import {
@@ -184,6 +186,34 @@ describe('database faults (PostgreSQL through a TCP proxy)', () => {
 
     it('should serve the same requests again without a restart when the database is back', () => {
       expectServed(after);
+    });
+  });
+
+  describe('statement timeouts', () => {
+    it('should cancel a statement as database-unavailable when it runs past the statement timeout', async () => {
+      const err: unknown = await t.ds.query('SELECT pg_sleep(2)').then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect((err as { code?: string } | null)?.code).toBe('57014');
+      expect(isDatabaseUnavailable(err)).toBe(true);
+    });
+
+    it('should let maintenance work run longer when it sets its own timeout, and restore the default after', async () => {
+      const runner = t.ds.createQueryRunner();
+      try {
+        await runner.connect();
+        const rows = await withStatementTimeout(runner, 10_000, () =>
+          runner.query('SELECT pg_sleep(2), 1 AS done'),
+        );
+        expect(rows).toEqual([expect.objectContaining({ done: 1 })]);
+        const [setting] = (await runner.query('SHOW statement_timeout')) as Array<{
+          statement_timeout: string;
+        }>;
+        expect(setting.statement_timeout).toBe('1s');
+      } finally {
+        await runner.release();
+      }
     });
   });
 

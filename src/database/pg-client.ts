@@ -61,22 +61,25 @@ export class RoomkeyPgClient extends Client {
 }
 
 /**
- * Runs `work` on one query runner's connection with a different statement timeout (server side,
- * session-level) and matching client read timeout, then restores both. PGlite has neither.
+ * Runs `work` on one query runner's connection with a different statement timeout (server side)
+ * and a matching client read timeout, then restores both. `local` (inside a transaction): SET
+ * LOCAL, which ends with the transaction, so nothing runs on an aborted one. Without a timeout,
+ * or on PGlite (which has neither), `work` simply runs.
  */
 export async function withStatementTimeout<T>(
   runner: { query(sql: string): Promise<unknown> },
-  timeoutMs: number,
+  timeoutMs: number | undefined,
   work: () => Promise<T>,
+  { local = false }: { local?: boolean } = {},
 ): Promise<T> {
   const client = (runner as unknown as { databaseConnection?: unknown }).databaseConnection;
-  if (!(client instanceof RoomkeyPgClient)) return work();
-  await runner.query(`SET statement_timeout = ${Math.floor(timeoutMs)}`);
+  if (timeoutMs === undefined || !(client instanceof RoomkeyPgClient)) return work();
+  await runner.query(`SET ${local ? 'LOCAL ' : ''}statement_timeout = ${Math.floor(timeoutMs)}`);
   client.readTimeoutOverrideMs = timeoutMs === 0 ? 0 : timeoutMs + READ_TIMEOUT_MARGIN_MS;
   try {
     return await work();
   } finally {
     client.readTimeoutOverrideMs = undefined;
-    await runner.query('RESET statement_timeout');
+    if (!local) await runner.query('RESET statement_timeout');
   }
 }

@@ -40,7 +40,7 @@ describe('ExclusivePGlitePool through TypeORM', () => {
         acquireTimeoutMs: 5000,
         statementTimeoutMs: 3000,
         idleInTransactionTimeoutMs: 30_000,
-        migrationTimeoutMs: 0,
+        maintenanceTimeoutMs: 0,
       }),
     ).initialize();
     await ds.query('CREATE TABLE pool_probe (id int PRIMARY KEY, who text NOT NULL)');

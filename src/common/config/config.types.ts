@@ -44,7 +44,7 @@ export interface DatabaseSection {
   /** PostgreSQL `idle_in_transaction_session_timeout`. */
   idleInTransactionTimeoutMs: number;
   /** Statement timeout while migrations run (they may wait for another instance's lock); 0 = none. */
-  migrationTimeoutMs: number;
+  maintenanceTimeoutMs: number;
 }
 
 export interface KeyEntry {

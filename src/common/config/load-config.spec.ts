@@ -43,7 +43,7 @@ describe('loadConfig', () => {
         acquireTimeoutMs: 5000,
         statementTimeoutMs: 3000,
         idleInTransactionTimeoutMs: 30_000,
-        migrationTimeoutMs: 600_000,
+        maintenanceTimeoutMs: 600_000,
       });
       expect(c.security).toEqual({
         masterKeys: undefined,
@@ -110,7 +110,7 @@ describe('loadConfig', () => {
         ROOMKEY_DB_ACQUIRE_TIMEOUT_MS: '1500',
         ROOMKEY_DB_STATEMENT_TIMEOUT_MS: '2500',
         ROOMKEY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '9000',
-        ROOMKEY_DB_MIGRATION_TIMEOUT_MS: '0',
+        ROOMKEY_DB_MAINTENANCE_TIMEOUT_MS: '0',
         ROOMKEY_DRAIN_MS: '750',
       });
       expect(c.database).toMatchObject({
@@ -118,7 +118,7 @@ describe('loadConfig', () => {
         acquireTimeoutMs: 1500,
         statementTimeoutMs: 2500,
         idleInTransactionTimeoutMs: 9000,
-        migrationTimeoutMs: 0,
+        maintenanceTimeoutMs: 0,
       });
       expect(c.app.drainMs).toBe(750);
     });

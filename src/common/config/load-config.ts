@@ -110,7 +110,7 @@ const envSchema = z.object({
   ROOMKEY_DB_ACQUIRE_TIMEOUT_MS: int(5000, 100, 120_000),
   ROOMKEY_DB_STATEMENT_TIMEOUT_MS: int(3000, 100, 3_600_000),
   ROOMKEY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(30_000, 1000, 3_600_000),
-  ROOMKEY_DB_MIGRATION_TIMEOUT_MS: int(600_000, 0, 86_400_000),
+  ROOMKEY_DB_MAINTENANCE_TIMEOUT_MS: int(600_000, 0, 86_400_000),
   ROOMKEY_MASTER_KEYS: keyList,
   ROOMKEY_AUDIT_KEYS: keyList,
   ROOMKEY_PASSWORD_HASH_CONCURRENCY: int(4, 1, 64),
@@ -231,7 +231,7 @@ export function loadConfig(env: RawEnv): AppConfig {
       acquireTimeoutMs: e.ROOMKEY_DB_ACQUIRE_TIMEOUT_MS,
       statementTimeoutMs: e.ROOMKEY_DB_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: e.ROOMKEY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-      migrationTimeoutMs: e.ROOMKEY_DB_MIGRATION_TIMEOUT_MS,
+      maintenanceTimeoutMs: e.ROOMKEY_DB_MAINTENANCE_TIMEOUT_MS,
     },
     security: {
       masterKeys: e.ROOMKEY_MASTER_KEYS,
