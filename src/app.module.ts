@@ -19,7 +19,7 @@ import { CryptoModule } from './common/crypto/crypto.module';
 import { FirstStartModule } from './bootstrap/first-start.module';
 import { type BannerOut } from './bootstrap/first-start.service';
 import { APP_CONFIG, type AppConfig, ConfigModule } from './common/config';
-import { HttpExceptionFilter } from './common/errors';
+import { HttpExceptionFilter, describeDatabaseError } from './common/errors';
 import { DomainValidationPipe } from './common/errors/validation.pipe';
 import { formatGraphQLError } from './common/graphql/format-error';
 import { GraphqlIdeAssetsController, GraphqlIdeMiddleware } from './common/graphql/graphql-ide';
@@ -97,6 +97,11 @@ export class AppModule implements NestModule {
                 development,
                 hideSuggestions: !config.app.introspection,
                 onInternalError: (err) => errorLogger.error({ err }, 'unhandled GraphQL error'),
+                onDatabaseUnavailable: (err) =>
+                  errorLogger.warn(
+                    { db: describeDatabaseError(err) },
+                    'database unavailable: answered SERVICE_UNAVAILABLE',
+                  ),
               }),
             plugins: [graphqlMetricsPlugin(metrics)],
           }),

@@ -27,6 +27,8 @@ export async function recordAuthFailure(
   meta: RequestMeta,
   error: DomainException,
 ): Promise<void> {
+  // The database is what failed: writing to it now would only wait for the same timeout again.
+  if (error.code === ErrorCode.SERVICE_UNAVAILABLE) return;
   const failed = error instanceof AuthenticationFailed ? error : null;
   const method = failed?.method ?? AuthMethod.NONE;
   await audit.recordQuietly(

@@ -13,7 +13,13 @@ export interface AppSection {
   introspection: boolean;
   /** Maximum request body size in bytes (JSON and GraphQL). */
   bodyLimitBytes: number;
+  /** Hard cap on shutdown: past it the process exits 1 whatever is still running. */
   shutdownTimeoutMs: number;
+  /**
+   * After SIGTERM, how long readiness says 503 while every request (in flight or new) is still
+   * served, each answer with `Connection: close`, before the server stops accepting connections.
+   */
+  drainMs: number;
 }
 
 export interface DatabaseSection {
@@ -23,6 +29,22 @@ export interface DatabaseSection {
   dataDir: string;
   inMemory: boolean;
   poolSize: number;
+  /** Opening one PostgreSQL connection (TCP and startup), in milliseconds. */
+  connectTimeoutMs: number;
+  /**
+   * Waiting for a pooled connection (both databases). With PostgreSQL it also bounds opening a new
+   * one: pg-pool applies its `connectionTimeoutMillis` to both.
+   */
+  acquireTimeoutMs: number;
+  /**
+   * PostgreSQL `statement_timeout`. The client stops waiting for an answer one second later (a
+   * database that went silent), and drops that connection.
+   */
+  statementTimeoutMs: number;
+  /** PostgreSQL `idle_in_transaction_session_timeout`. */
+  idleInTransactionTimeoutMs: number;
+  /** Statement timeout while migrations run (they may wait for another instance's lock); 0 = none. */
+  maintenanceTimeoutMs: number;
 }
 
 export interface KeyEntry {

@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import { isDatabaseUnavailable } from './database-unavailable';
 import { DomainException } from './domain.exception';
 import { ErrorCode } from './error-code';
 
@@ -38,6 +39,8 @@ export function toClientError(err: unknown, development: boolean): ClientError {
       ...(err.retryAfter !== undefined ? { retryAfter: err.retryAfter } : {}),
     };
   }
+  // A database outage, partition or timeout: the caller should retry, never see a 500 or a 401.
+  if (isDatabaseUnavailable(err)) return toClientError(DomainException.serviceUnavailable(), false);
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const code = BY_HTTP_STATUS[status];
