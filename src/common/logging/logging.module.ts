@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
@@ -37,6 +38,40 @@ export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]
   'headers',
 ]);
 
+/** A PostgreSQL error, raw (pg, PGlite) or wrapped by TypeORM (QueryFailedError). */
+function isDatabaseError(e: Error & { code?: unknown; driverError?: unknown }): boolean {
+  return (
+    e.name === 'QueryFailedError' ||
+    e.driverError !== undefined ||
+    (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && 'severity' in e)
+  );
+}
+
+/**
+ * Errors keep type, message, code and stack. A database error keeps only its SQLSTATE, a hash of
+ * the statement and the stack frames: PostgreSQL quotes bound values in its messages (`invalid
+ * input syntax for type uuid: "…"`, `RAISE … %`), and those values can be secrets, emails or
+ * tokens — so neither the message, the parameters, the detail nor the driver's copy is logged.
+ */
+export function serializeError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const e = err as Error & { code?: unknown; driverError?: { code?: unknown }; query?: unknown };
+  if (!isDatabaseError(e))
+    return { type: e.name, message: e.message, code: e.code, stack: e.stack };
+  const raw = e.driverError?.code ?? e.code;
+  const sqlState = typeof raw === 'string' ? raw : 'unknown';
+  const frames = (e.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l));
+  return {
+    type: e.name,
+    message: `database query failed (SQLSTATE ${sqlState})`,
+    code: sqlState,
+    ...(typeof e.query === 'string'
+      ? { queryHash: createHash('sha256').update(e.query).digest('hex').slice(0, 16) }
+      : {}),
+    stack: [`${e.name}: SQLSTATE ${sqlState}`, ...frames].join('\n'),
+  };
+}
+
 type Req = IncomingMessage & { id?: string | number; originalUrl?: string };
 
 /** Structured JSON logs (pino) with a request id on every line and secrets redacted. */
@@ -66,13 +101,7 @@ export class LoggingModule {
                   path: (req.originalUrl ?? req.url ?? '').split('?')[0],
                 }),
                 res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-                // Errors keep type, message, code and stack; never the SQL, its parameters (which can
-                // hold password hashes or secrets) or the driver's copy of them.
-                err: (err: unknown) => {
-                  if (!(err instanceof Error)) return err;
-                  const e = err as Error & { code?: unknown };
-                  return { type: e.name, message: e.message, code: e.code, stack: e.stack };
-                },
+                err: serializeError,
               },
               customProps: (req: IncomingMessage) => {
                 const user = (req as IncomingMessage & { user?: { tenantId?: string } }).user;
