@@ -20,6 +20,7 @@ function firstField(errors: ValidationError[]): string | undefined {
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/u;
 const MAX_DEPTH = 32;
+const SKIPPED = new Set<string>(['custom', 'param', 'query']);
 
 /** The innermost property name of the first string (or key) with a forbidden control character. */
 export function controlCharField(value: unknown, name: string, depth = 0): string | undefined {
@@ -53,8 +54,10 @@ export class DomainValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    // Custom parameter decorators (@Ctx, @Meta) carry server-made values, not input.
-    if (metadata.type !== 'custom') {
+    // Custom parameter decorators (@Ctx, @Meta) carry server-made values, not input; paths and
+    // query strings are judged earlier, by the input-hygiene middleware, which leaves the vendor
+    // callbacks (Red5, webhooks) to answer in their own contract.
+    if (!SKIPPED.has(metadata.type)) {
       const field = controlCharField(value, metadata.data ?? 'input');
       if (field) {
         throw new DomainException(

@@ -38,12 +38,23 @@ export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]
   'headers',
 ]);
 
+interface ErrorLike {
+  type?: unknown;
+  name?: unknown;
+  message?: unknown;
+  stack?: unknown;
+  code?: unknown;
+  severity?: unknown;
+  query?: unknown;
+  driverError?: { code?: unknown } | null;
+}
+
 /** A PostgreSQL error, raw (pg, PGlite) or wrapped by TypeORM (QueryFailedError). */
-function isDatabaseError(e: Error & { code?: unknown; driverError?: unknown }): boolean {
+function isDatabaseError(e: ErrorLike, type: string): boolean {
   return (
-    e.name === 'QueryFailedError' ||
-    e.driverError !== undefined ||
-    (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && 'severity' in e)
+    type === 'QueryFailedError' ||
+    (e.driverError !== undefined && e.driverError !== null) ||
+    (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && e.severity !== undefined)
   );
 }
 
@@ -52,23 +63,25 @@ function isDatabaseError(e: Error & { code?: unknown; driverError?: unknown }): 
  * the statement and the stack frames: PostgreSQL quotes bound values in its messages (`invalid
  * input syntax for type uuid: "…"`, `RAISE … %`), and those values can be secrets, emails or
  * tokens — so neither the message, the parameters, the detail nor the driver's copy is logged.
+ * pino-http hands this the standard serializer's plain-object copy, not the Error itself.
  */
 export function serializeError(err: unknown): unknown {
-  if (!(err instanceof Error)) return err;
-  const e = err as Error & { code?: unknown; driverError?: { code?: unknown }; query?: unknown };
-  if (!isDatabaseError(e))
-    return { type: e.name, message: e.message, code: e.code, stack: e.stack };
+  if (err === null || typeof err !== 'object') return err;
+  const e = err as ErrorLike;
+  const type = typeof e.type === 'string' ? e.type : typeof e.name === 'string' ? e.name : 'Error';
+  const stack = typeof e.stack === 'string' ? e.stack : '';
+  if (!isDatabaseError(e, type)) return { type, message: e.message, code: e.code, stack };
   const raw = e.driverError?.code ?? e.code;
   const sqlState = typeof raw === 'string' ? raw : 'unknown';
-  const frames = (e.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l));
+  const frames = stack.split('\n').filter((l) => /^\s+at /.test(l));
   return {
-    type: e.name,
+    type,
     message: `database query failed (SQLSTATE ${sqlState})`,
-    code: sqlState,
+    sqlState,
     ...(typeof e.query === 'string'
       ? { queryHash: createHash('sha256').update(e.query).digest('hex').slice(0, 16) }
       : {}),
-    stack: [`${e.name}: SQLSTATE ${sqlState}`, ...frames].join('\n'),
+    stack: [`${type}: SQLSTATE ${sqlState}`, ...frames].join('\n'),
   };
 }
 
