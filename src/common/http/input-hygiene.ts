@@ -8,8 +8,11 @@ import { hasControlChars } from '../text';
 /** A percent-encoded control character: C0 (%00–%1F), DEL (%7F) or C1 in UTF-8 (%C2%80–%C2%9F). */
 const ENCODED_CONTROL = /%(?:[01][0-9a-f]|7f|c2%[89][0-9a-f])/i;
 
-/** Headers whose values reach the database, the audit log or a response. */
-const CHECKED_HEADERS = ['x-roomkey-tenant', 'x-request-id'] as const;
+/**
+ * Headers whose values reach the database, the audit log or a response. X-Request-Id is not one:
+ * one that is not short and plain is replaced by a fresh id (operations contract), never used.
+ */
+const CHECKED_HEADERS = ['x-roomkey-tenant'] as const;
 
 const unsafe = (s: string): boolean => hasControlChars(s) || ENCODED_CONTROL.test(s);
 
