@@ -1,6 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type AddressInfo, connect } from 'node:net';
 import { type Server } from 'node:http';
+import { TypeMetadataStorage } from '@nestjs/graphql';
+import { plainToInstance } from 'class-transformer';
+import { getMetadataStorage } from 'class-validator';
 import { toClientError } from '../src/common/errors';
 import { seedApiKey, seedTenant, type SeededTenant } from './factories/tenancy';
 import { expectError } from './helpers/assertions';
@@ -283,6 +286,48 @@ describe('input hygiene (issue 10 item 6)', () => {
         expect(r.body.errors?.[0].extensions?.field).toBe(field);
       },
     );
+
+    it('should find @ValidateNested and @Type on every nested input when walking the input and args types', () => {
+      const classes = [
+        ...TypeMetadataStorage.getInputTypesMetadata(),
+        ...TypeMetadataStorage.getArgumentsMetadata(),
+      ];
+      const inputs = new Set<unknown>(
+        TypeMetadataStorage.getInputTypesMetadata().map((c) => c.target),
+      );
+      const offenders: string[] = [];
+      let nested = 0;
+      for (const cls of classes) {
+        const rules = getMetadataStorage().getTargetValidationMetadatas(
+          cls.target,
+          '',
+          true,
+          false,
+        );
+        for (const prop of cls.properties ?? []) {
+          const ref: unknown = prop.typeFn();
+          const type = Array.isArray(ref) ? (ref[0] as unknown) : ref;
+          if (!inputs.has(type)) continue;
+          nested++;
+          const validated = rules.some(
+            (r) => r.propertyName === prop.name && r.type === 'nestedValidation',
+          );
+          // @Type: class-transformer builds the nested class, so its own rules run.
+          const built = plainToInstance(cls.target as new () => object, {
+            [prop.name]: Array.isArray(ref) ? [{}] : {},
+          }) as Record<string, unknown>;
+          const value = built[prop.name];
+          const typed =
+            (Array.isArray(value) ? (value[0] as unknown) : value) instanceof
+            (type as new () => object);
+          if (!validated || !typed) offenders.push(`${cls.name}.${prop.name}`);
+        }
+      }
+      expect(nested).toBeGreaterThan(5);
+      expect({ nestedInputsWithoutValidation: offenders }).toEqual({
+        nestedInputsWithoutValidation: [],
+      });
+    });
 
     it('should answer BAD_USER_INPUT naming createdBy when the nested sessions filter is not a UUID', async () => {
       const r = await t.gql(
