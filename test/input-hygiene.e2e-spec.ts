@@ -113,7 +113,7 @@ describe('input hygiene (issue 10 item 6)', () => {
       async (method, path) => {
         const r = await send(
           method,
-          `${path.replace('%SLUG%', tenant.slug)}?state=a%00b&redirect_uri=https://x.test/%00`,
+          `${path.replace('%SLUG%', tenant.slug)}?ok=1&state=a%00b&redirect_uri=https://x.test/%00`,
           { authorization: tenant.owner.auth },
         );
         expect({ status: r.status, code: r.code, header: r.header }).toEqual({
@@ -121,6 +121,7 @@ describe('input hygiene (issue 10 item 6)', () => {
           code: 'BAD_USER_INPUT',
           header: 'BAD_USER_INPUT',
         });
+        expect(JSON.parse(r.text)).toMatchObject({ error: { field: 'state' } });
         expectNoInternals(r.text);
       },
     );

@@ -14,6 +14,14 @@ const ENCODED_CONTROL = /%(?:[01][0-9a-f]|7f|c2%[89][0-9a-f])/i;
  */
 const CHECKED_HEADERS = ['x-roomkey-tenant'] as const;
 
+/** The name of the first query parameter carrying a control character, else `query`. */
+function queryField(query: string): string {
+  for (const [name, value] of new URLSearchParams(query)) {
+    if (hasControlChars(name) || hasControlChars(value)) return name.slice(0, 64);
+  }
+  return 'query';
+}
+
 const unsafe = (s: string): boolean => hasControlChars(s) || ENCODED_CONTROL.test(s);
 
 /**
@@ -36,7 +44,12 @@ export function inputHygiene(exempt: RegExp): RequestHandler {
       return;
     }
     if (q !== -1 && unsafe(url.slice(q + 1))) {
-      next(DomainException.badInput('query', 'The query string contains a control character'));
+      next(
+        DomainException.badInput(
+          queryField(url.slice(q + 1)),
+          'The query string contains a control character',
+        ),
+      );
       return;
     }
     for (const name of CHECKED_HEADERS) {
