@@ -3,6 +3,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { type RequestContext } from '../common/context';
+import { DomainException } from '../common/errors';
 import { KeyStore } from '../common/keys/key-store';
 import { withStatementTimeout } from '../database/pg-client';
 import { type AuditAction, type AuditActionMetadata } from './audit-actions';
@@ -173,6 +175,16 @@ export class AuditService {
       [tenantId, seq, event.hash],
     );
     return event;
+  }
+
+  /** Verifies the platform chain (events of no tenant): platform administrators only. */
+  verifyPlatform(ctx: RequestContext): Promise<VerifyResult> {
+    if (!ctx.isPlatformAdmin)
+      throw DomainException.forbidden(
+        'Only platform administrators can do this',
+        'platform_admin_required',
+      );
+    return this.verify(PLATFORM_TENANT_ID);
   }
 
   /**
