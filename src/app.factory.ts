@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module';
+import { answerParserErrors, inputHygiene } from './common/http/input-hygiene';
 import { rawBodyFor } from './common/http/raw-body';
 import { type AppConfig } from './common/config';
 import { requestIdFrom } from './common/context/request-meta';
@@ -31,6 +32,8 @@ export async function createApp(
     res.setHeader('X-Request-Id', req.id);
     next();
   });
+  app.use(inputHygiene(VENDOR_CALLBACK));
+  answerParserErrors(app.getHttpServer());
   // Vendor callbacks get their exact bytes (webhook signatures) and their own small cap (Red5
   // always answers 200, even to a body no parser would take).
   app.use(rawBodyFor(VENDOR_CALLBACK, { limitBytes: 64 * 1024, dropAfterBytes: 16 * 1024 * 1024 }));

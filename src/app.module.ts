@@ -19,10 +19,11 @@ import { CryptoModule } from './common/crypto/crypto.module';
 import { FirstStartModule } from './bootstrap/first-start.module';
 import { type BannerOut } from './bootstrap/first-start.service';
 import { APP_CONFIG, type AppConfig, ConfigModule } from './common/config';
-import { HttpExceptionFilter } from './common/errors';
+import { HttpExceptionFilter, describeDatabaseError } from './common/errors';
 import { DomainValidationPipe } from './common/errors/validation.pipe';
 import { formatGraphQLError } from './common/graphql/format-error';
 import { GraphqlIdeAssetsController, GraphqlIdeMiddleware } from './common/graphql/graphql-ide';
+import { graphqlLimits } from './common/graphql/limits';
 import { LoggingModule } from './common/logging/logging.module';
 import { graphqlMetricsPlugin } from './common/metrics/graphql-metrics.plugin';
 import { MetricsMiddleware } from './common/metrics/metrics.middleware';
@@ -62,6 +63,7 @@ export class AppModule implements NestModule {
   static forRoot(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
     const development = config.app.env === 'development';
     const errorLogger = new Logger('GraphQL');
+    const limits = graphqlLimits(config.graphql);
     return {
       module: AppModule,
       imports: [
@@ -85,6 +87,9 @@ export class AppModule implements NestModule {
             introspection: config.app.introspection,
             csrfPrevention: true,
             allowBatchedHttpRequests: false,
+            // Depth, alias, directive, cost and token limits: refused before anything executes.
+            parseOptions: limits.parseOptions,
+            validationRules: limits.validationRules,
             includeStacktraceInErrorResponses: false,
             autoTransformHttpErrors: false,
             preserveHttpStatusForExecutionErrors: false,
@@ -94,6 +99,11 @@ export class AppModule implements NestModule {
                 development,
                 hideSuggestions: !config.app.introspection,
                 onInternalError: (err) => errorLogger.error({ err }, 'unhandled GraphQL error'),
+                onDatabaseUnavailable: (err) =>
+                  errorLogger.warn(
+                    { db: describeDatabaseError(err) },
+                    'database unavailable: answered SERVICE_UNAVAILABLE',
+                  ),
               }),
             plugins: [graphqlMetricsPlugin(metrics)],
           }),

@@ -1,8 +1,13 @@
 import 'reflect-metadata';
+import { type Server } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig, processEnv } from './common/config';
 import { LifecycleState } from './health/health.controller';
+import { HttpDrain } from './health/http-drain';
+
+/** Time kept, inside the hard cap, for closing the database after the HTTP side is done. */
+const CLOSE_RESERVE_MS = 1000;
 
 async function main(): Promise<void> {
   let config;
@@ -22,18 +27,30 @@ async function main(): Promise<void> {
     `Roomkey listening on http://${config.app.host}:${config.app.port} (${config.database.url ? 'PostgreSQL' : 'embedded PGlite'})`,
   );
 
+  const drain = new HttpDrain(app.getHttpServer() as Server);
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    logger.log(`${signal} received: draining`);
-    app.get(LifecycleState).draining = true; // readiness fails first
+    const started = Date.now();
+    const { drainMs, shutdownTimeoutMs } = config.app;
+    logger.log(`${signal} received: draining for ${drainMs} ms`);
+    // Readiness fails first, so the load balancer stops sending; whatever still arrives is served.
+    app.get(LifecycleState).draining = true;
+    drain.begin();
     const force = setTimeout(() => {
       logger.error('Shutdown timed out; exiting');
       process.exit(1);
-    }, config.app.shutdownTimeoutMs);
+    }, shutdownTimeoutMs);
     force.unref();
-    app.close().then(
+    const stop = async (): Promise<void> => {
+      await new Promise((resolve) => setTimeout(resolve, drainMs));
+      const deadline = started + Math.max(drainMs, shutdownTimeoutMs - CLOSE_RESERVE_MS);
+      if (!(await drain.close(deadline)))
+        logger.warn('Requests still running at the shutdown deadline were cut');
+      await app.close(); // database last: nothing in flight needs it any more
+    };
+    stop().then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'Error during shutdown');

@@ -1,14 +1,13 @@
-import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LifecycleState } from '../src/health/health.controller';
+import { type ServerProcess, buildServer, spawnServer, waitReady } from './helpers/server-process';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, basic, startTestApp, type TestApp } from './helpers/test-app';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ROOT = path.join(__dirname, '..');
 const IDE_ASSETS: Array<[string, RegExp]> = [
   ['react.js', /^text\/javascript/],
   ['react-dom.js', /^text\/javascript/],
@@ -440,62 +439,14 @@ describe('operations with ROOMKEY_BODY_LIMIT_BYTES=2048', () => {
 // The built server as a real process. Always on the embedded database: the data-folder lock is what
 // is under test, and it only exists without DATABASE_URL.
 
-interface Server {
-  proc: ChildProcessWithoutNullStreams;
-  port: number;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Server = ServerProcess;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function spawnServer(dataDir: string): Promise<Server> {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    HOST: '127.0.0.1',
-    PORT: String(port),
+function spawnOn(dataDir: string): Promise<Server> {
+  return spawnServer({
     ROOMKEY_DATA_DIR: dataDir,
     ROOMKEY_BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
     ROOMKEY_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
-  };
-  delete env.DATABASE_URL;
-  delete env.NODE_OPTIONS;
-  const proc = spawn(process.execPath, ['dist/src/main.js'], { cwd: ROOT, env });
-  let out = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
-  proc.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { proc, port, output: () => out, exited };
-}
-
-async function waitReady(s: Server, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exitedEarly = false;
-  void s.exited.then(() => (exitedEarly = true));
-  while (Date.now() < deadline && !exitedEarly) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${s.port}/health/ready`);
-      if (res.status === 200) return;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`server did not become ready:\n${s.output().slice(-3000)}`);
+  });
 }
 
 /** Content hash of every file under a folder, by relative path. */
@@ -519,13 +470,8 @@ describe('the built server process', () => {
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roomkey-ops-'));
-    try {
-      execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'pipe', timeout: 180_000 });
-    } catch (err) {
-      const e = err as { stdout?: Buffer; stderr?: Buffer };
-      throw new Error(`npm run build failed:\n${String(e.stdout ?? '')}${String(e.stderr ?? '')}`);
-    }
-    first = await spawnServer(dataDir);
+    buildServer();
+    first = await spawnOn(dataDir);
     await waitReady(first);
   }, 300_000);
 
@@ -549,7 +495,7 @@ describe('the built server process', () => {
 
     beforeAll(async () => {
       before = snapshot(path.join(dataDir, 'pgdata'));
-      second = await spawnServer(dataDir);
+      second = await spawnOn(dataDir);
       result = await second.exited;
       after = snapshot(path.join(dataDir, 'pgdata'));
     }, 180_000);

@@ -5,6 +5,7 @@ import { type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
 import { clampFirst, type Page } from '../common/graphql/pagination';
 import { isAuditAction } from './audit-actions';
+import { PLATFORM_TENANT_ID } from './audit-chain';
 import { AuditEvent } from './audit-event.entity';
 import { type AuditEventFilter } from './dto/audit-event.model';
 
@@ -16,13 +17,40 @@ function decode(cursor: string): string {
   return m[1];
 }
 
-/** Read side of the audit log: the caller's tenant only, newest first, keyset-paged on seq. */
+/**
+ * Read side of the audit log, newest first, keyset-paged on seq: the caller's tenant chain, or the
+ * platform chain for a platform administrator.
+ */
 @Injectable()
 export class AuditQueryService {
   constructor(@InjectRepository(AuditEvent) private readonly events: Repository<AuditEvent>) {}
 
-  async list<N>(
+  list<N>(
     ctx: RequestContext,
+    filter: AuditEventFilter | null | undefined,
+    args: { first?: number | null; after?: string | null },
+    toNode: (e: AuditEvent) => N,
+  ): Promise<Page<N>> {
+    return this.page(ctx.tenantId, filter, args, toNode);
+  }
+
+  /** The platform chain (events of no tenant): platform administrators only. */
+  listPlatform<N>(
+    ctx: RequestContext,
+    filter: AuditEventFilter | null | undefined,
+    args: { first?: number | null; after?: string | null },
+    toNode: (e: AuditEvent) => N,
+  ): Promise<Page<N>> {
+    if (!ctx.isPlatformAdmin)
+      throw DomainException.forbidden(
+        'Only platform administrators can do this',
+        'platform_admin_required',
+      );
+    return this.page(PLATFORM_TENANT_ID, filter, args, toNode);
+  }
+
+  private async page<N>(
+    chainId: string,
     filter: AuditEventFilter | null | undefined,
     args: { first?: number | null; after?: string | null },
     toNode: (e: AuditEvent) => N,
@@ -35,7 +63,7 @@ export class AuditQueryService {
     const first = clampFirst(args.first);
     const qb = this.events
       .createQueryBuilder('e')
-      .where('e.tenantId = :tenantId', { tenantId: ctx.tenantId });
+      .where('e.tenantId = :tenantId', { tenantId: chainId });
     if (f.action) qb.andWhere('e.action = :action', { action: f.action });
     if (f.actorId) qb.andWhere('e.actorId = :actorId', { actorId: f.actorId });
     if (f.targetType) qb.andWhere('e.targetType = :targetType', { targetType: f.targetType });

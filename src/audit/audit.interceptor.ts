@@ -45,6 +45,8 @@ export class AuditFailureInterceptor implements NestInterceptor {
     if (!req.user) return;
     const ctx = RequestContext.fromPrincipal(req.user, metaOf(req));
     const { code } = toClientError(err, false);
+    // An unreachable database cannot take the event either; the error is logged where it is answered.
+    if (code === ErrorCode.SERVICE_UNAVAILABLE) return;
     await this.audit.recordQuietly(ctx, {
       action: spec.action,
       outcome: code === ErrorCode.FORBIDDEN ? AuditOutcome.DENIED : AuditOutcome.FAILURE,

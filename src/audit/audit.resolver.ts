@@ -1,7 +1,8 @@
 import { Args, Int, Query, Resolver } from '@nestjs/graphql';
-import { IsInt, IsOptional, IsString, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { ArgsType, Field } from '@nestjs/graphql';
-import { Roles } from '../common/auth/decorators';
+import { PLATFORM_ADMIN, Roles } from '../common/auth/decorators';
 import { MemberRole } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { Connection } from '../common/graphql/pagination';
@@ -16,6 +17,8 @@ type AuditEventConnection = InstanceType<typeof AuditEventConnection>;
 class AuditEventsArgs {
   @Field(() => AuditEventFilter, { nullable: true, description: 'Filters (AND).' })
   @IsOptional()
+  @ValidateNested()
+  @Type(() => AuditEventFilter)
   filter?: AuditEventFilter | null;
 
   @Field(() => Int, { nullable: true, description: 'Page size (default 20, clamped to 1..100).' })
@@ -49,11 +52,32 @@ export class AuditResolver {
     return this.query.list(ctx, args.filter, args, (e) => AuditEventModel.from(e));
   }
 
+  @Query(() => AuditEventConnection, {
+    description:
+      'The platform audit chain, newest first: events that belong to no tenant (e.g. a failed sign-in naming no tenant or an unknown one). Platform administrators only.',
+  })
+  @Roles(PLATFORM_ADMIN)
+  platformAuditEvents(
+    @Ctx() ctx: RequestContext,
+    @Args() args: AuditEventsArgs,
+  ): Promise<AuditEventConnection> {
+    return this.query.listPlatform(ctx, args.filter, args, (e) => AuditEventModel.from(e));
+  }
+
   @Query(() => AuditVerificationModel, {
     description: "Re-computes the tenant's audit chain and reports the first bad event.",
   })
   @Roles(MemberRole.OWNER, MemberRole.ADMIN)
   async verifyAuditLog(@Ctx() ctx: RequestContext): Promise<AuditVerificationModel> {
     return Object.assign(new AuditVerificationModel(), await this.audit.verify(ctx.tenantId));
+  }
+
+  @Query(() => AuditVerificationModel, {
+    description:
+      'Re-computes the platform audit chain and reports the first bad event. Platform administrators only.',
+  })
+  @Roles(PLATFORM_ADMIN)
+  async verifyPlatformAuditLog(@Ctx() ctx: RequestContext): Promise<AuditVerificationModel> {
+    return Object.assign(new AuditVerificationModel(), await this.audit.verifyPlatform(ctx));
   }
 }

@@ -3,7 +3,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { type RequestContext } from '../common/context';
+import { DomainException } from '../common/errors';
 import { KeyStore } from '../common/keys/key-store';
+import { withStatementTimeout } from '../database/pg-client';
 import { type AuditAction, type AuditActionMetadata } from './audit-actions';
 import { type AuditActor } from './audit-actor';
 import {
@@ -174,6 +177,16 @@ export class AuditService {
     return event;
   }
 
+  /** Verifies the platform chain (events of no tenant): platform administrators only. */
+  verifyPlatform(ctx: RequestContext): Promise<VerifyResult> {
+    if (!ctx.isPlatformAdmin)
+      throw DomainException.forbidden(
+        'Only platform administrators can do this',
+        'platform_admin_required',
+      );
+    return this.verify(PLATFORM_TENANT_ID);
+  }
+
   /**
    * Re-computes a tenant's chain from its latest retention checkpoint (or the genesis) in batches,
    * and checks that it reaches the recorded head (so a truncated tail is found too).
@@ -292,6 +305,8 @@ export class AuditService {
     tenantId: string,
     before: Date,
     actor: AuditActor,
+    /** The DELETE can be long (years of events): a statement timeout for it; 0 = none. */
+    opts: { statementTimeoutMs?: number } = {},
   ): Promise<{ removed: number; lastSeq: string | null }> {
     const verdict = await this.verify(tenantId);
     if (!verdict.ok)
@@ -308,9 +323,15 @@ export class AuditService {
       );
       if (!last) return { removed: 0, lastSeq: null };
       await m.query(`SELECT set_config('roomkey.audit_prune', 'on', true)`);
-      const deleted = await m.query<[unknown, number]>(
-        'DELETE FROM audit_event WHERE tenant_id = $1 AND seq <= $2',
-        [tenantId, last.seq],
+      const deleted = await withStatementTimeout(
+        m.queryRunner!,
+        opts.statementTimeoutMs,
+        () =>
+          m.query<[unknown, number]>('DELETE FROM audit_event WHERE tenant_id = $1 AND seq <= $2', [
+            tenantId,
+            last.seq,
+          ]),
+        { local: true },
       );
       const key = this.keys.ring('audit').current;
       const cp = {

@@ -9,6 +9,9 @@ import { DomainException, ErrorCode } from '../common/errors';
  * tenant when the credential identified one. The caller only ever sees the generic message.
  */
 export class AuthenticationFailed extends DomainException {
+  /** A wrong secret was presented (counts towards credential locks whatever the reason says). */
+  guess = false;
+
   constructor(
     reason: string,
     readonly method: AuthMethod,
@@ -27,6 +30,8 @@ export async function recordAuthFailure(
   meta: RequestMeta,
   error: DomainException,
 ): Promise<void> {
+  // The database is what failed: writing to it now would only wait for the same timeout again.
+  if (error.code === ErrorCode.SERVICE_UNAVAILABLE) return;
   const failed = error instanceof AuthenticationFailed ? error : null;
   const method = failed?.method ?? AuthMethod.NONE;
   await audit.recordQuietly(

@@ -1,4 +1,10 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  Logger,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type Request } from 'express';
 import { type Strategy } from 'passport';
@@ -7,7 +13,12 @@ import { IS_PUBLIC_KEY } from '../common/auth/decorators';
 import { type AuthenticatedPrincipal } from '../common/auth/principal';
 import { APP_CONFIG, type AppConfig } from '../common/config';
 import { RequestContext, type RequestMeta, metaOf, requestOf } from '../common/context';
-import { DomainException, ErrorCode } from '../common/errors';
+import {
+  DomainException,
+  ErrorCode,
+  describeDatabaseError,
+  isDatabaseUnavailable,
+} from '../common/errors';
 import { routeOf } from '../rate-limits/rate-limit.guard';
 import { RateLimiter, type Rule } from '../rate-limits/rate-limiter.service';
 import { recordAuthFailure } from './authentication-failed';
@@ -48,6 +59,7 @@ const attempts = new WeakMap<Request, Promise<DomainException | null>>();
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
   private readonly strategies: Strategy[];
+  private readonly logger = new Logger('Authentication');
 
   private readonly principalRule: Rule;
   private readonly tenantRule: Rule;
@@ -118,6 +130,29 @@ export class AuthenticationGuard implements CanActivate {
   }
 
   private async authenticate(req: Request, route: string): Promise<DomainException | null> {
+    try {
+      return await this.tryStrategies(req, route);
+    } catch (err) {
+      // The audit write of a success can meet the outage too.
+      if (isDatabaseUnavailable(err)) return this.unavailable(req, err);
+      throw err;
+    }
+  }
+
+  /**
+   * The credential could not be checked because the database is unreachable: we cannot know
+   * whether it is valid, so the answer is "retry later", never UNAUTHENTICATED. No audit event
+   * (its write would meet the same outage); a log line with codes only, never the credential.
+   */
+  private unavailable(req: Request, err: unknown): DomainException {
+    this.logger.warn(
+      { db: describeDatabaseError(err), requestId: req.id },
+      'database unavailable during authentication',
+    );
+    return DomainException.serviceUnavailable();
+  }
+
+  private async tryStrategies(req: Request, route: string): Promise<DomainException | null> {
     let reason = req.headers.authorization ? 'unsupported_credentials' : 'missing_credentials';
     for (const strategy of this.strategies) {
       const outcome = await runStrategy(strategy, req);
@@ -136,6 +171,11 @@ export class AuthenticationGuard implements CanActivate {
         );
         return null;
       }
+      if (outcome.kind === 'error' && isDatabaseUnavailable(outcome.error))
+        return this.unavailable(req, outcome.error);
+      // passport-jwt reports a failing key lookup as a plain failure.
+      if (outcome.kind === 'fail' && isDatabaseUnavailable(outcome.info))
+        return this.unavailable(req, outcome.info);
       if (outcome.kind === 'error') {
         const error =
           outcome.error instanceof DomainException

@@ -8,7 +8,9 @@ import { RateLimitAudit } from '../rate-limits/rate-limit-audit.service';
 import { type LockScope, RateLimiter, clientKey } from '../rate-limits/rate-limiter.service';
 import { AuthenticationFailed } from './authentication-failed';
 import { MembersService } from '../members/members.service';
+import { type Membership } from '../members/membership.entity';
 import { SLUG_PATTERN } from '../tenants/slug';
+import { TenantDirectory } from '../tenants/tenant-directory';
 import { PASSWORD_QUEUE_FULL, PasswordService } from '../users/password.service';
 import { UsersService } from '../users/users.service';
 
@@ -22,6 +24,14 @@ export interface CredentialSource {
 }
 
 const NO_SOURCE: CredentialSource = { clientIp: null, route: 'basic' };
+
+/** Matches no user: lets the membership lookup run the same query with or without a user. */
+const NO_USER = '00000000-0000-0000-0000-000000000000';
+
+interface NamedTenant {
+  tenantId: string;
+  memberships: Membership[];
+}
 
 /**
  * Resolves HTTP Basic credentials to a principal: `keyId:secret` for API keys, `email:password`
@@ -42,6 +52,7 @@ export class BasicAuthService {
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
     private readonly members: MembersService,
+    private readonly tenants: TenantDirectory,
     private readonly limiter: RateLimiter,
     private readonly rejections: RateLimitAudit,
     @Inject(APP_CONFIG) config: AppConfig,
@@ -78,7 +89,8 @@ export class BasicAuthService {
     try {
       return await check();
     } catch (err) {
-      if (err instanceof AuthenticationFailed && GUESSES.has(err.reason ?? '')) {
+      // A wrong password stays a guess when the tenant's chain is told only `not_a_member`.
+      if (err instanceof AuthenticationFailed && (err.guess || GUESSES.has(err.reason ?? ''))) {
         await this.limiter.recordFailure(scopes);
       } else if (err instanceof DomainException && err.reason === PASSWORD_QUEUE_FULL) {
         this.rejections.note({
@@ -185,21 +197,27 @@ export class BasicAuthService {
     tenantHeader?: string,
   ): Promise<AuthenticatedPrincipal> {
     const user = email.length <= 320 ? await this.users.findByEmail(email) : null;
-    // Always verify, against a dummy hash when there is no user, so timing does not tell.
-    const ok = await this.passwords.verify(user?.passwordHash ?? null, password);
+    // Always verify, against a dummy hash when there is no user, so timing does not tell; the
+    // named tenant and the membership in it are looked up alike with or without a user.
+    const [ok, named] = await Promise.all([
+      this.passwords.verify(user?.passwordHash ?? null, password),
+      this.namedTenant(user?.id ?? null, tenantHeader),
+    ]);
     const label = user ? user.email : null;
     if (!user || !ok) {
-      throw new AuthenticationFailed(
-        user ? 'bad_password' : 'unknown_user',
-        AuthMethod.BASIC_PASSWORD,
-        null,
-        label,
-      );
+      const reason = user ? 'bad_password' : 'unknown_user';
+      const failure = named
+        ? this.failedInTenant(named, reason, label)
+        : this.failed(reason, label);
+      failure.guess = true;
+      throw failure;
     }
-    const memberships = await this.members.findForUser(user.id, tenantHeader);
+    const memberships = named
+      ? named.memberships
+      : await this.members.findForUser(user.id, tenantHeader);
     if (memberships.length === 0) {
       const reason = tenantHeader ? 'not_a_member' : 'no_membership';
-      throw new AuthenticationFailed(reason, AuthMethod.BASIC_PASSWORD, null, label);
+      throw named ? this.failedInTenant(named, reason, label) : this.failed(reason, label);
     }
     if (memberships.length > 1) {
       throw new AuthenticationFailed(
@@ -223,5 +241,44 @@ export class BasicAuthService {
       authMethod: AuthMethod.BASIC_PASSWORD,
       isPlatformAdmin: user.isPlatformAdmin,
     };
+  }
+
+  /**
+   * The tenant a password sign-in names (X-Roomkey-Tenant, `login.tenantSlug`), when it exists,
+   * with the user's membership in it (none for an unknown user).
+   */
+  private async namedTenant(
+    userId: string | null,
+    slug: string | undefined,
+  ): Promise<NamedTenant | null> {
+    if (slug === undefined) return null;
+    const [tenantId, memberships] = await Promise.all([
+      this.tenants.idOf(slug),
+      this.members.findForUser(userId ?? NO_USER, slug),
+    ]);
+    return tenantId ? { tenantId, memberships: userId ? memberships : [] } : null;
+  }
+
+  private failed(reason: string, label: string | null): AuthenticationFailed {
+    return new AuthenticationFailed(reason, AuthMethod.BASIC_PASSWORD, null, label);
+  }
+
+  /**
+   * A failure naming an existing tenant goes to that tenant's chain, so its admins see attacks on
+   * their members. Only a member's email and reason are shown there: for anyone else the tenant
+   * learns `not_a_member` and no label, never whether the email is a Roomkey user elsewhere.
+   */
+  private failedInTenant(
+    named: NamedTenant,
+    reason: string,
+    label: string | null,
+  ): AuthenticationFailed {
+    const member = named.memberships.length > 0;
+    return new AuthenticationFailed(
+      member ? reason : 'not_a_member',
+      AuthMethod.BASIC_PASSWORD,
+      named.tenantId,
+      member ? label : null,
+    );
   }
 }

@@ -135,7 +135,7 @@ export const AUDIT_COMMANDS: Record<string, Handler> = {
     }
   },
 
-  'audit:prune': async ({ app: start }, args, io) => {
+  'audit:prune': async ({ config, app: start }, args, io) => {
     const v = opts(args, ['before', 'tenant']);
     const before = date(v.before, 'before');
     if (!before) throw new UsageError('--before is required');
@@ -149,7 +149,9 @@ export const AUDIT_COMMANDS: Record<string, Handler> = {
     const ids = v.tenant ? [await tenantId(app, v.tenant)] : heads.map((r) => r.tenant_id);
     const audit = app.get(AuditService);
     for (const id of ids) {
-      const r = await audit.prune(id, before, systemActor('cli'));
+      const r = await audit.prune(id, before, systemActor('cli'), {
+        statementTimeoutMs: config.database.maintenanceTimeoutMs,
+      });
       io.out(JSON.stringify({ tenantId: id === PLATFORM_TENANT_ID ? 'platform' : id, ...r }));
     }
   },

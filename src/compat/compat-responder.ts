@@ -70,8 +70,18 @@ export class CompatResponder {
       code = e.code;
       reply = onError({ ...e, status: e.status ?? HTTP_STATUS_BY_CODE[e.code] });
       reply.headers = { ...reply.headers, 'X-Roomkey-Error-Code': e.code };
+      if (e.retryAfter !== undefined)
+        reply.headers = { ...reply.headers, 'Retry-After': String(e.retryAfter) };
     }
-    await this.record(req, route, reply.status, code);
+    if (code === ErrorCode.SERVICE_UNAVAILABLE) {
+      // The audit write would wait out the same outage: log (codes only) instead.
+      this.logger.warn(
+        { requestId: req.id, route },
+        'database unavailable on a compatibility route',
+      );
+    } else {
+      await this.record(req, route, reply.status, code);
+    }
     for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
     res.status(reply.status);
     if (reply.json !== undefined) res.json(reply.json);

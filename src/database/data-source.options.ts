@@ -3,6 +3,7 @@ import { type DataSourceOptions } from 'typeorm';
 import { type DatabaseSection } from '../common/config';
 import { ENTITIES } from './entities';
 import { SnakeNamingStrategy } from './naming.strategy';
+import { READ_TIMEOUT_MARGIN_MS, RoomkeyPgClient } from './pg-client';
 import { openPGlite, pgliteDriver } from './pglite-pool';
 
 /** Migrations live at the repository root; this path works from `src/` (ts) and `dist/src/` (js). */
@@ -27,9 +28,35 @@ export function dataSourceOptions(db: DatabaseSection): DataSourceOptions {
     installExtensions: false,
   };
   if (db.url) {
-    return { ...common, url: db.url, extra: { max: db.poolSize, application_name: 'roomkey' } };
+    return { ...common, url: db.url, extra: pgPoolOptions(db) };
   }
   const dataDir = db.inMemory ? undefined : path.join(db.dataDir, 'pgdata');
   // Opened lazily, on the first connection: only after openDatabase() holds the folder lock.
-  return { ...common, driver: pgliteDriver(() => openPGlite(dataDir)) };
+  return {
+    ...common,
+    driver: pgliteDriver(() => openPGlite(dataDir), { acquireTimeoutMs: db.acquireTimeoutMs }),
+  };
+}
+
+/**
+ * pg-pool and pg.Client options: every wait on the database is bounded, so an outage or a network
+ * partition answers SERVICE_UNAVAILABLE within seconds instead of hanging the request.
+ */
+export function pgPoolOptions(db: DatabaseSection): Record<string, unknown> {
+  return {
+    max: db.poolSize,
+    application_name: 'roomkey',
+    Client: RoomkeyPgClient,
+    // pg-pool: the wait for a free connection, and for opening a new one.
+    connectionTimeoutMillis: db.acquireTimeoutMs,
+    // pg.Client (RoomkeyPgClient): the TCP connect and startup of one connection.
+    clientConnectTimeoutMillis: db.connectTimeoutMs,
+    // Server side: a slow statement is cancelled (57014) and the connection stays usable.
+    statement_timeout: db.statementTimeoutMs,
+    idle_in_transaction_session_timeout: db.idleInTransactionTimeoutMs,
+    // Client side: a silent server (partition) is given up on a little later.
+    query_timeout: db.statementTimeoutMs + READ_TIMEOUT_MARGIN_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  };
 }

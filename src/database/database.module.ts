@@ -26,7 +26,7 @@ export async function openDatabase(
         unlock();
       }
     };
-    const ran = await runMigrationsLocked(ds, embedded);
+    const ran = await runMigrationsLocked(ds, embedded, config.database.maintenanceTimeoutMs);
     if (ran.length > 0)
       logger.log(`Applied ${ran.length} migration(s): ${ran.map((m) => m.name).join(', ')}`);
     return ds;

@@ -1,7 +1,13 @@
 import { type PGlite } from '@electric-sql/pglite';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { dataSourceOptions } from './data-source.options';
-import { ExclusivePGlitePool, openPGlite, type PGliteClient } from './pglite-pool';
+import { isDatabaseUnavailable } from '../common/errors/database-unavailable';
+import {
+  AcquireTimeoutError,
+  ExclusivePGlitePool,
+  openPGlite,
+  type PGliteClient,
+} from './pglite-pool';
 
 type Lease = { client: PGliteClient; release: (err?: unknown) => void };
 
@@ -25,7 +31,17 @@ describe('ExclusivePGlitePool through TypeORM', () => {
 
   beforeAll(async () => {
     ds = await new DataSource(
-      dataSourceOptions({ url: undefined, dataDir: 'memory://', inMemory: true, poolSize: 1 }),
+      dataSourceOptions({
+        url: undefined,
+        dataDir: 'memory://',
+        inMemory: true,
+        poolSize: 1,
+        connectTimeoutMs: 3000,
+        acquireTimeoutMs: 5000,
+        statementTimeoutMs: 3000,
+        idleInTransactionTimeoutMs: 30_000,
+        maintenanceTimeoutMs: 0,
+      }),
     ).initialize();
     await ds.query('CREATE TABLE pool_probe (id int PRIMARY KEY, who text NOT NULL)');
   });
@@ -206,6 +222,44 @@ describe('ExclusivePGlitePool', () => {
     holder.release();
     await Promise.all(waiters);
     expect(order).toEqual([1, 2, 3, 4]);
+  });
+
+  it('should fail the waiter as database-unavailable when the session stays busy past the acquire timeout', async () => {
+    const timed = new ExclusivePGlitePool(() => db, { acquireTimeoutMs: 50 });
+    const holder = await lease(timed);
+    const err: unknown = await lease(timed).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(AcquireTimeoutError);
+    expect(isDatabaseUnavailable(err)).toBe(true);
+    // The timed-out waiter left the queue and never held the lease: the holder still has it, and
+    // the next client gets the session as soon as the holder returns it.
+    let nextGranted = false;
+    const next = lease(timed).then((l) => {
+      nextGranted = true;
+      return l;
+    });
+    await settle();
+    expect(nextGranted).toBe(false);
+    holder.release();
+    const l = await next;
+    expect(await l.client.query('SELECT 1 AS one')).toMatchObject({ rows: [{ one: 1 }] });
+    l.release();
+  });
+
+  it('should keep waiting without a limit when no acquire timeout is set', async () => {
+    const holder = await lease(pool);
+    let granted = false;
+    const waiter = lease(pool).then((l) => {
+      granted = true;
+      return l;
+    });
+    await settle(100);
+    expect(granted).toBe(false);
+    holder.release();
+    (await waiter).release();
+    expect(granted).toBe(true);
   });
 
   it('should report rowCount and command like pg when rows change', async () => {

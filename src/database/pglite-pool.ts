@@ -1,5 +1,20 @@
 import { EventEmitter } from 'node:events';
 import { PGlite, types, type Results } from '@electric-sql/pglite';
+import { ACQUIRE_TIMEOUT_CODE } from '../common/errors/database-unavailable';
+
+export interface PGlitePoolOptions {
+  /** How long a client waits for the session before failing (0 = forever). */
+  acquireTimeoutMs?: number;
+}
+
+/** No lease became free in time: the embedded database is busy (or a lease is stuck). */
+export class AcquireTimeoutError extends Error {
+  readonly code = ACQUIRE_TIMEOUT_CODE;
+  constructor() {
+    super('timeout exceeded when trying to connect');
+    this.name = 'AcquireTimeoutError';
+  }
+}
 
 /**
  * A `pg`-compatible pool over one embedded PGlite database, for TypeORM's postgres driver.
@@ -17,7 +32,10 @@ export class ExclusivePGlitePool extends EventEmitter {
   private db: Promise<PGlite> | null = null;
 
   /** `open` runs on first use, so nothing touches the data files before the caller is ready. */
-  constructor(private readonly open: () => Promise<PGlite>) {
+  constructor(
+    private readonly open: () => Promise<PGlite>,
+    private readonly options: PGlitePoolOptions = {},
+  ) {
     super();
   }
 
@@ -38,7 +56,7 @@ export class ExclusivePGlitePool extends EventEmitter {
       callback(new Error('Pool has ended'), null, () => undefined);
       return;
     }
-    this.acquire()
+    this.acquire(this.options.acquireTimeoutMs ?? 0)
       .then(async () => {
         const db = await this.database();
         let released = false;
@@ -50,7 +68,8 @@ export class ExclusivePGlitePool extends EventEmitter {
         });
       })
       .catch((err: Error) => {
-        this.releaseLease();
+        // A timed-out waiter never held the lease; anything else failed while holding it.
+        if (!(err instanceof AcquireTimeoutError)) this.releaseLease();
         callback(err, null, () => undefined);
       });
   }
@@ -68,12 +87,27 @@ export class ExclusivePGlitePool extends EventEmitter {
       );
   }
 
-  private acquire(): Promise<void> {
+  private acquire(timeoutMs = 0): Promise<void> {
     if (!this.leased) {
       this.leased = true;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve, reject) => {
+      if (timeoutMs <= 0) {
+        this.waiters.push(resolve);
+        return;
+      }
+      const waiter = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new AcquireTimeoutError());
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
   }
 
   private releaseLease(): void {
@@ -134,11 +168,14 @@ export function openPGlite(dataDir: string | undefined): Promise<PGlite> {
 }
 
 /** The object TypeORM expects as `driver` for `type: 'postgres'`. */
-export function pgliteDriver(open: () => Promise<PGlite>): { Pool: new () => ExclusivePGlitePool } {
+export function pgliteDriver(
+  open: () => Promise<PGlite>,
+  options: PGlitePoolOptions = {},
+): { Pool: new () => ExclusivePGlitePool } {
   return {
     Pool: class extends ExclusivePGlitePool {
       constructor() {
-        super(open);
+        super(open, options);
       }
     },
   };

@@ -4,7 +4,8 @@ import { ProviderKind } from './provider-kind';
 
 /**
  * A tenant's account with one video vendor. Non-secret settings in `config`; each secret field
- * sealed separately (AES-256-GCM envelope, AAD = tenant, credential and field) in `secrets`.
+ * sealed separately (AES-256-GCM envelope, AAD = tenant, credential, field and, for secrets sent
+ * to a vendor, the endpoint they are sent to: see secret-binding.ts) in `secrets`.
  */
 @Entity('provider_credential')
 @Index('uq_provider_credential_tenant_name', ['tenantId', 'name'], { unique: true })

@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import proxyAddr from 'proxy-addr';
 import { DataSource, type EntityManager, Not } from 'typeorm';
@@ -7,7 +7,7 @@ import { AuditOutcome } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
 import { MemberRole, roleAtLeast } from '../common/auth/roles';
 import { type RequestContext } from '../common/context';
-import { SecretBox } from '../common/crypto/secret-box';
+import { SecretBox, SecretBoxError } from '../common/crypto/secret-box';
 import { DomainException, ErrorCode, isUniqueViolation } from '../common/errors';
 import { hasControlChars } from '../common/text';
 import {
@@ -19,6 +19,11 @@ import { VideoSession } from '../sessions/video-session.entity';
 import { ProviderCredential } from './provider-credential.entity';
 import { ProviderKind } from './provider-kind';
 import { ProviderRegistry } from './provider-registry';
+import {
+  assertSecretGivenForNewEndpoint,
+  credentialFieldContext,
+  endpointOf,
+} from './secret-binding';
 import { type ResolvedCredential } from './video-provider';
 
 const BLOCKS = ['openvidu', 'livekit', 'pexip', 'agora', 'fishjam', 'red5'] as const;
@@ -38,10 +43,6 @@ const BLOCK_OF = Object.fromEntries(Object.entries(KIND_OF).map(([b, k]) => [k, 
 const CACHE_MS = 60_000;
 const HEX32 = /^[0-9a-fA-F]{32}$/;
 
-/** AAD of one sealed field: a copy moved to another tenant, credential or field will not open. */
-export const credentialFieldContext = (tenantId: string, id: string, field: string): string =>
-  `provider-credential|${tenantId}|${id}|${field}`;
-
 interface Split {
   config: Record<string, unknown>;
   secrets: Record<string, string | undefined>;
@@ -53,6 +54,7 @@ interface Split {
  */
 @Injectable()
 export class ProviderCredentialsService {
+  private readonly logger = new Logger('ProviderCredentials');
   private readonly cache = new Map<
     string,
     { at: number; version: number; value: ResolvedCredential }
@@ -128,8 +130,13 @@ export class ProviderCredentialsService {
           );
         }
         const split = this.validate(row.kind, input[present[0]] as Record<string, unknown>, row);
+        assertSecretGivenForNewEndpoint(row.kind, row.config, split.config, split.secrets);
+        const moved = endpointOf(row.kind, row.config) !== endpointOf(row.kind, split.config);
+        // Secrets kept across a move (e.g. the OpenVidu webhook secret) follow the new binding.
+        const kept = moved ? this.openKept(row, split.secrets) : {};
         row.config = split.config;
         this.seal(row, split.secrets);
+        this.reseal(row, kept);
       }
       if (input.name != null) row.name = cleanName(input.name);
       if (input.isDefault === true) await this.makeDefault(m, row);
@@ -199,10 +206,12 @@ export class ProviderCredentialsService {
     id: string,
   ): Promise<{ ok: boolean; latencyMs: number; message: string }> {
     this.assertAdmin(ctx);
-    const cred = await this.resolve(ctx, id);
+    const row = await this.get(ctx, id);
     const started = Date.now();
     let result: { ok: boolean; message: string };
     try {
+      // Inside the try: a secret that no longer opens is a finding of the test, not an error.
+      const cred = await this.resolve(ctx, id);
       result = { ok: true, message: await this.registry.get(cred.kind).checkHealth(cred) };
     } catch (err) {
       const e = err instanceof DomainException ? err : null;
@@ -214,7 +223,7 @@ export class ProviderCredentialsService {
       outcome: result.ok ? AuditOutcome.SUCCESS : AuditOutcome.FAILURE,
       targetType: 'provider_credential',
       targetId: id,
-      metadata: { kind: cred.kind, ok: result.ok, latencyMs },
+      metadata: { kind: row.kind, ok: result.ok, latencyMs },
     });
     return { ...result, latencyMs };
   }
@@ -243,10 +252,23 @@ export class ProviderCredentialsService {
     const hit = this.cache.get(row.id);
     if (hit && hit.version === version && Date.now() - hit.at < CACHE_MS) return hit.value;
     const secrets: Record<string, string> = {};
-    for (const [field, sealed] of Object.entries(row.secrets)) {
-      secrets[field] = this.box.openString(
-        sealed,
-        credentialFieldContext(row.tenantId, row.id, field),
+    const endpoint = endpointOf(row.kind, row.config);
+    try {
+      for (const [field, sealed] of Object.entries(row.secrets)) {
+        secrets[field] = this.box.openString(
+          sealed,
+          credentialFieldContext(row.tenantId, row.id, field, endpoint),
+        );
+      }
+    } catch (err) {
+      if (!(err instanceof SecretBoxError)) throw err;
+      // Fail closed: a secret whose row, tenant or endpoint was edited outside Roomkey is never
+      // sent anywhere. An admin sets it again through updateProviderCredential.
+      this.logger.warn({ credentialId: row.id }, 'A credential secret does not open: refused');
+      throw new DomainException(
+        ErrorCode.PROVIDER_UNAVAILABLE,
+        'This credential cannot be used: its stored secret does not match its endpoint or record (changed outside Roomkey?). Set the secret again.',
+        { reason: 'credential_unreadable' },
       );
     }
     const value: ResolvedCredential = {
@@ -268,8 +290,12 @@ export class ProviderCredentialsService {
     for (const row of await repo.find()) {
       let changed = false;
       const next: Record<string, string> = {};
+      const endpoint = endpointOf(row.kind, row.config);
       for (const [field, sealed] of Object.entries(row.secrets)) {
-        next[field] = this.box.rewrap(sealed, credentialFieldContext(row.tenantId, row.id, field));
+        next[field] = this.box.rewrap(
+          sealed,
+          credentialFieldContext(row.tenantId, row.id, field, endpoint),
+        );
         changed ||= next[field] !== sealed;
       }
       if (!changed) continue;
@@ -312,11 +338,46 @@ export class ProviderCredentialsService {
     }
   }
 
+  /** The stored secrets an update keeps (not given again), opened under the current binding. */
+  private openKept(
+    row: ProviderCredential,
+    given: Record<string, string | undefined>,
+  ): Record<string, string> {
+    const endpoint = endpointOf(row.kind, row.config);
+    const kept: Record<string, string> = {};
+    for (const [field, sealed] of Object.entries(row.secrets)) {
+      if (given[field] !== undefined) continue;
+      kept[field] = this.box.openString(
+        sealed,
+        credentialFieldContext(row.tenantId, row.id, field, endpoint),
+      );
+    }
+    return kept;
+  }
+
+  /** Seals kept secrets again under the row's (possibly new) endpoint, fingerprint unchanged. */
+  private reseal(row: ProviderCredential, kept: Record<string, string>): void {
+    if (Object.keys(kept).length === 0) return;
+    const endpoint = endpointOf(row.kind, row.config);
+    for (const [field, value] of Object.entries(kept)) {
+      row.secrets[field] = this.box.seal(
+        value,
+        credentialFieldContext(row.tenantId, row.id, field, endpoint),
+      );
+    }
+    const fields = Object.keys(row.secrets).sort();
+    row.keyVersion = fields.length ? this.box.keyIdOf(row.secrets[fields[0]]) : null;
+  }
+
   private seal(row: ProviderCredential, secrets: Record<string, string | undefined>): void {
     const next = { ...row.secrets };
+    const endpoint = endpointOf(row.kind, row.config);
     for (const [field, value] of Object.entries(secrets)) {
       if (value !== undefined)
-        next[field] = this.box.seal(value, credentialFieldContext(row.tenantId, row.id, field));
+        next[field] = this.box.seal(
+          value,
+          credentialFieldContext(row.tenantId, row.id, field, endpoint),
+        );
     }
     row.secrets = next;
     const fields = Object.keys(next).sort();

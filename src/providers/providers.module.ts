@@ -6,6 +6,7 @@ import { LiveKitAdapter } from './adapters/livekit.adapter';
 import { OpenViduAdapter } from './adapters/openvidu.adapter';
 import { PexipAdapter } from './adapters/pexip.adapter';
 import { Red5Adapter } from './adapters/red5.adapter';
+import { CredentialRebinder } from './credential-rebinder';
 import { VendorHttp } from './http/vendor-http';
 import { ProviderCredential } from './provider-credential.entity';
 import { ProviderCredentialsResolver } from './provider-credentials.resolver';
@@ -26,6 +27,7 @@ import { ProviderRegistry } from './provider-registry';
     ProviderRegistry,
     ProviderCredentialsService,
     ProviderCredentialsResolver,
+    CredentialRebinder,
   ],
   exports: [ProviderRegistry, ProviderCredentialsService, AgoraAdapter],
 })

@@ -52,9 +52,11 @@ export interface TestApp {
 }
 
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const scratch = process.env.DATABASE_URL
-    ? await createScratchDatabase(process.env.DATABASE_URL)
-    : null;
+  // A caller that names its own database (a fault test's proxy) gets exactly that one.
+  const scratch =
+    process.env.DATABASE_URL && !env.DATABASE_URL
+      ? await createScratchDatabase(process.env.DATABASE_URL)
+      : null;
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',

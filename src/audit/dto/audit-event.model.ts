@@ -1,6 +1,6 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from '@nestjs/graphql';
 import GraphQLJSON from 'graphql-type-json';
-import { IsDate, IsEnum, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsDate, IsEnum, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { ActorType, AuthMethod } from '../../common/auth/roles';
 import { AuditOutcome, type AuditEvent } from '../audit-event.entity';
 
@@ -88,6 +88,7 @@ export class AuditEventFilter {
   @Field(() => String, { nullable: true, description: 'Exact action name, e.g. api_key.created.' })
   @IsOptional()
   @IsString()
+  @MaxLength(64)
   @Matches(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/, { message: 'action must be a dotted action name' })
   action?: string | null;
 

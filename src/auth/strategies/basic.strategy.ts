@@ -57,7 +57,12 @@ export class BasicStrategy extends PassportStrategy(PassportBasicStrategy, 'basi
     const tenant = req.headers['x-roomkey-tenant'];
     this.validate(req, creds.user, creds.password, Array.isArray(tenant) ? tenant[0] : tenant).then(
       (principal) => self.success(principal),
-      (err: unknown) => self.error(err instanceof Error ? err : new Error(String(err))),
+      // Objects pass as they are: a database error must keep its code (and may come from
+      // another realm, where `instanceof Error` is false).
+      (err: unknown) =>
+        self.error(
+          typeof err === 'object' && err !== null ? (err as Error) : new Error(String(err)),
+        ),
     );
   }
 

@@ -16,6 +16,7 @@ import { type AuthenticatedPrincipal } from '../../common/auth/principal';
 import { ActorType, AuthMethod } from '../../common/auth/roles';
 import { APP_CONFIG, type AppConfig } from '../../common/config';
 import { metaOf } from '../../common/context';
+import { isDatabaseUnavailable } from '../../common/errors';
 import { AuthenticationFailed } from '../authentication-failed';
 import { JwtIssuer } from '../identity-providers/identity-provider.entities';
 import { ProvisioningService, mapRole } from '../identity-providers/provisioning.service';
@@ -65,7 +66,9 @@ export class ExternalJwtStrategy extends Strategy {
     this.verify(m[1], claims, req).then(
       (p) => self.success(p),
       (err: unknown) =>
-        err instanceof AuthenticationFailed ? self.error(err) : self.fail('token_invalid'),
+        err instanceof AuthenticationFailed || isDatabaseUnavailable(err)
+          ? self.error(err as Error)
+          : self.fail('token_invalid'),
     );
   }
 
@@ -92,7 +95,7 @@ export class ExternalJwtStrategy extends Strategy {
       });
       return await this.principal(row, payload, req);
     } catch (err) {
-      if (err instanceof AuthenticationFailed) throw err;
+      if (err instanceof AuthenticationFailed || isDatabaseUnavailable(err)) throw err;
       throw new AuthenticationFailed(joseReason(err), AuthMethod.EXTERNAL_JWT, row.tenantId);
     }
   }

@@ -13,7 +13,13 @@ export interface AppSection {
   introspection: boolean;
   /** Maximum request body size in bytes (JSON and GraphQL). */
   bodyLimitBytes: number;
+  /** Hard cap on shutdown: past it the process exits 1 whatever is still running. */
   shutdownTimeoutMs: number;
+  /**
+   * After SIGTERM, how long readiness says 503 while every request (in flight or new) is still
+   * served, each answer with `Connection: close`, before the server stops accepting connections.
+   */
+  drainMs: number;
 }
 
 export interface DatabaseSection {
@@ -23,6 +29,22 @@ export interface DatabaseSection {
   dataDir: string;
   inMemory: boolean;
   poolSize: number;
+  /** Opening one PostgreSQL connection (TCP and startup), in milliseconds. */
+  connectTimeoutMs: number;
+  /**
+   * Waiting for a pooled connection (both databases). With PostgreSQL it also bounds opening a new
+   * one: pg-pool applies its `connectionTimeoutMillis` to both.
+   */
+  acquireTimeoutMs: number;
+  /**
+   * PostgreSQL `statement_timeout`. The client stops waiting for an answer one second later (a
+   * database that went silent), and drops that connection.
+   */
+  statementTimeoutMs: number;
+  /** PostgreSQL `idle_in_transaction_session_timeout`. */
+  idleInTransactionTimeoutMs: number;
+  /** Statement timeout while migrations run (they may wait for another instance's lock); 0 = none. */
+  maintenanceTimeoutMs: number;
 }
 
 export interface KeyEntry {
@@ -97,8 +119,26 @@ export interface ProvidersSection {
   breakerOpenMs: number;
 }
 
+/**
+ * Limits on one GraphQL document, checked before anything executes (no resolver runs for a
+ * refused request). Tokens stop the parser itself; the rest are validation rules.
+ */
+export interface GraphqlSection {
+  /** Deepest field nesting (fragments do not count as a level; introspection `__schema` exempt). */
+  maxDepth: number;
+  /** Aliased fields in one operation (`__typename` not counted). */
+  maxAliases: number;
+  /** Estimated cost: objects counted per item, `first` multiplies, audit fields weigh more. */
+  maxCost: number;
+  /** Lexical tokens in the document; the parser aborts past this. */
+  maxTokens: number;
+  /** Directives (`@include`, `@skip`, …) in one operation. */
+  maxDirectives: number;
+}
+
 export interface AppConfig {
   app: AppSection;
+  graphql: GraphqlSection;
   database: DatabaseSection;
   security: SecuritySection;
   rateLimits: RateLimitsSection;

@@ -68,12 +68,18 @@ describe('loadConfig', () => {
         introspection: true,
         bodyLimitBytes: 1_048_576,
         shutdownTimeoutMs: 10_000,
+        drainMs: 0,
       });
       expect(c.database).toEqual({
         url: undefined,
         dataDir: path.resolve('./.data'),
         inMemory: false,
         poolSize: 10,
+        connectTimeoutMs: 3000,
+        acquireTimeoutMs: 5000,
+        statementTimeoutMs: 3000,
+        idleInTransactionTimeoutMs: 30_000,
+        maintenanceTimeoutMs: 600_000,
       });
       expect(c.security).toEqual({
         masterKeys: undefined,
@@ -151,6 +157,38 @@ describe('loadConfig', () => {
       expect(c.database.poolSize).toBe(3);
       expect(c.security.passwordHashConcurrency).toBe(2);
     });
+
+    it('should parse database timeouts and the drain when they are set', () => {
+      const c = loadConfig({
+        ROOMKEY_DB_CONNECT_TIMEOUT_MS: '1000',
+        ROOMKEY_DB_ACQUIRE_TIMEOUT_MS: '1500',
+        ROOMKEY_DB_STATEMENT_TIMEOUT_MS: '2500',
+        ROOMKEY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '9000',
+        ROOMKEY_DB_MAINTENANCE_TIMEOUT_MS: '0',
+        ROOMKEY_DRAIN_MS: '750',
+      });
+      expect(c.database).toMatchObject({
+        connectTimeoutMs: 1000,
+        acquireTimeoutMs: 1500,
+        statementTimeoutMs: 2500,
+        idleInTransactionTimeoutMs: 9000,
+        maintenanceTimeoutMs: 0,
+      });
+      expect(c.app.drainMs).toBe(750);
+    });
+
+    it('should drain 5 s by default when NODE_ENV is production', () => {
+      expect(loadConfig({ NODE_ENV: 'production', ...PROD_KEYS }).app.drainMs).toBe(5000);
+    });
+
+    it('should keep the default drain inside the hard cap when only the shutdown timeout is short', () => {
+      const c = loadConfig({
+        NODE_ENV: 'production',
+        ...PROD_KEYS,
+        ROOMKEY_SHUTDOWN_TIMEOUT_MS: '3000',
+      });
+      expect(c.app.drainMs).toBe(1500);
+    });
   });
 
   describe('invalid variables', () => {
@@ -182,6 +220,9 @@ describe('loadConfig', () => {
       ['PORT', '-1'],
       ['ROOMKEY_BODY_LIMIT_BYTES', '1023'],
       ['ROOMKEY_DB_POOL_SIZE', '0'],
+      ['ROOMKEY_DB_STATEMENT_TIMEOUT_MS', '50'],
+      ['ROOMKEY_DB_ACQUIRE_TIMEOUT_MS', 'soon'],
+      ['ROOMKEY_DRAIN_MS', '-1'],
       ['NODE_ENV', 'staging'],
       ['ROOMKEY_GRAPHQL_IDE', 'yes'],
       ['ROOMKEY_BOOTSTRAP_ADMIN_EMAIL', 'not-an-email'],
@@ -189,6 +230,14 @@ describe('loadConfig', () => {
     ])('should reject %s when it is %p', (name, value) => {
       const problems = problemsOf({ [name]: value });
       expect(problems).toEqual([expect.stringMatching(new RegExp(`^${name}:`))]);
+    });
+
+    it('should reject ROOMKEY_DRAIN_MS when it leaves no time inside ROOMKEY_SHUTDOWN_TIMEOUT_MS', () => {
+      const problems = problemsOf({
+        ROOMKEY_DRAIN_MS: '10000',
+        ROOMKEY_SHUTDOWN_TIMEOUT_MS: '10000',
+      });
+      expect(problems).toEqual([expect.stringMatching(/^ROOMKEY_DRAIN_MS:/)]);
     });
 
     it('should report production requirements together with other problems when both are wrong', () => {
@@ -336,6 +385,48 @@ describe('loadConfig', () => {
       // Express would otherwise throw "invalid IP address" later, outside the ConfigError report.
       const problems = problemsOf({ ROOMKEY_TRUST_PROXY: 'loopback,not-an-address' });
       expect(problems).toEqual([expect.stringMatching(/^ROOMKEY_TRUST_PROXY:/)]);
+    });
+  });
+
+  describe('GraphQL limits', () => {
+    it('should use the documented limits when no GraphQL limit is set', () => {
+      expect(loadConfig({}).graphql).toEqual({
+        maxDepth: 7,
+        maxAliases: 15,
+        maxCost: 20_000,
+        maxTokens: 1000,
+        maxDirectives: 20,
+      });
+    });
+
+    it('should read every limit when the variables are set', () => {
+      const c = loadConfig({
+        ROOMKEY_GRAPHQL_MAX_DEPTH: '3',
+        ROOMKEY_GRAPHQL_MAX_ALIASES: '0',
+        ROOMKEY_GRAPHQL_MAX_COST: '500',
+        ROOMKEY_GRAPHQL_MAX_TOKENS: '300',
+        ROOMKEY_GRAPHQL_MAX_DIRECTIVES: '2',
+      });
+      expect(c.graphql).toEqual({
+        maxDepth: 3,
+        maxAliases: 0,
+        maxCost: 500,
+        maxTokens: 300,
+        maxDirectives: 2,
+      });
+    });
+
+    it('should refuse a limit when it is zero, negative or not a whole number', () => {
+      const problems = problemsOf({
+        ROOMKEY_GRAPHQL_MAX_DEPTH: '0',
+        ROOMKEY_GRAPHQL_MAX_COST: '-1',
+        ROOMKEY_GRAPHQL_MAX_TOKENS: '1e9',
+      });
+      expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+        'ROOMKEY_GRAPHQL_MAX_COST',
+        'ROOMKEY_GRAPHQL_MAX_DEPTH',
+        'ROOMKEY_GRAPHQL_MAX_TOKENS',
+      ]);
     });
   });
 

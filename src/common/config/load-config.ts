@@ -91,6 +91,17 @@ const envSchema = z.object({
   ROOMKEY_GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
   ROOMKEY_BODY_LIMIT_BYTES: int(1_048_576, 1024, 50 * 1_048_576),
   ROOMKEY_SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
+  ROOMKEY_GRAPHQL_MAX_DEPTH: int(7, 1, 100),
+  ROOMKEY_GRAPHQL_MAX_ALIASES: int(15, 0, 1000),
+  ROOMKEY_GRAPHQL_MAX_COST: int(20_000, 1, 10_000_000),
+  ROOMKEY_GRAPHQL_MAX_TOKENS: int(1000, 100, 1_000_000),
+  ROOMKEY_GRAPHQL_MAX_DIRECTIVES: int(20, 0, 1000),
+  ROOMKEY_DRAIN_MS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .optional()
+    .transform((v) => (v === undefined ? undefined : Number(v)))
+    .pipe(z.number().int().min(0).max(300_000).optional()),
   DATABASE_URL: z
     .string()
     .optional()
@@ -100,6 +111,11 @@ const envSchema = z.object({
     ),
   ROOMKEY_DATA_DIR: z.string().min(1).default('./.data'),
   ROOMKEY_DB_POOL_SIZE: int(10, 1, 200),
+  ROOMKEY_DB_CONNECT_TIMEOUT_MS: int(3000, 100, 120_000),
+  ROOMKEY_DB_ACQUIRE_TIMEOUT_MS: int(5000, 100, 120_000),
+  ROOMKEY_DB_STATEMENT_TIMEOUT_MS: int(3000, 100, 3_600_000),
+  ROOMKEY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(30_000, 1000, 3_600_000),
+  ROOMKEY_DB_MAINTENANCE_TIMEOUT_MS: int(600_000, 0, 86_400_000),
   ROOMKEY_MASTER_KEYS: keyList,
   ROOMKEY_AUDIT_KEYS: keyList,
   ROOMKEY_PASSWORD_HASH_CONCURRENCY: int(4, 1, 64),
@@ -176,6 +192,16 @@ function productionProblems(env: RawEnv): string[] {
   return problems;
 }
 
+/** An explicit drain must leave room, inside the hard shutdown cap, to finish what is in flight. */
+function drainProblems(e: {
+  ROOMKEY_DRAIN_MS?: number;
+  ROOMKEY_SHUTDOWN_TIMEOUT_MS: number;
+}): string[] {
+  if (e.ROOMKEY_DRAIN_MS === undefined || e.ROOMKEY_DRAIN_MS < e.ROOMKEY_SHUTDOWN_TIMEOUT_MS)
+    return [];
+  return ['ROOMKEY_DRAIN_MS: must be less than ROOMKEY_SHUTDOWN_TIMEOUT_MS'];
+}
+
 /**
  * Validates the environment and builds the typed configuration. Throws one `ConfigError` naming every
  * bad variable. In production, refuses to start without real secrets.
@@ -187,7 +213,10 @@ export function loadConfig(env: RawEnv): AppConfig {
   );
   const parsed = envSchema.safeParse(cleaned);
   // Production rules are checked on the raw values too, so one report lists every problem.
-  const problems = productionProblems(cleaned);
+  const problems = [
+    ...productionProblems(cleaned),
+    ...(parsed.success ? drainProblems(parsed.data) : []),
+  ];
   if (!parsed.success) {
     problems.unshift(
       ...parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
@@ -218,12 +247,28 @@ export function loadConfig(env: RawEnv): AppConfig {
         : !production,
       bodyLimitBytes: e.ROOMKEY_BODY_LIMIT_BYTES,
       shutdownTimeoutMs: e.ROOMKEY_SHUTDOWN_TIMEOUT_MS,
+      // Unset: 5 s in production (clamped to half the hard cap), none elsewhere (fast Ctrl-C).
+      drainMs:
+        e.ROOMKEY_DRAIN_MS ??
+        (production ? Math.min(5000, Math.floor(e.ROOMKEY_SHUTDOWN_TIMEOUT_MS / 2)) : 0),
+    },
+    graphql: {
+      maxDepth: e.ROOMKEY_GRAPHQL_MAX_DEPTH,
+      maxAliases: e.ROOMKEY_GRAPHQL_MAX_ALIASES,
+      maxCost: e.ROOMKEY_GRAPHQL_MAX_COST,
+      maxTokens: e.ROOMKEY_GRAPHQL_MAX_TOKENS,
+      maxDirectives: e.ROOMKEY_GRAPHQL_MAX_DIRECTIVES,
     },
     database: {
       url: e.DATABASE_URL,
       dataDir: inMemory ? e.ROOMKEY_DATA_DIR : path.resolve(e.ROOMKEY_DATA_DIR),
       inMemory,
       poolSize: e.ROOMKEY_DB_POOL_SIZE,
+      connectTimeoutMs: e.ROOMKEY_DB_CONNECT_TIMEOUT_MS,
+      acquireTimeoutMs: e.ROOMKEY_DB_ACQUIRE_TIMEOUT_MS,
+      statementTimeoutMs: e.ROOMKEY_DB_STATEMENT_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: e.ROOMKEY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      maintenanceTimeoutMs: e.ROOMKEY_DB_MAINTENANCE_TIMEOUT_MS,
     },
     security: {
       masterKeys: e.ROOMKEY_MASTER_KEYS,

@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import { type Request, type Response } from 'express';
+import { describeDatabaseError, isDatabaseUnavailable } from './database-unavailable';
 import { HTTP_STATUS_BY_CODE, ErrorCode } from './error-code';
 import { toClientError } from './to-client-error';
 
@@ -17,6 +18,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const body = toClientError(exception, this.development);
     if (body.code === ErrorCode.INTERNAL_SERVER_ERROR) {
       this.logger.error({ err: exception, requestId: req.id }, 'unhandled error on HTTP route');
+    } else if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(
+        { db: describeDatabaseError(exception), requestId: req.id },
+        'database unavailable: answered 503',
+      );
     }
     if (res.headersSent) return;
     const { status, ...error } = body;

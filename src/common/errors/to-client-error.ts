@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import { isDatabaseUnavailable } from './database-unavailable';
 import { DomainException } from './domain.exception';
 import { ErrorCode } from './error-code';
 
@@ -25,6 +26,16 @@ const BY_HTTP_STATUS: Record<number, ErrorCode> = {
   503: ErrorCode.SERVICE_UNAVAILABLE,
 };
 
+/** SQLSTATE 22021 character_not_in_repertoire, 22P05 untranslatable_character. */
+const CHARACTER_REJECTED = new Set(['22021', '22P05']);
+
+function isCharacterRejected(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  return (
+    CHARACTER_REJECTED.has(String(e?.code)) || CHARACTER_REJECTED.has(String(e?.driverError?.code))
+  );
+}
+
 /**
  * Maps anything thrown to the closed client-facing shape. Unexpected errors become
  * INTERNAL_SERVER_ERROR with a generic message; their detail is exposed only in development.
@@ -38,6 +49,8 @@ export function toClientError(err: unknown, development: boolean): ClientError {
       ...(err.retryAfter !== undefined ? { retryAfter: err.retryAfter } : {}),
     };
   }
+  // A database outage, partition or timeout: the caller should retry, never see a 500 or a 401.
+  if (isDatabaseUnavailable(err)) return toClientError(DomainException.serviceUnavailable(), false);
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const code = BY_HTTP_STATUS[status];
@@ -49,6 +62,14 @@ export function toClientError(err: unknown, development: boolean): ClientError {
           : err.message;
       return { code, message };
     }
+  }
+  // Last line of defence: PostgreSQL refusing a character of a bound value (a NUL in text, an
+  // invalid escape in jsonb) is the caller's input, not our fault. The value is never echoed.
+  if (isCharacterRejected(err)) {
+    return {
+      code: ErrorCode.BAD_USER_INPUT,
+      message: 'The input contains characters that are not allowed',
+    };
   }
   // Errors from Express middleware (body-parser: 400 malformed JSON, 413 too large, 415 charset)
   // carry their own client status and a safe, `expose`d message.

@@ -1,7 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { HttpException } from '@nestjs/common';
 import { type GraphQLFormattedError } from 'graphql';
-import { DomainException, ErrorCode, toClientError } from '../errors';
+import { DomainException, ErrorCode, isDatabaseUnavailable, toClientError } from '../errors';
 
 /** Apollo's own codes for problems with the request itself: safe to describe to the caller. */
 const REQUEST_ERROR_CODES = new Set([
@@ -19,6 +19,8 @@ export interface FormatErrorOptions {
   /** Without introspection, "Did you mean …?" hints would leak the schema. */
   hideSuggestions: boolean;
   onInternalError: (err: unknown) => void;
+  /** A raw database failure answered as SERVICE_UNAVAILABLE (log it without the error object). */
+  onDatabaseUnavailable?: (err: unknown) => void;
 }
 
 /**
@@ -48,12 +50,20 @@ export function formatGraphQLError(
       ' got an invalid value',
     );
     if (opts.hideSuggestions) message = message.replace(/ Did you mean .*\?$/, '');
+    // The parser's token limit (graphql-js words it "more that N tokens"): say which limit, like
+    // the other query limits do.
+    message = message.replace(
+      /^Syntax Error: Document contains more tha[nt] (\d+) tokens\. Parsing aborted\.$/,
+      'Token limit of $1 exceeded.',
+    );
   } else {
     const client = toClientError(original, opts.development);
     ({ code, message, field, retryAfter } = client);
     if (code === ErrorCode.INTERNAL_SERVER_ERROR) {
       opts.onInternalError(original);
       if (client.debug) message = `${message}: ${client.debug}`;
+    } else if (isDatabaseUnavailable(original)) {
+      opts.onDatabaseUnavailable?.(original);
     }
   }
   return {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
@@ -37,6 +38,53 @@ export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]
   'headers',
 ]);
 
+interface ErrorLike {
+  type?: unknown;
+  name?: unknown;
+  message?: unknown;
+  stack?: unknown;
+  code?: unknown;
+  severity?: unknown;
+  query?: unknown;
+  driverError?: { code?: unknown } | null;
+}
+
+/** A PostgreSQL error, raw (pg, PGlite) or wrapped by TypeORM (QueryFailedError). */
+function isDatabaseError(e: ErrorLike, type: string): boolean {
+  return (
+    type === 'QueryFailedError' ||
+    (e.driverError !== undefined && e.driverError !== null) ||
+    (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && e.severity !== undefined)
+  );
+}
+
+/**
+ * Errors keep type, message, code and stack. A database error keeps only its SQLSTATE, a hash of
+ * the statement and the stack frames: PostgreSQL quotes bound values in its messages (`invalid
+ * input syntax for type uuid: "…"`, `RAISE … %`), and those values can be secrets, emails or
+ * tokens — so neither the message, the parameters, the detail nor the driver's copy is logged.
+ * pino-http hands this the standard serializer's plain-object copy, not the Error itself.
+ */
+export function serializeError(err: unknown): unknown {
+  if (err === null || typeof err !== 'object') return err;
+  const e = err as ErrorLike;
+  const type = typeof e.type === 'string' ? e.type : typeof e.name === 'string' ? e.name : 'Error';
+  const stack = typeof e.stack === 'string' ? e.stack : '';
+  if (!isDatabaseError(e, type)) return { type, message: e.message, code: e.code, stack };
+  const raw = e.driverError?.code ?? e.code;
+  const sqlState = typeof raw === 'string' ? raw : 'unknown';
+  const frames = stack.split('\n').filter((l) => /^\s+at /.test(l));
+  return {
+    type,
+    message: `database query failed (SQLSTATE ${sqlState})`,
+    sqlState,
+    ...(typeof e.query === 'string'
+      ? { queryHash: createHash('sha256').update(e.query).digest('hex').slice(0, 16) }
+      : {}),
+    stack: [`${type}: SQLSTATE ${sqlState}`, ...frames].join('\n'),
+  };
+}
+
 type Req = IncomingMessage & { id?: string | number; originalUrl?: string };
 
 /** Structured JSON logs (pino) with a request id on every line and secrets redacted. */
@@ -66,13 +114,7 @@ export class LoggingModule {
                   path: (req.originalUrl ?? req.url ?? '').split('?')[0],
                 }),
                 res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-                // Errors keep type, message, code and stack; never the SQL, its parameters (which can
-                // hold password hashes or secrets) or the driver's copy of them.
-                err: (err: unknown) => {
-                  if (!(err instanceof Error)) return err;
-                  const e = err as Error & { code?: unknown };
-                  return { type: e.name, message: e.message, code: e.code, stack: e.stack };
-                },
+                err: serializeError,
               },
               customProps: (req: IncomingMessage) => {
                 const user = (req as IncomingMessage & { user?: { tenantId?: string } }).user;

@@ -35,7 +35,7 @@ export class FishjamAdapter implements VideoProvider {
     accept?: number[],
   ) {
     return this.http.request(
-      cred.id,
+      cred,
       {
         method,
         url: `${String(cred.config.fishjamUrl).replace(/\/$/, '')}${path}`,

@@ -52,7 +52,7 @@ export class LiveKitAdapter implements VideoProvider {
     const at = new AccessToken(String(cred.config.apiKey), cred.secrets.apiSecret, { ttl: 60 });
     at.addGrant(grant);
     return this.http.request(
-      cred.id,
+      cred,
       {
         method: 'POST',
         url: `${String(cred.config.url).replace(/\/$/, '')}/twirp/livekit.RoomService/${method}`,

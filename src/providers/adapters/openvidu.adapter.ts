@@ -60,7 +60,7 @@ export class OpenViduAdapter implements VideoProvider {
     const body: Record<string, unknown> = { customSessionId: id };
     for (const k of SESSION_OPTIONS) if (req.options?.[k] !== undefined) body[k] = req.options[k];
     const res = await this.http.request(
-      cred.id,
+      cred,
       {
         method: 'POST',
         url: this.api(cred, '/sessions'),
@@ -81,7 +81,7 @@ export class OpenViduAdapter implements VideoProvider {
   async closeRoom(cred: ResolvedCredential, id: string, opts?: CallOptions): Promise<void> {
     vendorName(id, 'sessionId', SAFE_ID);
     await this.http.request(
-      cred.id,
+      cred,
       {
         method: 'DELETE',
         url: this.api(cred, `/sessions/${encodeURIComponent(id)}`),
@@ -100,7 +100,7 @@ export class OpenViduAdapter implements VideoProvider {
   ): Promise<IssuedJoin> {
     vendorName(req.roomExternalId, 'sessionId', SAFE_ID);
     const res = await this.http.request(
-      cred.id,
+      cred,
       {
         method: 'POST',
         url: this.api(cred, `/sessions/${encodeURIComponent(req.roomExternalId)}/connection`),
@@ -131,7 +131,7 @@ export class OpenViduAdapter implements VideoProvider {
     vendorName(roomId, 'sessionId', SAFE_ID);
     vendorName(connectionId, 'connectionId', SAFE_ID);
     await this.http.request(
-      cred.id,
+      cred,
       {
         method: 'DELETE',
         url: this.api(
@@ -148,7 +148,7 @@ export class OpenViduAdapter implements VideoProvider {
 
   async listRooms(cred: ResolvedCredential, opts?: CallOptions): Promise<Room[]> {
     const res = await this.http.request(
-      cred.id,
+      cred,
       {
         method: 'GET',
         url: this.api(cred, '/sessions'),

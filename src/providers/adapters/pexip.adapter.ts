@@ -53,27 +53,34 @@ export class PexipAdapter implements VideoProvider {
     return String(cred.config.apiAddress).replace(/\/$/, '');
   }
 
+  /** Token cache key, with the address: a token issued by one host is never sent to another. */
+  private slot(cred: ResolvedCredential): string {
+    return `${cred.id}|${this.base(cred)}`;
+  }
+
   /** The Authorization header value; exchanges only when the cached token is (nearly) expired. */
   async authorization(cred: ResolvedCredential, opts?: CallOptions): Promise<string> {
-    const cached = this.tokens.get(cred.id);
+    const slot = this.slot(cred);
+    const cached = this.tokens.get(slot);
     if (cached && cached.refreshAt > Date.now()) return cached.header;
-    let pending = this.inflight.get(cred.id);
+    let pending = this.inflight.get(slot);
     if (!pending) {
       // Shared by every waiting caller, so it runs without any one caller's signal (its own
       // timeout still bounds it); each caller only stops waiting when its own signal aborts.
-      pending = this.exchange(cred).finally(() => this.inflight.delete(cred.id));
-      this.inflight.set(cred.id, pending);
+      pending = this.exchange(cred, slot).finally(() => this.inflight.delete(slot));
+      this.inflight.set(slot, pending);
     }
     return (await raceAbort(pending, opts?.signal)).header;
   }
 
   /** Forget a credential's token (after a 401, or when its secret changes). */
   forget(credentialId: string): void {
-    this.tokens.delete(credentialId);
+    for (const slot of this.tokens.keys())
+      if (slot.startsWith(`${credentialId}|`)) this.tokens.delete(slot);
     this.keys.delete(credentialId);
   }
 
-  private async exchange(cred: ResolvedCredential): Promise<CachedToken> {
+  private async exchange(cred: ResolvedCredential, slot: string): Promise<CachedToken> {
     const clientId = String(cred.config.clientId);
     const aud = `${this.base(cred)}/oauth/token`;
     const now = Math.floor(Date.now() / 1000);
@@ -91,7 +98,7 @@ export class PexipAdapter implements VideoProvider {
       client_assertion: assertion,
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
     });
-    const res = await this.http.request(cred.id, {
+    const res = await this.http.request(cred, {
       method: 'POST',
       url: aud,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -107,7 +114,8 @@ export class PexipAdapter implements VideoProvider {
       header: `${type} ${accessToken}`,
       refreshAt: Date.now() + ttlMs - Math.min(REFRESH_MARGIN_MS, ttlMs / 2),
     };
-    this.tokens.set(cred.id, token);
+    if (this.tokens.size > 10_000) this.tokens.clear();
+    this.tokens.set(slot, token);
     return token;
   }
 
@@ -130,7 +138,7 @@ export class PexipAdapter implements VideoProvider {
     const auth = await this.authorization(cred, opts);
     try {
       return await this.http.request(
-        cred.id,
+        cred,
         {
           method,
           url: `${this.base(cred)}${path}`,
@@ -142,7 +150,7 @@ export class PexipAdapter implements VideoProvider {
         opts,
       );
     } catch (err) {
-      if ((err as { reason?: string }).reason === 'status_401') this.tokens.delete(cred.id);
+      if ((err as { reason?: string }).reason === 'status_401') this.tokens.delete(this.slot(cred));
       throw err;
     }
   }
@@ -202,7 +210,7 @@ export class PexipAdapter implements VideoProvider {
   }
 
   async checkHealth(cred: ResolvedCredential, opts?: CallOptions): Promise<string> {
-    this.tokens.delete(cred.id); // prove the key and client id work now
+    this.tokens.delete(this.slot(cred)); // prove the key and client id work now
     await this.authorization(cred, opts);
     return 'client assertion accepted; access token issued';
   }

@@ -8,7 +8,13 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { type AddressInfo, type Socket } from 'node:net';
 import { loadConfig } from '../../common/config';
 import { DomainException, ErrorCode } from '../../common/errors';
-import { VendorHttp, type VendorRequest, sanitiseVendorMessage } from './vendor-http';
+import {
+  VendorHttp,
+  type VendorRequest,
+  sanitiseVendorMessage,
+  scrubSecrets,
+  secretForms,
+} from './vendor-http';
 
 /** Vendor-call timeout here: long enough for a loaded CI machine, short enough for hang tests. */
 const TIMEOUT_MS = 1000;
@@ -47,6 +53,52 @@ interface Seen {
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
+
+describe('secretForms and scrubSecrets', () => {
+  const b64 = (v: string): string => Buffer.from(v).toString('base64');
+
+  it.each([
+    ['raw', 'k3y', 'k3y'],
+    ['base64', 'k3y', b64('k3y')],
+    ['base64 without padding', 'k3y!', b64('k3y!').replace(/=+$/, '')],
+    ['base64url', 'k3y?>', Buffer.from('k3y?>').toString('base64url')],
+    ['Basic payload', 'k3y', b64('OPENVIDUAPP:k3y')],
+    ['URL-encoded', 'k3y/+&', encodeURIComponent('k3y/+&')],
+    ['upper case', 'k3y', 'K3Y'],
+  ])('should remove the secret in its %s form when a vendor echoes it', (_form, secret, echoed) => {
+    const forms = secretForms([secret, `Basic ${b64(`OPENVIDUAPP:${secret}`)}`]);
+    expect(scrubSecrets(`bad ${echoed} here`, forms)).toBe('bad [secret] here');
+  });
+
+  it('should remove the token of a Bearer header and the password of a Basic header sent', () => {
+    const forms = secretForms(['Bearer tok-123', `Basic ${b64('user:pw-9')}`]);
+    expect(scrubSecrets('got tok-123 and pw-9 and user:pw-9', forms)).toBe(
+      'got [secret] and [secret] and [secret]',
+    );
+  });
+
+  it('should leave the text unchanged when there are no secrets', () => {
+    expect(scrubSecrets('plain text', secretForms([]))).toBe('plain text');
+    expect(scrubSecrets('plain text', secretForms(['']))).toBe('plain text');
+  });
+
+  it('should treat regular-expression characters in a secret literally', () => {
+    const forms = secretForms(['a.b*c']);
+    expect(scrubSecrets('aXbbbc a.b*c', forms)).toBe('aXbbbc [secret]');
+  });
+
+  it('should remove a short secret that a JSON error message echoes before the message is cut', () => {
+    const text = JSON.stringify({ message: `${'x'.repeat(195)} s3cr3t tail` });
+    const out = sanitiseVendorMessage(text, ['s3cr3t']);
+    expect(out).not.toContain('s3cr');
+    expect(out.length).toBeLessThanOrEqual(200);
+  });
+
+  it('should remove a secret that only appears JSON-escaped in the raw body', () => {
+    const text = JSON.stringify({ message: 'no "q/u\\ote" here' });
+    expect(sanitiseVendorMessage(text, ['"q/u\\ote"'])).toBe('no [secret] here');
+  });
+});
 
 describe('sanitiseVendorMessage', () => {
   const jwt =

@@ -14,7 +14,10 @@ import {
 } from 'cockatiel';
 import { APP_CONFIG, type AppConfig } from '../../common/config';
 import { DomainException, ErrorCode } from '../../common/errors';
-import { type CallOptions } from '../video-provider';
+import { type CallOptions, type ResolvedCredential } from '../video-provider';
+
+/** Who a call is for: the credential id (breaker) and the secrets to keep out of any message. */
+export type VendorCaller = Pick<ResolvedCredential, 'id' | 'secrets'>;
 
 /** The caller went away (its signal aborted): not a vendor failure, never counted or retried. */
 export class CallerCancelled extends Error {
@@ -50,17 +53,63 @@ export interface VendorResponse {
   text: string;
 }
 
-/** Vendor error text is shown to callers only after this: short, printable, no URLs or tokens. */
-export function sanitiseVendorMessage(text: string): string {
-  let msg = text;
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Every form in which a secret can come back in a vendor's echo: raw, JSON-escaped, URL-encoded,
+ * base64 and base64url, and the HTTP Basic form (`user:secret` encoded, any user name). Header
+ * values we sent (Bearer tokens, Basic payloads) count as secrets too.
+ */
+export function secretForms(secrets: readonly string[]): string[] {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (!secret) continue;
+    const bare = secret.replace(/^(Basic|Bearer)\s+/i, '');
+    for (const v of [secret, bare]) {
+      forms.add(v);
+      forms.add(JSON.stringify(v).slice(1, -1));
+      forms.add(encodeURIComponent(v));
+      const b64 = Buffer.from(v, 'utf8').toString('base64');
+      forms.add(b64);
+      forms.add(b64.replace(/=+$/, ''));
+      forms.add(Buffer.from(v, 'utf8').toString('base64url'));
+    }
+    // A Basic payload decoded: its password part is the secret.
+    if (/^Basic\s+/i.test(secret)) {
+      const decoded = Buffer.from(bare, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon >= 0) {
+        forms.add(decoded);
+        if (colon < decoded.length - 1) forms.add(decoded.slice(colon + 1));
+      }
+    }
+  }
+  forms.delete('');
+  // Longest first, so a form that contains another is removed whole.
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+/** Replaces every occurrence (any letter case) of the given secret forms with `[secret]`. */
+export function scrubSecrets(text: string, forms: readonly string[]): string {
+  if (forms.length === 0 || text.length === 0) return text;
+  return text.replace(new RegExp(forms.map(escapeRegExp).join('|'), 'gi'), '[secret]');
+}
+
+/**
+ * Vendor error text is shown to callers only after this: the exact secrets in use removed in every
+ * form (`secrets`: see secretForms), then short, printable, no URLs or long tokens.
+ */
+export function sanitiseVendorMessage(text: string, secrets: readonly string[] = []): string {
+  const forms = secretForms(secrets);
+  let msg = scrubSecrets(text, forms);
   try {
-    const j = JSON.parse(text) as Record<string, unknown>;
+    const j = JSON.parse(msg) as Record<string, unknown>;
     const pick = j.message ?? j.msg ?? j.errors ?? j.error_description ?? j.error;
     if (typeof pick === 'string') msg = pick;
   } catch {
     /* not JSON */
   }
-  return msg
+  return scrubSecrets(msg, forms)
     .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]')
     .replace(/[A-Za-z0-9_\-.~+/]{32,}={0,2}/g, '[redacted]')
     .replace(/[^\x20-\x7e]/g, ' ')
@@ -80,11 +129,22 @@ export class VendorHttp {
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
+  /**
+   * `caller` is the credential (its id keys the breaker; its secrets, and the Authorization header
+   * sent, are scrubbed from any vendor text that reaches a message). A bare id is for tests only.
+   */
   async request(
-    credentialId: string,
+    caller: VendorCaller | string,
     req: VendorRequest,
     opts: CallOptions = {},
   ): Promise<VendorResponse> {
+    const credentialId = typeof caller === 'string' ? caller : caller.id;
+    const secrets = [
+      ...(typeof caller === 'string' ? [] : Object.values(caller.secrets)),
+      ...Object.entries(req.headers ?? {})
+        .filter(([name]) => name.toLowerCase() === 'authorization')
+        .map(([, value]) => value),
+    ];
     const attempt = timeout(this.config.providers.timeoutMs, TimeoutStrategy.Aggressive);
     const policies: IPolicy[] = [this.breaker(credentialId)];
     if (req.idempotent) {
@@ -102,7 +162,7 @@ export class VendorHttp {
       // The caller's signal is combined inside send(), not handed to the policies: a caller who
       // goes away is not the vendor's fault and must not count towards the breaker or a retry.
       return await wrap(...policies, attempt).execute(
-        ({ signal }) => this.send(req, signal, opts.signal),
+        ({ signal }) => this.send(req, secrets, signal, opts.signal),
         new AbortController().signal,
       );
     } catch (err) {
@@ -128,6 +188,7 @@ export class VendorHttp {
 
   private async send(
     req: VendorRequest,
+    secrets: readonly string[],
     timeoutSignal: AbortSignal,
     caller?: AbortSignal,
   ): Promise<VendorResponse> {
@@ -170,7 +231,7 @@ export class VendorHttp {
     if (res.status >= 400 && !req.accept?.includes(res.status)) {
       throw new DomainException(
         ErrorCode.PROVIDER_REJECTED,
-        `Vendor refused the request (${res.status}): ${sanitiseVendorMessage(text)}`,
+        `Vendor refused the request (${res.status}): ${sanitiseVendorMessage(text, secrets)}`,
         {
           reason: `status_${res.status}`,
         },

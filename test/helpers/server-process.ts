@@ -1,0 +1,113 @@
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const ROOT = path.join(__dirname, '..', '..');
+
+/** The built server (dist/src/main.js) running as a child process. */
+export interface ServerProcess {
+  proc: ChildProcessWithoutNullStreams;
+  port: number;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleepSync = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
+
+/**
+ * `npm run build`, one spec at a time: two test workers compiling into the same dist/ at once
+ * could start a server from a half-written file. A lock folder serialises them.
+ */
+export function buildServer(): void {
+  const lock = path.join(
+    os.tmpdir(),
+    `roomkey-build-${Buffer.from(ROOT).toString('hex').slice(-24)}`,
+  );
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than the longest build is left over from a killed run.
+      const age =
+        Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 240_000) fs.rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`build lock ${lock} never freed`);
+      sleepSync(200);
+    }
+  }
+  try {
+    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'pipe', timeout: 180_000 });
+  } catch (err) {
+    const e = err as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(`npm run build failed:\n${String(e.stdout ?? '')}${String(e.stderr ?? '')}`);
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Starts dist/src/main.js on a free port with `env` on top of the test defaults. DATABASE_URL is
+ * taken only from `env` (the caller decides the database), never inherited.
+ */
+export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
+  const full: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+  };
+  delete full.DATABASE_URL;
+  delete full.NODE_OPTIONS;
+  Object.assign(full, env);
+  const proc = spawn(process.execPath, ['dist/src/main.js'], { cwd: ROOT, env: full });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { proc, port, output: () => out, exited };
+}
+
+export async function waitReady(s: ServerProcess, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exitedEarly = false;
+  void s.exited.then(() => (exitedEarly = true));
+  while (Date.now() < deadline && !exitedEarly) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${s.port}/health/ready`);
+      if (res.status === 200) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`server did not become ready:\n${s.output().slice(-3000)}`);
+}
+
+/** Kills the process if it is still running (afterAll safety net). */
+export async function killServer(s: ServerProcess | undefined): Promise<void> {
+  if (s && s.proc.exitCode === null && s.proc.signalCode === null) {
+    s.proc.kill('SIGKILL');
+    await s.exited;
+  }
+}
