@@ -11,8 +11,8 @@
  *   embedded one; it is emptied first)
  */
 import autocannon from 'autocannon';
-import { Client } from 'pg';
 import { runDemo } from '../scripts/demo';
+import { emptyDatabase } from './bench-database';
 
 interface Scenario {
   name: string;
@@ -152,26 +152,6 @@ async function run(base: string, authorization: string, s: Scenario): Promise<vo
   process.stdout.write(
     `${s.name.padEnd(46)}${result.requests.average.toFixed(0).padStart(9)}${String(result.latency.p50).padStart(9)}${String(result.latency.p99).padStart(9)}${String(result.latency.max).padStart(9)}${String(result.errors + result.timeouts + result.mismatches).padStart(8)}${String(result.non2xx).padStart(9)}${rss.toFixed(0).padStart(9)}\n`,
   );
-}
-
-/**
- * The demo creates its first-start tenant, so the bench database must start empty — which is
- * why this refuses any database whose name does not say it is a bench database.
- */
-async function emptyDatabase(url: string): Promise<void> {
-  const name = new URL(url).pathname.slice(1);
-  if (!/bench/i.test(name)) {
-    throw new Error(
-      `BENCH_DATABASE_URL names "${name}": the bench empties it, so its name must contain "bench"`,
-    );
-  }
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
-  } finally {
-    await c.end();
-  }
 }
 
 main().catch((err: unknown) => {

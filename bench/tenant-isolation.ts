@@ -10,7 +10,8 @@
  * servers get different client IPs through X-Forwarded-For (the app trusts loopback here), as in
  * production where each tenant's Red5 server has its own address. autocannon runs in this process
  * beside the server, so read ratios, not absolutes.
- *   BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 50), BENCH_QUIET_RATE (default 50,
+ *   BENCH_DATABASE_URL (a PostgreSQL database whose name contains "bench": emptied, then used
+ *   instead of in-memory PGlite), BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 50), BENCH_QUIET_RATE (default 50,
  *   capped at half of the per-tenant budget), BENCH_WARMUP_SECONDS (flood before B is measured
  *   again, default 2)
  */
@@ -28,6 +29,7 @@ import { RequestContext } from '../src/common/context';
 import { TenantsService } from '../src/tenants/tenants.service';
 import { UsersService } from '../src/users/users.service';
 import { DataSource } from 'typeorm';
+import { emptyDatabase } from './bench-database';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -46,9 +48,12 @@ async function main(): Promise<void> {
         (e[0].startsWith('ROOMKEY_RATE_LIMIT_') || e[0] === 'REDIS_URL') && e[1] !== undefined,
     ),
   );
+  const databaseUrl = process.env.BENCH_DATABASE_URL;
+  if (databaseUrl) await emptyDatabase(databaseUrl);
   const config = loadConfig({
     NODE_ENV: 'development',
     ROOMKEY_DATA_DIR: 'memory://',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     LOG_LEVEL: 'silent',
     ROOMKEY_BOOTSTRAP_TENANT: 'demo',
     ROOMKEY_TRUST_PROXY: 'loopback',
@@ -126,7 +131,7 @@ async function main(): Promise<void> {
       });
 
     process.stdout.write(
-      `Roomkey tenant isolation — Red5 validateCredentials, ${seconds} s, B at ${quietRate} req/s, A flooded with ${connections} connections (B measured from ${warmupSeconds} s into the flood), Red5 budget ${config.rateLimits.red5PerTenant}/min per tenant, Node ${process.version}\n\n`,
+      `Roomkey tenant isolation — Red5 validateCredentials, ${seconds} s, B at ${quietRate} req/s, A flooded with ${connections} connections (B measured from ${warmupSeconds} s into the flood), Red5 budget ${config.rateLimits.red5PerTenant}/min per tenant, ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}, Node ${process.version}\n\n`,
     );
     const alone = await quiet();
     let refused = 0;
