@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module';
+import { Red5Admission } from './rate-limits/red5-admission';
 import { answerParserErrors, inputHygiene } from './common/http/input-hygiene';
 import { rawBodyFor } from './common/http/raw-body';
 import { type AppConfig } from './common/config';
@@ -26,6 +27,8 @@ export async function createApp(
   app.flushLogs(); // bufferLogs only flushes on listen(); tests never listen
   app.set('trust proxy', config.app.trustProxy);
   app.disable('x-powered-by');
+  // First of all: a refused Red5 flood costs nothing else (no id, no log line, no body read).
+  app.use(app.get(Red5Admission).middleware);
   // Before the body parsers, so even a request they reject carries an id.
   app.use((req: Request, res: Response, next: NextFunction) => {
     req.id = requestIdFrom(req.headers['x-request-id']);

@@ -10,7 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import { AuditService } from '../src/audit/audit.service';
 import { RateLimitAudit } from '../src/rate-limits/rate-limit-audit.service';
-import { seedApiKey, seedTenant, type SeededTenant } from './factories/tenancy';
+import { seedApiKey, seedTenant } from './factories/tenancy';
+import { seedRed5Tenant, validateRed5 } from './helpers/red5';
 import { basic, type GqlResult, startTestApp, type TestApp } from './helpers/test-app';
 
 const uniq = (): string => randomBytes(4).toString('hex');
@@ -230,55 +231,8 @@ describe('Rate limits', () => {
   });
 
   describe('Red5 round-trip auth', () => {
-    interface Red5Tenant {
-      tenant: SeededTenant;
-      body: Record<string, unknown>;
-    }
-
-    /** A tenant with a Red5 credential, a stream and one issued publisher credential. */
-    async function red5Tenant(): Promise<Red5Tenant> {
-      const tenant = await seedTenant(t);
-      const auth = { auth: tenant.owner.auth, headers: { 'x-forwarded-for': freshIp() } };
-      const cred = await t.gql<{ createProviderCredential: { id: string } }>(
-        'mutation { createProviderCredential(input: {name: "r5", isDefault: true, red5: {tokenTtlSeconds: 3600}}) { id } }',
-        {},
-        auth,
-      );
-      expect(cred.body.errors).toBeUndefined();
-      const stream = `stream-${uniq()}`;
-      const session = await t.gql<{ createSession: { id: string } }>(
-        `mutation { createSession(input: {provider: RED5, customSessionId: "${stream}"}) { id } }`,
-        {},
-        auth,
-      );
-      expect(session.body.errors).toBeUndefined();
-      const conn = await t.gql<{
-        createConnection: { credential: { username: string; password: string; token: string } };
-      }>(
-        `mutation { createConnection(input: {sessionId: "${session.body.data!.createSession.id}", role: PUBLISHER}) { credential { ... on Red5Credential { username password token } } } }`,
-        {},
-        auth,
-      );
-      expect(conn.body.errors).toBeUndefined();
-      const c = conn.body.data!.createConnection.credential;
-      return {
-        tenant,
-        body: {
-          type: 'publisher',
-          streamID: stream,
-          username: c.username,
-          password: c.password,
-          token: c.token,
-        },
-      };
-    }
-
-    const validate = (slug: string, body: unknown) =>
-      t
-        .http()
-        .post(`/t/${slug}/red5/validateCredentials`)
-        .set('content-type', 'application/json')
-        .send(JSON.stringify(body));
+    const red5Tenant = () => seedRed5Tenant(t, { 'x-forwarded-for': freshIp() });
+    const validate = (slug: string, body: unknown) => validateRed5(t, slug, body);
 
     it("should answer tenant A's flood with 200 {result:false} past its budget while tenant B's valid credential still passes", async () => {
       const [a, b] = [await red5Tenant(), await red5Tenant()];

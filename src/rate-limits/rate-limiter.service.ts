@@ -90,6 +90,11 @@ export class RateLimiter {
     return Math.max(1, r.timeToBlockExpire);
   }
 
+  /** Notes a refusal decided elsewhere (e.g. a full per-tenant gate) for the audit summary. */
+  noteRejection(scope: string, source: string, where: RejectionContext): void {
+    this.audit.note({ ...where, scope, source });
+  }
+
   /** `consume`, throwing RATE_LIMITED with `retryAfter` when refused. */
   async enforce(rule: Rule, id: string, where: RejectionContext, source = id): Promise<void> {
     const retryAfter = await this.consume(rule, id, where, source);

@@ -3,6 +3,7 @@ import { TenantsModule } from '../tenants/tenants.module';
 import { RateLimitAudit } from './rate-limit-audit.service';
 import { RateLimitStorage } from './rate-limit.storage';
 import { RateLimiter } from './rate-limiter.service';
+import { Red5Admission } from './red5-admission';
 
 /**
  * Rate limits: the throttler storage (in memory, or Redis with `REDIS_URL`), the limiter and the
@@ -12,7 +13,7 @@ import { RateLimiter } from './rate-limiter.service';
 @Global()
 @Module({
   imports: [TenantsModule],
-  providers: [RateLimitStorage, RateLimitAudit, RateLimiter],
-  exports: [RateLimiter, RateLimitAudit],
+  providers: [RateLimitStorage, RateLimitAudit, RateLimiter, Red5Admission],
+  exports: [RateLimiter, RateLimitAudit, Red5Admission],
 })
 export class RateLimitsModule {}

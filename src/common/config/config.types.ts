@@ -78,6 +78,9 @@ export interface RateLimitsSection {
   webhookPerIp: number;
   red5PerIp: number;
   red5PerTenant: number;
+  /** Red5 validations of one tenant running at once, and waiting beyond those (per instance). */
+  red5Concurrency: number;
+  red5Queue: number;
   /** Authenticated traffic, counted per GraphQL root field or HTTP request. */
   principalPerMinute: number;
   tenantPerMinute: number;

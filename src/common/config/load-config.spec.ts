@@ -95,6 +95,8 @@ describe('loadConfig', () => {
         webhookPerIp: 1200,
         red5PerIp: 6000,
         red5PerTenant: 6000,
+        red5Concurrency: 4,
+        red5Queue: 32,
         principalPerMinute: 5000,
         tenantPerMinute: 10_000,
         accountFailures: 10,

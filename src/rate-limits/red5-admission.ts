@@ -1,0 +1,86 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type NextFunction, type Request, type Response } from 'express';
+import { APP_CONFIG, type AppConfig } from '../common/config';
+import { RateLimiter, type Rule, clientKey } from './rate-limiter.service';
+import { TenantGate } from './tenant-gate';
+
+/** Red5 round-trip auth routes: `/t/:slug/red5/(validate|invalidate)Credentials`. */
+const RED5_ROUTE = /^\/t\/([^/]+)\/red5\/(validate|invalidate)Credentials\/?$/i;
+
+const REFUSED = '{"result":false}';
+
+/**
+ * Admission for the public Red5 routes, run as the first Express middleware: before the request id,
+ * the access log, the body reader and Nest's routing. Red5 floods are the cheapest possible work
+ * here, so one tenant's flood costs another tenant's validations almost nothing.
+ * - Budgets per client IP and per tenant slug (the rate limiter; refusals are summarised per minute).
+ * - Within its budget, a per-tenant gate: a few validations of a tenant run at once, a bounded
+ *   number wait, the rest are refused at once — so one tenant never fills the database pool or the
+ *   event loop ahead of another.
+ * A refusal is HTTP 200 `{"result":false}`, the only other answer Red5 knows.
+ */
+@Injectable()
+export class Red5Admission {
+  private readonly perIp: Rule;
+  private readonly perTenant: Rule;
+  private readonly gate: TenantGate;
+
+  constructor(
+    private readonly limiter: RateLimiter,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    const limits = config.rateLimits;
+    this.perIp = limiter.perMinute('red5_ip', limits.red5PerIp);
+    this.perTenant = limiter.perMinute('red5_tenant', limits.red5PerTenant);
+    this.gate = new TenantGate(limits.red5Concurrency, limits.red5Queue);
+  }
+
+  /** The Express middleware (a bound function, for `app.use`). */
+  readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
+    const m = req.method === 'POST' ? RED5_ROUTE.exec(req.path) : null;
+    if (!m) return next();
+    this.admit(req, res, next, m[1].toLowerCase().slice(0, 64), m[2].toLowerCase()).catch(() =>
+      refuse(res),
+    );
+  };
+
+  private async admit(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    slug: string,
+    verb: string,
+  ): Promise<void> {
+    const ip = req.ip ?? null;
+    const where = {
+      route: `POST /t/:tenantSlug/red5/${verb}Credentials`,
+      clientIp: ip,
+      tenantSlug: slug,
+    };
+    const [byIp, byTenant] = await Promise.all([
+      this.limiter.consume(this.perIp, clientKey(ip), where),
+      this.limiter.consume(this.perTenant, slug, where),
+    ]);
+    if (byIp > 0 || byTenant > 0) return refuse(res);
+    const admitted = await this.gate.run(
+      slug,
+      () =>
+        new Promise<true>((resolve) => {
+          // The slot is held until the answer is out (or the client is gone).
+          res.once('close', () => resolve(true));
+          next();
+        }),
+      false,
+    );
+    if (!admitted) {
+      this.limiter.noteRejection('red5_concurrency', slug, where);
+      refuse(res);
+    }
+  }
+}
+
+function refuse(res: Response): void {
+  if (res.headersSent) return;
+  // The unread body is discarded by Node once the answer is finished (keep-alive stays usable).
+  res.status(200).type('application/json').send(REFUSED);
+}

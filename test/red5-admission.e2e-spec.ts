@@ -1,0 +1,109 @@
+/**
+ * Red5 admission (README "Rate limits"): within its budget, a tenant's Red5 validations pass a
+ * per-tenant gate — a few at once, a bounded queue, the rest refused at once with Red5's own
+ * HTTP 200 `{"result":false}` — so one tenant's burst never holds the pool ahead of another's.
+ * Here the gate admits one validation per tenant and queues none.
+ */
+import { request as httpRequest, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { RateLimitAudit } from '../src/rate-limits/rate-limit-audit.service';
+import { seedRed5Tenant, validateRed5 } from './helpers/red5';
+import { startTestApp, type TestApp } from './helpers/test-app';
+
+describe('Red5 admission per tenant', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      ROOMKEY_RATE_LIMIT_RED5_CONCURRENCY: '1',
+      ROOMKEY_RATE_LIMIT_RED5_QUEUE: '0',
+    });
+    await new Promise<void>((resolve) =>
+      (t.app.getHttpServer() as Server).listen(0, '127.0.0.1', resolve),
+    );
+  });
+  afterAll(() => t?.close());
+
+  /**
+   * Starts a validation for a tenant whose body arrives only when `finish` is called: admitted on
+   * its headers, it holds the tenant's one slot until it is answered.
+   */
+  function slowValidation(slug: string, body: unknown) {
+    const { port } = (t.app.getHttpServer() as Server).address() as AddressInfo;
+    const payload = Buffer.from(JSON.stringify(body));
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: `/t/${slug}/red5/validateCredentials`,
+      headers: { 'content-type': 'application/json', 'content-length': payload.length },
+    });
+    const answer = new Promise<string>((resolve, reject) => {
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+    });
+    req.write(payload.subarray(0, 1));
+    return {
+      answer,
+      finish: () => req.end(payload.subarray(1)),
+    };
+  }
+
+  it("should refuse tenant A's next validation with 200 {result:false} while its slot is taken, audit it as one summary, and still pass tenant B", async () => {
+    const [a, b] = [await seedRed5Tenant(t), await seedRed5Tenant(t)];
+    const holder = slowValidation(a.tenant.slug, a.body);
+    await new Promise((r) => setTimeout(r, 200)); // its headers are in: it holds A's slot
+
+    const refused = await Promise.all(
+      Array.from({ length: 5 }, () => validateRed5(t, a.tenant.slug, a.body)),
+    );
+    expect(refused.map((r) => [r.status, r.text])).toEqual(
+      Array(5).fill([200, '{"result":false}']),
+    );
+    const fromB = await validateRed5(t, b.tenant.slug, b.body);
+    expect([fromB.status, fromB.text]).toEqual([200, '{"result":true}']);
+
+    holder.finish();
+    expect(await holder.answer).toBe('{"result":true}');
+    const after = await validateRed5(t, a.tenant.slug, a.body);
+    expect(after.text).toBe('{"result":true}');
+
+    // Only admitted validations were audited; the refusals became one per-minute summary.
+    await t.app.get(RateLimitAudit).flush();
+    const rows = await t.ds.query<Array<{ action: string; metadata: Record<string, unknown> }>>(
+      `SELECT action, metadata FROM audit_event
+        WHERE tenant_id = $1 AND action IN ('red5.validated', 'rate_limit.exceeded') ORDER BY seq`,
+      [a.tenant.id],
+    );
+    expect(rows.filter((r) => r.action === 'red5.validated')).toHaveLength(2);
+    const summaries = rows.filter((r) => r.action === 'rate_limit.exceeded');
+    expect(summaries.length).toBeGreaterThanOrEqual(1);
+    expect(summaries.every((s) => s.metadata.scope === 'red5_concurrency')).toBe(true);
+    expect(summaries.reduce((n, s) => n + Number(s.metadata.count), 0)).toBe(5);
+  });
+
+  it('should admit the next validation of a tenant once its running one has answered', async () => {
+    const a = await seedRed5Tenant(t);
+    for (let i = 0; i < 5; i++) {
+      const r = await validateRed5(t, a.tenant.slug, a.body);
+      expect(r.text).toBe('{"result":true}');
+    }
+  });
+
+  it('should answer a refused request without reading its body and keep serving the tenant', async () => {
+    const a = await seedRed5Tenant(t);
+    const holder = slowValidation(a.tenant.slug, a.body);
+    await new Promise((r) => setTimeout(r, 200));
+    const big = { ...a.body, padding: 'x'.repeat(32 * 1024) };
+    const refused = await validateRed5(t, a.tenant.slug, big);
+    expect([refused.status, refused.text]).toEqual([200, '{"result":false}']);
+    holder.finish();
+    expect(await holder.answer).toBe('{"result":true}');
+    const after = await validateRed5(t, a.tenant.slug, a.body);
+    expect(after.text).toBe('{"result":true}');
+  });
+});
