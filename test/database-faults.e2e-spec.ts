@@ -135,6 +135,19 @@ describe('database faults (PostgreSQL through a TCP proxy)', () => {
     expect(p.live).toBe(200);
   }
 
+  /** Probes once while `fault` holds (a token minted before it), then again after healing. */
+  async function probeThrough(fault: () => void): Promise<{ during: Probe; after: Probe }> {
+    const token = await freshToken();
+    fault();
+    let during: Probe;
+    try {
+      during = await probe(token);
+    } finally {
+      proxy.resume();
+    }
+    return { during, after: await probe(await freshToken()) };
+  }
+
   it('should answer every caller normally when the database is reachable', async () => {
     expectServed(await probe(await freshToken()));
   });
@@ -144,14 +157,7 @@ describe('database faults (PostgreSQL through a TCP proxy)', () => {
     let after: Probe;
 
     beforeAll(async () => {
-      const token = await freshToken();
-      proxy.pause();
-      try {
-        during = await probe(token);
-      } finally {
-        proxy.resume();
-      }
-      after = await probe(await freshToken());
+      ({ during, after } = await probeThrough(() => proxy.pause()));
     }, 120_000);
 
     it('should answer SERVICE_UNAVAILABLE with a retry delay when a valid key, password or token cannot be checked', () => {
@@ -168,14 +174,7 @@ describe('database faults (PostgreSQL through a TCP proxy)', () => {
     let after: Probe;
 
     beforeAll(async () => {
-      const token = await freshToken();
-      proxy.cut();
-      try {
-        during = await probe(token);
-      } finally {
-        proxy.resume();
-      }
-      after = await probe(await freshToken());
+      ({ during, after } = await probeThrough(() => proxy.cut()));
     }, 120_000);
 
     it('should answer SERVICE_UNAVAILABLE, never UNAUTHENTICATED, when credentials cannot be checked', () => {
