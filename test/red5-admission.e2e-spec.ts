@@ -7,6 +7,7 @@
 import { request as httpRequest, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { RateLimitAudit } from '../src/rate-limits/rate-limit-audit.service';
+import { Red5Admission } from '../src/rate-limits/red5-admission';
 import { seedRed5Tenant, validateRed5 } from './helpers/red5';
 import { startTestApp, type TestApp } from './helpers/test-app';
 
@@ -105,5 +106,52 @@ describe('Red5 admission per tenant', () => {
     expect(await holder.answer).toBe('{"result":true}');
     const after = await validateRed5(t, a.tenant.slug, a.body);
     expect(after.text).toBe('{"result":true}');
+  });
+});
+
+describe('Red5 over-budget answers held back', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      ROOMKEY_RATE_LIMIT_RED5_PER_TENANT: '1',
+      ROOMKEY_RATE_LIMIT_RED5_REFUSAL_DELAY_MS: '30000',
+    });
+    await new Promise<void>((resolve) =>
+      (t.app.getHttpServer() as Server).listen(0, '127.0.0.1', resolve),
+    );
+  });
+  afterAll(() => t?.close());
+
+  it('should hold an over-budget answer back, and let it go when the client leaves', async () => {
+    const a = await seedRed5Tenant(t);
+    expect((await validateRed5(t, a.tenant.slug, a.body)).text).toBe('{"result":true}');
+    const admission = t.app.get(Red5Admission);
+    expect(admission.heldBack()).toBe(0);
+
+    const { port } = (t.app.getHttpServer() as Server).address() as AddressInfo;
+    const payload = JSON.stringify(a.body);
+    let answered = false;
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: `/t/${a.tenant.slug}/red5/validateCredentials`,
+      headers: { 'content-type': 'application/json', 'content-length': payload.length },
+    });
+    req.on('response', () => (answered = true));
+    req.on('error', () => undefined); // destroyed below
+    req.end(payload);
+    // Without the hold-back this answer takes milliseconds; it is still pending with it.
+    for (let i = 0; i < 50 && admission.heldBack() === 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(admission.heldBack()).toBe(1);
+    expect(answered).toBe(false);
+
+    req.destroy();
+    for (let i = 0; i < 50 && admission.heldBack() > 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(admission.heldBack()).toBe(0);
+    expect(answered).toBe(false);
   });
 });

@@ -17,13 +17,17 @@ const REFUSED = '{"result":false}';
  * - Within its budget, a per-tenant gate: a few validations of a tenant run at once, a bounded
  *   number wait, the rest are refused at once — so one tenant never fills the database pool or the
  *   event loop ahead of another.
- * A refusal is HTTP 200 `{"result":false}`, the only other answer Red5 knows.
+ * A refusal is HTTP 200 `{"result":false}`, the only other answer Red5 knows; over budget it comes
+ * after `ROOMKEY_RATE_LIMIT_RED5_REFUSAL_DELAY_MS`, so a looping flood cannot saturate the process.
  */
 @Injectable()
 export class Red5Admission {
   private readonly perIp: Rule;
   private readonly perTenant: Rule;
   private readonly gate: TenantGate;
+  private readonly refusalDelayMs: number;
+  /** Over-budget answers being held back right now (bounded: past the cap they go at once). */
+  private held = 0;
 
   constructor(
     private readonly limiter: RateLimiter,
@@ -33,6 +37,12 @@ export class Red5Admission {
     this.perIp = limiter.perMinute('red5_ip', limits.red5PerIp);
     this.perTenant = limiter.perMinute('red5_tenant', limits.red5PerTenant);
     this.gate = new TenantGate(limits.red5Concurrency, limits.red5Queue);
+    this.refusalDelayMs = limits.red5RefusalDelayMs;
+  }
+
+  /** Over-budget answers held back right now (for tests and metrics). */
+  heldBack(): number {
+    return this.held;
   }
 
   /** The Express middleware (a bound function, for `app.use`). */
@@ -43,6 +53,27 @@ export class Red5Admission {
       refuse(res),
     );
   };
+
+  /**
+   * An over-budget answer is held back a little: a client that floods in a loop then spends its
+   * connections waiting instead of making this process answer refusals as fast as it can (which
+   * alone would saturate the event loop and slow every other tenant). Bounded, so a flood from
+   * many connections cannot pile up timers: past the cap, answers go at once.
+   */
+  private refuseLater(res: Response): void {
+    if (this.refusalDelayMs === 0 || this.held >= MAX_HELD) return refuse(res);
+    this.held++;
+    const timer = setTimeout(() => {
+      res.off('close', gone);
+      this.held--;
+      refuse(res);
+    }, this.refusalDelayMs);
+    const gone = (): void => {
+      clearTimeout(timer);
+      this.held--;
+    };
+    res.once('close', gone);
+  }
 
   private async admit(
     req: Request,
@@ -61,7 +92,7 @@ export class Red5Admission {
       this.limiter.consume(this.perIp, clientKey(ip), where),
       this.limiter.consume(this.perTenant, slug, where),
     ]);
-    if (byIp > 0 || byTenant > 0) return refuse(res);
+    if (byIp > 0 || byTenant > 0) return this.refuseLater(res);
     const admitted = await this.gate.run(
       slug,
       () =>
@@ -78,6 +109,8 @@ export class Red5Admission {
     }
   }
 }
+
+const MAX_HELD = 10_000;
 
 function refuse(res: Response): void {
   if (res.headersSent) return;

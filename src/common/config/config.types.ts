@@ -81,6 +81,8 @@ export interface RateLimitsSection {
   /** Red5 validations of one tenant running at once, and waiting beyond those (per instance). */
   red5Concurrency: number;
   red5Queue: number;
+  /** Over-budget Red5 answers are held back this long (0: at once). */
+  red5RefusalDelayMs: number;
   /** Authenticated traffic, counted per GraphQL root field or HTTP request. */
   principalPerMinute: number;
   tenantPerMinute: number;
