@@ -11,17 +11,23 @@ import { Red5Admission } from '../src/rate-limits/red5-admission';
 import { seedRed5Tenant, validateRed5 } from './helpers/red5';
 import { startTestApp, type TestApp } from './helpers/test-app';
 
+/** A test app listening on a loopback port, for requests written by hand. */
+async function listeningApp(env: Record<string, string>): Promise<TestApp> {
+  const t = await startTestApp(env);
+  await new Promise<void>((resolve) =>
+    (t.app.getHttpServer() as Server).listen(0, '127.0.0.1', resolve),
+  );
+  return t;
+}
+
 describe('Red5 admission per tenant', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({
+    t = await listeningApp({
       ROOMKEY_RATE_LIMIT_RED5_CONCURRENCY: '1',
       ROOMKEY_RATE_LIMIT_RED5_QUEUE: '0',
     });
-    await new Promise<void>((resolve) =>
-      (t.app.getHttpServer() as Server).listen(0, '127.0.0.1', resolve),
-    );
   });
   afterAll(() => t?.close());
 
@@ -113,13 +119,10 @@ describe('Red5 over-budget answers held back', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({
+    t = await listeningApp({
       ROOMKEY_RATE_LIMIT_RED5_PER_TENANT: '1',
       ROOMKEY_RATE_LIMIT_RED5_REFUSAL_DELAY_MS: '30000',
     });
-    await new Promise<void>((resolve) =>
-      (t.app.getHttpServer() as Server).listen(0, '127.0.0.1', resolve),
-    );
   });
   afterAll(() => t?.close());
 
