@@ -22,6 +22,18 @@ interface Answer {
   error: string | null;
 }
 
+/** A response read to its end, or to the error that cut it. */
+function answerOf(res: http.IncomingMessage): Promise<Answer> {
+  return new Promise((resolve) => {
+    let body = '';
+    const status = res.statusCode ?? null;
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => (body += d));
+    res.on('end', () => resolve({ status, connection: res.headers.connection, body, error: null }));
+    res.on('error', (err) => resolve({ status, connection: undefined, body, error: err.message }));
+  });
+}
+
 /** One request on `agent`, answered or failed (never rejected: a reset is a result here). */
 function send(
   port: number,
@@ -31,27 +43,7 @@ function send(
   return new Promise((resolve) => {
     const req = http.request(
       { host: '127.0.0.1', port, agent, method: options.method, path: options.path },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? null,
-            connection: res.headers.connection,
-            body,
-            error: null,
-          }),
-        );
-        res.on('error', (err) =>
-          resolve({
-            status: res.statusCode ?? null,
-            connection: undefined,
-            body,
-            error: err.message,
-          }),
-        );
-      },
+      (res) => void answerOf(res).then(resolve),
     );
     for (const [k, v] of Object.entries(options.headers ?? {})) req.setHeader(k, v);
     req.on('error', (err: NodeJS.ErrnoException) =>
@@ -89,27 +81,7 @@ function inFlightRequest(
           expect: '100-continue',
         },
       },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? null,
-            connection: res.headers.connection,
-            body: text,
-            error: null,
-          }),
-        );
-        res.on('error', (err) =>
-          resolve({
-            status: res.statusCode ?? null,
-            connection: undefined,
-            body: text,
-            error: err.message,
-          }),
-        );
-      },
+      (res) => void answerOf(res).then(resolve),
     );
     req.on('continue', () => accepted());
     req.on('error', (err: NodeJS.ErrnoException) => {
