@@ -20,6 +20,40 @@ async function listeningApp(env: Record<string, string>): Promise<TestApp> {
   return t;
 }
 
+/**
+ * Starts a validation for a tenant whose body arrives only when `finish` is called: admitted on
+ * its headers, it holds the tenant's one slot until it is answered.
+ */
+function startValidation(t: TestApp, slug: string, body: unknown) {
+  const { port } = (t.app.getHttpServer() as Server).address() as AddressInfo;
+  const payload = Buffer.from(JSON.stringify(body));
+  const req = httpRequest({
+    host: '127.0.0.1',
+    port,
+    method: 'POST',
+    path: `/t/${slug}/red5/validateCredentials`,
+    headers: { 'content-type': 'application/json', 'content-length': payload.length },
+  });
+  const answer = new Promise<string>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+  });
+  req.write(payload.subarray(0, 1));
+  return {
+    answer,
+    finish: () => req.end(payload.subarray(1)),
+    /** The client gives up: the connection is closed before any answer. */
+    abandon: () => {
+      answer.catch(() => undefined);
+      req.destroy();
+    },
+  };
+}
+
 describe('Red5 admission per tenant', () => {
   let t: TestApp;
 
@@ -31,34 +65,7 @@ describe('Red5 admission per tenant', () => {
   });
   afterAll(() => t?.close());
 
-  /**
-   * Starts a validation for a tenant whose body arrives only when `finish` is called: admitted on
-   * its headers, it holds the tenant's one slot until it is answered.
-   */
-  function slowValidation(slug: string, body: unknown) {
-    const { port } = (t.app.getHttpServer() as Server).address() as AddressInfo;
-    const payload = Buffer.from(JSON.stringify(body));
-    const req = httpRequest({
-      host: '127.0.0.1',
-      port,
-      method: 'POST',
-      path: `/t/${slug}/red5/validateCredentials`,
-      headers: { 'content-type': 'application/json', 'content-length': payload.length },
-    });
-    const answer = new Promise<string>((resolve, reject) => {
-      req.on('response', (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve(text));
-      });
-      req.on('error', reject);
-    });
-    req.write(payload.subarray(0, 1));
-    return {
-      answer,
-      finish: () => req.end(payload.subarray(1)),
-    };
-  }
+  const slowValidation = (slug: string, body: unknown) => startValidation(t, slug, body);
 
   it("should refuse tenant A's next validation with 200 {result:false} while its slot is taken, audit it as one summary, and still pass tenant B", async () => {
     const [a, b] = [await seedRed5Tenant(t), await seedRed5Tenant(t)];
@@ -112,6 +119,35 @@ describe('Red5 admission per tenant', () => {
     expect(await holder.answer).toBe('{"result":true}');
     const after = await validateRed5(t, a.tenant.slug, a.body);
     expect(after.text).toBe('{"result":true}');
+  });
+});
+
+describe('Red5 admission queue', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await listeningApp({
+      ROOMKEY_RATE_LIMIT_RED5_CONCURRENCY: '1',
+      ROOMKEY_RATE_LIMIT_RED5_QUEUE: '1',
+    });
+  });
+  afterAll(() => t?.close());
+
+  it('should pass the slot on when a queued client leaves before its turn, so the tenant keeps being served', async () => {
+    const a = await seedRed5Tenant(t);
+    const holder = startValidation(t, a.tenant.slug, a.body);
+    await new Promise((r) => setTimeout(r, 200)); // it holds A's one slot
+    const queued = startValidation(t, a.tenant.slug, a.body);
+    await new Promise((r) => setTimeout(r, 200)); // it waits in A's queue
+    queued.abandon();
+    await new Promise((r) => setTimeout(r, 100));
+    holder.finish();
+    expect(await holder.answer).toBe('{"result":true}');
+    // Had the departed client kept the slot, these would wait (queued) or be refused for ever.
+    for (let i = 0; i < 3; i++) {
+      const r = await validateRed5(t, a.tenant.slug, a.body);
+      expect(r.text).toBe('{"result":true}');
+    }
   });
 });
 

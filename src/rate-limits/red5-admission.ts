@@ -97,6 +97,9 @@ export class Red5Admission {
       slug,
       () =>
         new Promise<true>((resolve) => {
+          // A client that left while it waited in the queue: nothing to answer, the slot passes on
+          // (waiting for its 'close', which has already fired, would hold the slot forever).
+          if (res.closed || req.socket.destroyed) return resolve(true);
           // The slot is held until the answer is out (or the client is gone).
           res.once('close', () => resolve(true));
           next();
