@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
 import { KeyStore } from '../common/keys/key-store';
@@ -20,6 +19,7 @@ import {
   checkpointSignature,
 } from './audit-chain';
 import { AuditCheckpoint, AuditEvent, AuditOutcome } from './audit-event.entity';
+import { GroupCommit } from './group-commit';
 import { boundMetadata } from './metadata';
 
 export interface AuditEntry<A extends AuditAction> {
@@ -44,7 +44,71 @@ export type AuditFailureEntry<A extends AuditAction> = Omit<
 
 type AnyEntry = Omit<AuditEntry<AuditAction>, 'metadata'> & { metadata?: object };
 
+/** An event of the actor's own chain, built from what the business work returned. */
+export type EntryFor<T, A extends AuditAction> = (result: T) => Omit<AuditEntry<A>, 'tenantId'>;
+
+/** One append waiting for its batch: the event, and the business rows that commit with it. */
+interface AppendJob {
+  actor: AuditActor;
+  entry: AnyEntry | ((result: unknown) => AnyEntry);
+  work?: (m: EntityManager) => Promise<unknown>;
+}
+
+interface Appended {
+  event: AuditEvent;
+  result: unknown;
+}
+
 const BATCH = 1000;
+/** Events per group-commit batch: 20 parameters each, well under PostgreSQL's 65,535. */
+const MAX_APPEND_BATCH = 500;
+const EVENT_COLUMNS = [
+  'id',
+  'tenant_id',
+  'seq',
+  'occurred_at',
+  'actor_type',
+  'actor_id',
+  'actor_label',
+  'auth_method',
+  'action',
+  'target_type',
+  'target_id',
+  'outcome',
+  'error_code',
+  'client_ip',
+  'user_agent',
+  'request_id',
+  'metadata',
+  'prev_hash',
+  'hash',
+  'key_id',
+] as const;
+
+function eventValues(e: AuditEvent): unknown[] {
+  return [
+    e.id,
+    e.tenantId,
+    e.seq,
+    e.occurredAt,
+    e.actorType,
+    e.actorId,
+    e.actorLabel,
+    e.authMethod,
+    e.action,
+    e.targetType,
+    e.targetId,
+    e.outcome,
+    e.errorCode,
+    e.clientIp,
+    e.userAgent,
+    e.requestId,
+    JSON.stringify(e.metadata),
+    e.prevHash,
+    e.hash,
+    e.keyId,
+  ];
+}
 
 /** Raw row shape (snake_case) read for verification and export. */
 interface EventRow {
@@ -68,6 +132,48 @@ interface EventRow {
   prev_hash: string;
   hash: string;
   key_id: string;
+}
+
+/** The chain an entry belongs to: its explicit tenant, else the actor's, else the platform's. */
+function chainOf(actor: AuditActor, entry: { tenantId?: string }): string {
+  return entry.tenantId ?? actor.tenantId ?? PLATFORM_TENANT_ID;
+}
+
+function buildEvent(
+  tenantId: string,
+  seq: string,
+  occurredAt: Date,
+  prevHash: string,
+  actor: AuditActor,
+  entry: AnyEntry,
+  key: { id: string; key: Buffer },
+): AuditEvent {
+  const event = Object.assign(new AuditEvent(), {
+    id: randomUUID(),
+    tenantId,
+    seq,
+    occurredAt,
+    actorType: actor.actorType,
+    actorId: actor.actorId,
+    actorLabel: actor.actorLabel.slice(0, 320),
+    authMethod: actor.authMethod,
+    action: entry.action,
+    targetType: entry.targetType ?? null,
+    targetId: entry.targetId ?? null,
+    outcome: entry.outcome ?? AuditOutcome.SUCCESS,
+    errorCode: entry.errorCode ?? null,
+    clientIp: actor.clientIp,
+    userAgent: actor.userAgent?.slice(0, 512) ?? null,
+    requestId: actor.requestId,
+    metadata: boundMetadata(entry.metadata ?? {}),
+    prevHash,
+    keyId: key.id,
+  });
+  event.hash = chainHash(key.key, prevHash, {
+    ...event,
+    occurredAt: occurredAt.toISOString(),
+  });
+  return event;
 }
 
 export function rowToEvent(r: EventRow): ChainedEvent {
@@ -96,14 +202,23 @@ export function rowToEvent(r: EventRow): ChainedEvent {
 }
 
 /**
- * The one way anything records an audit event. Appends are serialised per tenant by a row lock
- * on the chain head, so concurrent writers — in one process or several on one PostgreSQL — extend
- * a single linear chain. Pass the business transaction's manager to commit the event with the
- * operation; pass null to write it in its own transaction (failures, denials).
+ * The one way anything records an audit event: one linear, hash-chained log per tenant.
+ *
+ * Appends without a business transaction are group-committed per tenant: events (and the
+ * business rows that must commit with them, see `commit`) that arrive while the tenant's previous
+ * batch is being written join the next batch — one transaction, one lock of the chain head, one
+ * multi-row insert and one head update — and each caller resumes only once its batch has
+ * committed. Several instances on one PostgreSQL still extend a single chain: the head row lock
+ * serialises their batches. An event passed a business transaction's manager (`record(m, …)`)
+ * takes the head lock inside that transaction instead.
  */
 @Injectable()
-export class AuditService {
+export class AuditService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(AuditService.name);
+  private readonly appends = new GroupCommit<AppendJob, Appended>(
+    (tenantId, jobs) => this.writeBatch(tenantId, jobs),
+    MAX_APPEND_BATCH,
+  );
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
@@ -115,8 +230,28 @@ export class AuditService {
     actor: AuditActor,
     entry: AuditEntry<A>,
   ): Promise<AuditEvent> {
-    if (!m) return this.ds.transaction((tx) => this.append(tx, actor, entry));
-    return this.append(m, actor, entry);
+    if (m) return this.append(m, actor, entry);
+    const { event } = await this.appends.submit(chainOf(actor, entry), { actor, entry });
+    return event;
+  }
+
+  /**
+   * Runs `work` (the business rows: insert a connection, activate a session…) and appends the
+   * event `entry` builds from its result, in one transaction shared with the tenant's other
+   * appends of the moment. Both commit or neither does. `work` may run twice (alone, after a
+   * batch it shared failed), so it must only write through `m`.
+   */
+  async commit<T, A extends AuditAction>(
+    actor: AuditActor,
+    work: (m: EntityManager) => Promise<T>,
+    entry: EntryFor<T, A>,
+  ): Promise<T> {
+    const { result } = await this.appends.submit(chainOf(actor, {}), {
+      actor,
+      work,
+      entry: entry as (result: unknown) => AnyEntry,
+    });
+    return result as T;
   }
 
   /** For failures and denials: never lets an audit problem replace the caller's real error. */
@@ -125,54 +260,94 @@ export class AuditService {
     entry: AuditFailureEntry<A>,
   ): Promise<void> {
     try {
-      await this.ds.transaction((tx) => this.append(tx, actor, entry));
+      await this.appends.submit(chainOf(actor, entry), { actor, entry });
     } catch (err) {
       this.logger.error({ err, action: entry.action }, 'could not write audit event');
     }
   }
 
-  private async append(m: EntityManager, actor: AuditActor, entry: AnyEntry): Promise<AuditEvent> {
-    const tenantId = entry.tenantId ?? actor.tenantId ?? PLATFORM_TENANT_ID;
+  /** Appends still waiting for their batch are written before the database closes. */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.appends.idle();
+  }
+
+  /** One batch of a tenant's appends: business work first, then the head lock, events, head. */
+  private writeBatch(tenantId: string, jobs: AppendJob[]): Promise<Appended[]> {
+    return this.ds.transaction(async (m) => {
+      const results: unknown[] = [];
+      for (const job of jobs) results.push(job.work ? await job.work(m) : undefined);
+      // The head is locked only now, so the lock is held for the inserts alone.
+      const head = await this.lockHead(m, tenantId);
+      const key = this.keys.ring('audit').current;
+      const occurredAt = new Date(); // taken under the lock: time never runs backwards along a chain
+      let prevHash = head.last_hash;
+      let seq = BigInt(head.last_seq);
+      const events = jobs.map((job, i) => {
+        const entry = typeof job.entry === 'function' ? job.entry(results[i]) : job.entry;
+        seq += 1n;
+        const event = buildEvent(
+          tenantId,
+          seq.toString(),
+          occurredAt,
+          prevHash,
+          job.actor,
+          entry,
+          key,
+        );
+        prevHash = event.hash;
+        return event;
+      });
+      const params: unknown[] = [tenantId, seq.toString(), prevHash];
+      const rows = events.map((e) => {
+        const first = params.length;
+        params.push(...eventValues(e));
+        return `(${EVENT_COLUMNS.map((_, c) => `$${first + c + 1}`).join(', ')})`;
+      });
+      await m.query(
+        `WITH appended AS (
+           INSERT INTO audit_event (${EVENT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')}
+         )
+         UPDATE audit_chain_head SET last_seq = $2, last_hash = $3 WHERE tenant_id = $1`,
+        params,
+      );
+      return events.map((event, i) => ({ event, result: results[i] }));
+    });
+  }
+
+  /** The tenant's chain head, locked for this transaction (created at the genesis if missing). */
+  private async lockHead(
+    m: EntityManager,
+    tenantId: string,
+  ): Promise<{ last_seq: string; last_hash: string }> {
+    const select =
+      'SELECT last_seq, last_hash FROM audit_chain_head WHERE tenant_id = $1 FOR UPDATE';
+    const [head] = await m.query<Array<{ last_seq: string; last_hash: string }>>(select, [
+      tenantId,
+    ]);
+    if (head) return head;
     await m.query(
       'INSERT INTO audit_chain_head (tenant_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING',
       [tenantId, GENESIS_HASH],
     );
-    const [head] = await m.query<Array<{ last_seq: string; last_hash: string }>>(
-      'SELECT last_seq, last_hash FROM audit_chain_head WHERE tenant_id = $1 FOR UPDATE',
-      [tenantId],
-    );
-    const key = this.keys.ring('audit').current;
-    const seq = (BigInt(head.last_seq) + 1n).toString();
-    const event = Object.assign(new AuditEvent(), {
-      id: randomUUID(),
+    const [created] = await m.query<Array<{ last_seq: string; last_hash: string }>>(select, [
       tenantId,
-      seq,
-      occurredAt: new Date(), // taken under the lock, so time never runs backwards along the chain
-      actorType: actor.actorType,
-      actorId: actor.actorId,
-      actorLabel: actor.actorLabel.slice(0, 320),
-      authMethod: actor.authMethod,
-      action: entry.action,
-      targetType: entry.targetType ?? null,
-      targetId: entry.targetId ?? null,
-      outcome: entry.outcome ?? AuditOutcome.SUCCESS,
-      errorCode: entry.errorCode ?? null,
-      clientIp: actor.clientIp,
-      userAgent: actor.userAgent?.slice(0, 512) ?? null,
-      requestId: actor.requestId,
-      metadata: boundMetadata(entry.metadata ?? {}),
-      prevHash: head.last_hash,
-      keyId: key.id,
-    });
-    event.hash = chainHash(key.key, head.last_hash, {
-      ...event,
-      occurredAt: event.occurredAt.toISOString(),
-    });
-    // insert, not save: save would SELECT first because the id is preset.
-    await m.insert(AuditEvent, event as QueryDeepPartialEntity<AuditEvent>);
+    ]);
+    return created;
+  }
+
+  private async append(m: EntityManager, actor: AuditActor, entry: AnyEntry): Promise<AuditEvent> {
+    const tenantId = chainOf(actor, entry);
+    const head = await this.lockHead(m, tenantId);
+    const seq = (BigInt(head.last_seq) + 1n).toString();
+    const key = this.keys.ring('audit').current;
+    const event = buildEvent(tenantId, seq, new Date(), head.last_hash, actor, entry, key);
     await m.query(
-      'UPDATE audit_chain_head SET last_seq = $2, last_hash = $3 WHERE tenant_id = $1',
-      [tenantId, seq, event.hash],
+      `WITH appended AS (
+         INSERT INTO audit_event (${EVENT_COLUMNS.join(', ')})
+         VALUES (${EVENT_COLUMNS.map((_, c) => `$${c + 4}`).join(', ')})
+       )
+       UPDATE audit_chain_head SET last_seq = $2, last_hash = $3 WHERE tenant_id = $1`,
+      [tenantId, seq, event.hash, ...eventValues(event)],
     );
     return event;
   }
