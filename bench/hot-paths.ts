@@ -16,7 +16,7 @@
  * bench/roomkey-server.ts); autocannon runs in another process on core 1 (bench/load.ts). Each
  * scenario: one probe, a warm-up (BENCH_WARMUP_SECONDS, default 2), then about BENCH_SECONDS
  * (default 10) of load, sized from the warm-up's rate as a number of requests so that every
- * request sent is answered and counted. The rate limits are raised: the hot paths are measured
+ * request sent is answered and counted (no run ends with requests abandoned in flight). The rate limits are raised: the hot paths are measured
  * here, not the limits (bench:isolation measures those).
  *   BENCH_DATABASE_URL: a PostgreSQL database whose name contains "bench" (emptied first) instead
  *   of the embedded one. BENCH_EXTRA=1 adds LiveKit, OpenVidu and Red5-denial scenarios.
@@ -277,7 +277,11 @@ async function measure(
     check: s.check,
     timeoutSeconds: 30,
   };
-  const warm = await runLoad({ ...plan, seconds: warmupSeconds }, pinning);
+  // Warm-up in two steps: a short run gives a first rate, a second of about warmupSeconds gives
+  // the rate that sizes the measured run (about `seconds` long).
+  const first = await runLoad({ ...plan, amount: connections * 4 }, pinning);
+  const warmAmount = Math.max(connections * 4, Math.round(first.reqPerSec * warmupSeconds));
+  const warm = await runLoad({ ...plan, amount: warmAmount }, pinning);
   const from = await ledger?.settle();
   const amount = Math.max(connections * 10, Math.round(warm.reqPerSec * seconds));
   const result = await runLoad({ ...plan, amount }, pinning);
@@ -375,7 +379,7 @@ function header(pinning: Pinning, database: string): string {
     `node:      ${process.version}   commit: ${commit()}`,
     `database:  ${database}`,
     `pinning:   ${pinning.note}`,
-    `load:      ${connections} connections; per scenario a ${warmupSeconds} s warm-up, then ~${seconds} s (a request count from the warm-up rate: every request answered)`,
+    `load:      ${connections} connections; per scenario a ${warmupSeconds} s warm-up, then ~${seconds} s (a request count sized from the warm-up rate: every request answered)`,
     `machine:   load average ${loadavg()
       .map((x) => x.toFixed(2))
       .join(' ')} at start (other work on the machine shows here)`,

@@ -3,10 +3,11 @@
  * on the server's core (the parent pins it to the other one). It receives one {@link LoadPlan}
  * over IPC, runs autocannon, checks every answer's body and sends back a {@link LoadResult}.
  *
- * With `amount`, every request sent is answered before the run ends: nothing is abandoned in
- * flight, so the server's audit log can be compared exactly with the answers counted here (a
- * duration-bound run destroys its connections at the deadline, with up to one request each still
- * being served). Throughput is answers over the time from the start to the last answer.
+ * Runs are a number of requests, never a duration: every request sent is answered before the run
+ * ends, so nothing is abandoned in flight and the server's audit log can be compared exactly with
+ * the answers counted here (a duration-bound run destroys its connections at the deadline, with up
+ * to one request each still being served — and clients leaving mid-request is a load of its own).
+ * Throughput is answers over the time from the start to the last answer.
  */
 import { type EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -26,9 +27,8 @@ export interface LoadPlan {
   headers: Record<string, string>;
   body?: string;
   connections: number;
-  /** Requests to send and have answered; else `seconds` (warm-up). */
-  amount?: number;
-  seconds?: number;
+  /** Requests to send, every one of them answered before the run ends. */
+  amount: number;
   check: BodyCheck;
   timeoutSeconds: number;
 }
@@ -71,7 +71,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
         headers: plan.headers,
         body: plan.body,
         connections: plan.connections,
-        ...(plan.amount ? { amount: plan.amount } : { duration: plan.seconds ?? 1 }),
+        amount: plan.amount,
         timeout: plan.timeoutSeconds,
         verifyBody: (body) => bodyMatches(plan.check, String(body ?? '')),
       },
