@@ -14,9 +14,10 @@
  *
  * Each server runs alone as its own process on core 0 (Roomkey is the compiled demo setup, see
  * bench/roomkey-server.ts); autocannon runs in another process on core 1 (bench/load.ts). Each
- * scenario: one probe, a warm-up (BENCH_WARMUP_SECONDS, default 2), then about BENCH_SECONDS
- * (default 10) of load, sized from the warm-up's rate as a number of requests so that every
- * request sent is answered and counted (no run ends with requests abandoned in flight). The rate limits are raised: the hot paths are measured
+ * scenario: one probe, a warm-up (steps of half of BENCH_WARMUP_SECONDS, default 2, until the rate
+ * settles: 2 to 4 steps), then about BENCH_SECONDS (default 10) of load, sized from the warm-up's
+ * rate as a number of requests so that every request sent is answered and counted (no run ends
+ * with requests abandoned in flight). The rate limits are raised: the hot paths are measured
  * here, not the limits (bench:isolation measures those).
  *   BENCH_DATABASE_URL: a PostgreSQL database whose name contains "bench" (emptied first) instead
  *   of the embedded one. BENCH_EXTRA=1 adds LiveKit, OpenVidu and Red5-denial scenarios.
@@ -277,11 +278,16 @@ async function measure(
     check: s.check,
     timeoutSeconds: 30,
   };
-  // Warm-up in two steps: a short run gives a first rate, a second of about warmupSeconds gives
-  // the rate that sizes the measured run (about `seconds` long).
-  const first = await runLoad({ ...plan, amount: connections * 4 }, pinning);
-  const warmAmount = Math.max(connections * 4, Math.round(first.reqPerSec * warmupSeconds));
-  const warm = await runLoad({ ...plan, amount: warmAmount }, pinning);
+  // Warm-up in steps of about half of warmupSeconds, each sized from the previous one's rate,
+  // until the rate settles (within 25 %): the last rate sizes the measured run (~`seconds`).
+  let warm = await runLoad({ ...plan, amount: connections * 4 }, pinning);
+  for (let step = 0; step < 4; step++) {
+    const amount = Math.max(connections * 4, Math.round((warm.reqPerSec * warmupSeconds) / 2));
+    const next = await runLoad({ ...plan, amount }, pinning);
+    const settled = Math.abs(next.reqPerSec - warm.reqPerSec) <= 0.25 * warm.reqPerSec;
+    warm = next;
+    if (settled && step > 0) break;
+  }
   const from = await ledger?.settle();
   const amount = Math.max(connections * 10, Math.round(warm.reqPerSec * seconds));
   const result = await runLoad({ ...plan, amount }, pinning);
@@ -379,7 +385,7 @@ function header(pinning: Pinning, database: string): string {
     `node:      ${process.version}   commit: ${commit()}`,
     `database:  ${database}`,
     `pinning:   ${pinning.note}`,
-    `load:      ${connections} connections; per scenario a ${warmupSeconds} s warm-up, then ~${seconds} s (a request count sized from the warm-up rate: every request answered)`,
+    `load:      ${connections} connections; per scenario a warm-up (2-4 steps of ~${warmupSeconds / 2} s, until the rate settles), then ~${seconds} s (a request count sized from the warm-up rate: every request answered)`,
     `machine:   load average ${loadavg()
       .map((x) => x.toFixed(2))
       .join(' ')} at start (other work on the machine shows here)`,
