@@ -86,14 +86,21 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** One autocannon run in its own process (bench/load.ts), on the load core. */
-export async function runLoad(plan: LoadPlan, pinning: Pinning): Promise<LoadResult> {
-  const child = startScript('load', pinning.load);
-  try {
-    const answer = nextMessage<LoadResult>(child, 'autocannon runner', 15 * 60_000);
-    child.send(plan);
-    return await answer;
-  } finally {
-    await stopChild(child);
+/** autocannon in its own process (bench/load.ts) on the load core, kept for several runs. */
+export class LoadRunner {
+  private readonly child: ChildProcess;
+
+  constructor(pinning: Pinning) {
+    this.child = startScript('load', pinning.load);
+  }
+
+  run(plan: LoadPlan): Promise<LoadResult> {
+    const answer = nextMessage<LoadResult>(this.child, 'autocannon runner', 15 * 60_000);
+    this.child.send(plan);
+    return answer;
+  }
+
+  close(): Promise<void> {
+    return stopChild(this.child);
   }
 }

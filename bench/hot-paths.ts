@@ -31,9 +31,9 @@ import { type AuditLedger, type Gql, type Tally, graphqlLedger, sqlLedger } from
 import { emptyDatabase } from './bench-database';
 import {
   type Pinning,
+  LoadRunner,
   detectPinning,
   nextMessage,
-  runLoad,
   startScript,
   stopChild,
 } from './bench-processes';
@@ -75,8 +75,23 @@ async function main(): Promise<void> {
   const load0 = loadavg();
   process.stdout.write(`${header(pinning, await databaseKind())}\n`);
 
+  const loader = new LoadRunner(pinning);
+  let failures: string[];
+  try {
+    failures = await runAll(pinning, loader, load0);
+  } finally {
+    await loader.close();
+  }
+  if (failures.length) {
+    process.stdout.write(`\nbench FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+/** The sample, then Roomkey; returns why the run fails (empty: it does not). */
+async function runAll(pinning: Pinning, loader: LoadRunner, load0: number[]): Promise<string[]> {
   const results: Measured[] = [];
-  results.push(await runSample(pinning));
+  results.push(await runSample(pinning, loader));
 
   if (databaseUrl) await emptyDatabase(databaseUrl);
   const server = startScript('roomkey-server', pinning.server, {
@@ -117,7 +132,7 @@ async function main(): Promise<void> {
       return (await answer).rss / 1024 / 1024;
     };
     for (const s of scenarios) {
-      results.push(await measure(url, authorization, s, pinning, ledger, rss));
+      results.push(await measure(url, authorization, s, loader, ledger, rss));
     }
     verification = (
       await auditorGql<{ verifyAuditLog: Verification }>(
@@ -129,14 +144,10 @@ async function main(): Promise<void> {
     await stopChild(server);
   }
 
-  const failures = report(results, verification, how, load0);
-  if (failures.length) {
-    process.stdout.write(`\nbench FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
-    process.exit(1);
-  }
+  return report(results, verification, how, load0);
 }
 
-async function runSample(pinning: Pinning): Promise<Measured> {
+async function runSample(pinning: Pinning, loader: LoadRunner): Promise<Measured> {
   const sample = startScript('agora-sample', pinning.server, {
     APP_ID: randomBytes(16).toString('hex'),
     APP_CERTIFICATE: randomBytes(16).toString('hex'),
@@ -152,7 +163,7 @@ async function runSample(pinning: Pinning): Promise<Measured> {
       auth: false,
       check: AGORA_TOKEN,
     };
-    return await measure(`http://127.0.0.1:${port}`, '', scenario, pinning);
+    return await measure(`http://127.0.0.1:${port}`, '', scenario, loader);
   } finally {
     await stopChild(sample);
   }
@@ -258,7 +269,7 @@ async function measure(
   base: string,
   authorization: string,
   s: Scenario,
-  pinning: Pinning,
+  loader: LoadRunner,
   ledger?: AuditLedger,
   rss?: () => Promise<number>,
 ): Promise<Measured> {
@@ -280,17 +291,17 @@ async function measure(
   };
   // Warm-up in steps of about half of warmupSeconds, each sized from the previous one's rate,
   // until the rate settles (within 25 %): the last rate sizes the measured run (~`seconds`).
-  let warm = await runLoad({ ...plan, amount: connections * 4 }, pinning);
+  let warm = await loader.run({ ...plan, amount: connections * 4 });
   for (let step = 0; step < 4; step++) {
     const amount = Math.max(connections * 4, Math.round((warm.reqPerSec * warmupSeconds) / 2));
-    const next = await runLoad({ ...plan, amount }, pinning);
+    const next = await loader.run({ ...plan, amount });
     const settled = Math.abs(next.reqPerSec - warm.reqPerSec) <= 0.25 * warm.reqPerSec;
     warm = next;
     if (settled && step > 0) break;
   }
   const from = await ledger?.settle();
   const amount = Math.max(connections * 10, Math.round(warm.reqPerSec * seconds));
-  const result = await runLoad({ ...plan, amount }, pinning);
+  const result = await loader.run({ ...plan, amount });
   const to = await ledger?.settle();
   const tally = ledger && from && to ? await ledger.tally(from, to) : undefined;
   const m: Measured = { scenario: s, load: result, rssMb: rss ? await rss() : null, tally };

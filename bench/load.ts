@@ -1,7 +1,7 @@
 /**
  * The load generator of `npm run bench`, in its own process so that autocannon's work never runs
- * on the server's core (the parent pins it to the other one). It receives one {@link LoadPlan}
- * over IPC, runs autocannon, checks every answer's body and sends back a {@link LoadResult}.
+ * on the server's core (the parent pins it to the other one). For each {@link LoadPlan} it receives
+ * over IPC it runs autocannon, checks every answer's body and sends back a {@link LoadResult}.
  *
  * Runs are a number of requests, never a duration: every request sent is answered before the run
  * ends, so nothing is abandoned in flight and the server's audit log can be compared exactly with
@@ -104,13 +104,16 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
 }
 
 if (require.main === module) {
-  process.once('message', (plan: LoadPlan) => {
+  // One plan at a time, for as long as the parent keeps the channel open: the same process (and
+  // its warmed-up JIT) serves a scenario's warm-up and measured runs.
+  process.on('message', (plan: LoadPlan) => {
     run(plan).then(
-      (result) => process.send?.(result, () => process.exit(0)),
+      (result) => process.send?.(result),
       (err: unknown) => {
         process.stderr.write(`load failed: ${err instanceof Error ? err.message : String(err)}\n`);
         process.exit(1);
       },
     );
   });
+  process.on('disconnect', () => process.exit(0));
 }
