@@ -1,157 +1,525 @@
 /**
- * `npm run bench`: load on the hot paths (SECURITY.md row 15) — Red5 round-trip validation,
- * Agora and LiveKit token minting through the compatibility routes, and GraphQL createConnection
- * against the OpenVidu emulator — on the demo setup (embedded PGlite in memory, vendor emulators
- * on 127.0.0.1). Prints throughput, latency percentiles, errors and memory per scenario.
+ * `npm run bench`: the hot-path issue's measurement protocol. In one run, on one core, at
+ * BENCH_CONNECTIONS (default 50) connections:
+ *   (a) a replica of the Agora token service sample (bench/agora-sample.ts: Express 5 +
+ *       `agora-token`, no auth, no record) — the baseline;
+ *   (b) Roomkey's Agora compat route with API-key auth, the tenant's credential and its audit event;
+ *   (c) Roomkey's Red5 `validateCredentials` with a valid token (every answer `{"result":true}`);
+ *   (d) Roomkey's GraphQL `createConnection` on an Agora session;
+ * then the ratio table against the issue's targets (PostgreSQL only; embedded PGlite is reported
+ * with no target) and the audit check: each Roomkey scenario must have appended exactly one
+ * issuance event (`connection.created`, or `red5.validated`) per 2xx answer, and the tenant's
+ * chain must verify. A count that differs, a wrong answer body or a chain that does not verify
+ * fails the run (exit 1); a missed target does not.
  *
- * autocannon runs in this process, beside the server, so both share the machine's cores: the
- * numbers are a floor and a baseline to compare commits with, not a capacity plan.
- *   BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 10),
- *   BENCH_DATABASE_URL (a PostgreSQL database whose name contains "bench", instead of the
- *   embedded one; it is emptied first)
+ * Each server runs alone as its own process on core 0 (Roomkey is the compiled demo setup, see
+ * bench/roomkey-server.ts); autocannon runs in another process on core 1 (bench/load.ts). Each
+ * scenario: one probe, a warm-up (steps of half of BENCH_WARMUP_SECONDS, default 2, until the rate
+ * settles: 2 to 4 steps), then about BENCH_SECONDS (default 10) of load, sized from the warm-up's
+ * rate as a number of requests so that every request sent is answered and counted (no run ends
+ * with requests abandoned in flight). The rate limits are raised: the hot paths are measured
+ * here, not the limits (bench:isolation measures those).
+ *   BENCH_DATABASE_URL: a PostgreSQL database whose name contains "bench" (emptied first) instead
+ *   of the embedded one. BENCH_EXTRA=1 adds LiveKit, OpenVidu and Red5-denial scenarios.
  */
-import autocannon from 'autocannon';
-import { runDemo } from '../scripts/demo';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { relative } from 'node:path';
+import { Client } from 'pg';
+import { type AuditLedger, type Gql, type Tally, graphqlLedger, sqlLedger } from './audit-ledger';
 import { emptyDatabase } from './bench-database';
+import {
+  type Pinning,
+  LoadRunner,
+  detectPinning,
+  nextMessage,
+  startScript,
+  stopChild,
+} from './bench-processes';
+import { type BodyCheck, type LoadResult, bodyMatches } from './load';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const extra = process.env.BENCH_EXTRA === '1';
+const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
+const UNLIMITED = '10000000';
+
+type Key = 'sample' | 'compat' | 'red5' | 'graphql' | 'livekit' | 'openvidu' | 'red5-denied';
 
 interface Scenario {
+  key: Key;
   name: string;
   method: 'GET' | 'POST';
   path: string;
   body?: unknown;
   auth: boolean;
-  /** A 200 answer is not enough (Red5 answers 200 to denials): check one sample answer. */
-  expect: (body: string) => boolean;
-  /** When every answer has the same body: checked on all of them (a mismatch is an error). */
-  exactBody?: string;
+  check: BodyCheck;
+  /** The audit action each 2xx answer must append exactly once (Roomkey scenarios). */
+  issuance?: string;
 }
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+interface Measured {
+  scenario: Scenario;
+  load: LoadResult;
+  rssMb: number | null;
+  tally?: Tally;
+}
+
+const RTC = '/rtc/bench-channel/publisher/uid/42/?expiry=600';
+const AGORA_TOKEN: BodyCheck = { prefix: '{"rtcToken":"007' };
 
 async function main(): Promise<void> {
-  const databaseUrl = process.env.BENCH_DATABASE_URL;
-  if (databaseUrl) await emptyDatabase(databaseUrl);
-  // The hot paths, not the rate limits, are measured here (bench:isolation measures those): one
-  // client hammering one tenant would exhaust the default per-minute budgets in seconds.
-  const unlimited = '10000000';
-  const demo = await runDemo({
-    quiet: true,
-    databaseUrl,
-    env: {
-      ROOMKEY_RATE_LIMIT_RED5_PER_IP: unlimited,
-      ROOMKEY_RATE_LIMIT_RED5_PER_TENANT: unlimited,
-      ROOMKEY_RATE_LIMIT_PRINCIPAL_PER_MINUTE: unlimited,
-      ROOMKEY_RATE_LIMIT_TENANT_PER_MINUTE: unlimited,
-    },
-  });
-  const authorization = `Basic ${Buffer.from(demo.apiKey).toString('base64')}`;
-  const gql = async <T>(query: string): Promise<T> => {
-    const res = await fetch(`${demo.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization },
-      body: JSON.stringify({ query }),
-    });
-    return ((await res.json()) as { data: T }).data;
-  };
+  const pinning = detectPinning();
+  const load0 = loadavg();
+  process.stdout.write(`${header(pinning, await databaseKind())}\n`);
+
+  const loader = new LoadRunner(pinning);
+  let failures: string[];
   try {
-    const red5 = await gql<{ createSession: { id: string } }>(
-      'mutation { createSession(input: {provider: RED5, customSessionId: "bench-stream"}) { id } }',
-    );
-    const issued = await gql<{
-      createConnection: { credential: { username: string; password: string; token: string } };
-    }>(
-      `mutation { createConnection(input: {sessionId: "${red5.createSession.id}", role: PUBLISHER}) { credential { ... on Red5Credential { username password token } } } }`,
-    );
-    const ov = await gql<{ createSession: { id: string } }>(
-      'mutation { createSession(input: {provider: OPENVIDU, customSessionId: "bench-room"}) { id } }',
-    );
-    const c = issued.createConnection.credential;
-    const t = '/t/demo';
-    const scenarios: Scenario[] = [
-      {
-        name: 'Red5 validateCredentials (valid token)',
-        method: 'POST',
-        path: `${t}/red5/validateCredentials`,
-        body: {
-          type: 'publisher',
-          streamID: 'bench-stream',
-          token: c.token,
-          username: c.username,
-          password: c.password,
-        },
-        auth: false,
-        expect: (b) => b === '{"result":true}',
-        exactBody: '{"result":true}',
-      },
-      {
-        name: 'Red5 validateCredentials (unknown token)',
-        method: 'POST',
-        path: `${t}/red5/validateCredentials`,
-        body: { type: 'publisher', streamID: 'bench-stream', token: 'x'.repeat(43) },
-        auth: false,
-        expect: (b) => b === '{"result":false}',
-        exactBody: '{"result":false}',
-      },
-      {
-        name: 'Agora token service GET /rtc (API key)',
-        method: 'GET',
-        path: `${t}/agora/rtc/bench-channel/publisher/uid/42/?expiry=600`,
-        auth: true,
-        expect: (b) => b.startsWith('{"rtcToken":"007'),
-      },
-      {
-        name: 'LiveKit sample POST /token (API key)',
-        method: 'POST',
-        path: `${t}/livekit/token`,
-        body: { roomName: 'bench-room', participantName: 'alice' },
-        auth: true,
-        expect: (b) => b.startsWith('{"token":"ey'),
-      },
-      {
-        name: 'GraphQL createConnection (OpenVidu emulator)',
-        method: 'POST',
-        path: '/graphql',
-        body: {
-          query: `mutation { createConnection(input: {sessionId: "${ov.createSession.id}"}) { id credential { ... on OpenViduCredential { token } } } }`,
-        },
-        auth: true,
-        expect: (b) => b.includes('"token":"ws'),
-      },
-    ];
-    process.stdout.write(
-      `Roomkey hot paths — ${seconds} s each, ${connections} connections, Node ${process.version}, ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}\n\n`,
-    );
-    process.stdout.write(
-      `${'scenario'.padEnd(46)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}${'errors'.padStart(8)}${'non-2xx'.padStart(9)}${'RSS MB'.padStart(9)}\n`,
-    );
-    for (const s of scenarios) await run(demo.url, authorization, s);
+    failures = await runAll(pinning, loader, load0);
   } finally {
-    await demo.close();
+    await loader.close();
+  }
+  if (failures.length) {
+    process.stdout.write(`\nbench FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
+    process.exitCode = 1;
   }
 }
 
-async function run(base: string, authorization: string, s: Scenario): Promise<void> {
+/** The sample, then Roomkey; returns why the run fails (empty: it does not). */
+async function runAll(pinning: Pinning, loader: LoadRunner, load0: number[]): Promise<string[]> {
+  const results: Measured[] = [];
+  results.push(await runSample(pinning, loader));
+
+  if (databaseUrl) await emptyDatabase(databaseUrl);
+  const server = startScript('roomkey-server', pinning.server, {
+    BENCH_DATABASE_URL: databaseUrl ?? '',
+    ROOMKEY_RATE_LIMIT_RED5_PER_IP: UNLIMITED,
+    ROOMKEY_RATE_LIMIT_RED5_PER_TENANT: UNLIMITED,
+    ROOMKEY_RATE_LIMIT_PRINCIPAL_PER_MINUTE: UNLIMITED,
+    ROOMKEY_RATE_LIMIT_TENANT_PER_MINUTE: UNLIMITED,
+  });
+  let ledger: AuditLedger | undefined;
+  let verification: Verification;
+  let how = '';
+  try {
+    const { url, apiKey } = await nextMessage<{ url: string; apiKey: string }>(
+      server,
+      'Roomkey',
+      180_000,
+    );
+    const authorization = basic(apiKey);
+    const gql = client(url, authorization);
+    const auditor = await gql<{
+      createApiKey: { apiKey: { id: string; keyId: string }; secret: string };
+    }>(
+      'mutation { createApiKey(input: {name: "bench-auditor", role: ADMIN}) { apiKey { id keyId } secret } }',
+    );
+    const auditorGql = client(
+      url,
+      basic(`${auditor.createApiKey.apiKey.keyId}:${auditor.createApiKey.secret}`),
+    );
+    ledger = databaseUrl
+      ? await sqlLedger(databaseUrl, 'demo')
+      : graphqlLedger(auditorGql, auditor.createApiKey.apiKey.id);
+    how = ledger.how;
+    const scenarios = await roomkeyScenarios(gql);
+    const rss = async (): Promise<number> => {
+      const answer = nextMessage<{ rss: number }>(server, 'Roomkey', 10_000);
+      server.send('rss');
+      return (await answer).rss / 1024 / 1024;
+    };
+    for (const s of scenarios) {
+      results.push(await measure(url, authorization, s, loader, ledger, rss));
+    }
+    verification = (
+      await auditorGql<{ verifyAuditLog: Verification }>(
+        '{ verifyAuditLog { ok checkedCount firstInvalidEventId reason } }',
+      )
+    ).verifyAuditLog;
+  } finally {
+    await ledger?.close();
+    await stopChild(server);
+  }
+
+  return report(results, verification, how, load0);
+}
+
+async function runSample(pinning: Pinning, loader: LoadRunner): Promise<Measured> {
+  const sample = startScript('agora-sample', pinning.server, {
+    APP_ID: randomBytes(16).toString('hex'),
+    APP_CERTIFICATE: randomBytes(16).toString('hex'),
+    PORT: '0',
+  });
+  try {
+    const { port } = await nextMessage<{ port: number }>(sample, 'Agora sample', 30_000);
+    const scenario: Scenario = {
+      key: 'sample',
+      name: 'Agora sample GET /rtc (Express + agora-token)',
+      method: 'GET',
+      path: RTC,
+      auth: false,
+      check: AGORA_TOKEN,
+    };
+    return await measure(`http://127.0.0.1:${port}`, '', scenario, loader);
+  } finally {
+    await stopChild(sample);
+  }
+}
+
+/** The sessions and the Red5 credential the scenarios use, created through GraphQL. */
+async function roomkeyScenarios(gql: Gql): Promise<Scenario[]> {
+  const session = async (provider: string, id: string): Promise<string> =>
+    (
+      await gql<{ createSession: { id: string } }>(
+        `mutation { createSession(input: {provider: ${provider}, customSessionId: "${id}"}) { id } }`,
+      )
+    ).createSession.id;
+  const red5Session = await session('RED5', 'bench-stream');
+  const { createConnection } = await gql<{
+    createConnection: { credential: { username: string; password: string; token: string } };
+  }>(
+    `mutation { createConnection(input: {sessionId: "${red5Session}", role: PUBLISHER}) { credential { ... on Red5Credential { username password token } } } }`,
+  );
+  const agoraSession = await session('AGORA', 'bench-graphql');
+  const red5 = createConnection.credential;
+  const t = '/t/demo';
+  const scenarios: Scenario[] = [
+    {
+      key: 'compat',
+      name: 'Roomkey Agora compat GET /rtc (API key)',
+      method: 'GET',
+      path: `${t}/agora${RTC}`,
+      auth: true,
+      check: AGORA_TOKEN,
+      issuance: 'connection.created',
+    },
+    {
+      key: 'red5',
+      name: 'Roomkey Red5 validateCredentials (valid)',
+      method: 'POST',
+      path: `${t}/red5/validateCredentials`,
+      body: {
+        type: 'publisher',
+        streamID: 'bench-stream',
+        token: red5.token,
+        username: red5.username,
+        password: red5.password,
+      },
+      auth: false,
+      check: { exact: '{"result":true}' },
+      issuance: 'red5.validated',
+    },
+    {
+      key: 'graphql',
+      name: 'Roomkey GraphQL createConnection (Agora)',
+      method: 'POST',
+      path: '/graphql',
+      body: {
+        query: `mutation { createConnection(input: {sessionId: "${agoraSession}", role: PUBLISHER, ttlSeconds: 600, agora: {uid: 42}}) { id credential { ... on AgoraCredential { token } } } }`,
+      },
+      auth: true,
+      check: { includes: '"token":"007', excludes: '"errors"' },
+      issuance: 'connection.created',
+    },
+  ];
+  if (!extra) return scenarios;
+  const ovSession = await session('OPENVIDU', 'bench-room');
+  return [
+    ...scenarios,
+    {
+      key: 'livekit',
+      name: 'Roomkey LiveKit sample POST /token',
+      method: 'POST',
+      path: `${t}/livekit/token`,
+      body: { roomName: 'bench-room', participantName: 'alice' },
+      auth: true,
+      check: { prefix: '{"token":"ey' },
+      issuance: 'connection.created',
+    },
+    {
+      key: 'openvidu',
+      name: 'Roomkey GraphQL createConnection (OpenVidu)',
+      method: 'POST',
+      path: '/graphql',
+      body: {
+        query: `mutation { createConnection(input: {sessionId: "${ovSession}"}) { id credential { ... on OpenViduCredential { token } } } }`,
+      },
+      auth: true,
+      check: { includes: '"token":"ws', excludes: '"errors"' },
+      issuance: 'connection.created',
+    },
+    {
+      key: 'red5-denied',
+      name: 'Roomkey Red5 validateCredentials (unknown)',
+      method: 'POST',
+      path: `${t}/red5/validateCredentials`,
+      body: { type: 'publisher', streamID: 'bench-stream', token: 'x'.repeat(43) },
+      auth: false,
+      check: { exact: '{"result":false}' },
+      issuance: 'red5.validated',
+    },
+  ];
+}
+
+/** Probe, warm up, settle the audit log, measure, settle again and count. */
+async function measure(
+  base: string,
+  authorization: string,
+  s: Scenario,
+  loader: LoadRunner,
+  ledger?: AuditLedger,
+  rss?: () => Promise<number>,
+): Promise<Measured> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (s.auth) headers.authorization = authorization;
   const body = s.body === undefined ? undefined : JSON.stringify(s.body);
   const probe = await fetch(base + s.path, { method: s.method, headers, body });
-  const sample = await probe.text();
-  if (!s.expect(sample))
-    throw new Error(`${s.name}: unexpected answer ${probe.status} ${sample.slice(0, 200)}`);
-  const result = await autocannon({
+  const text = await probe.text();
+  if (!probe.ok || !bodyMatches(s.check, text))
+    throw new Error(`${s.name}: unexpected answer ${probe.status} ${text.slice(0, 300)}`);
+  const plan = {
     url: base + s.path,
     method: s.method,
     headers,
     body,
     connections,
-    duration: seconds,
-    ...(s.exactBody ? { expectBody: s.exactBody } : {}),
-  });
-  const rss = process.memoryUsage().rss / 1024 / 1024;
-  process.stdout.write(
-    `${s.name.padEnd(46)}${result.requests.average.toFixed(0).padStart(9)}${String(result.latency.p50).padStart(9)}${String(result.latency.p99).padStart(9)}${String(result.latency.max).padStart(9)}${String(result.errors + result.timeouts + result.mismatches).padStart(8)}${String(result.non2xx).padStart(9)}${rss.toFixed(0).padStart(9)}\n`,
+    check: s.check,
+    timeoutSeconds: 30,
+  };
+  // Warm-up in steps of about half of warmupSeconds, each sized from the previous one's rate,
+  // until the rate settles (within 25 %): the last rate sizes the measured run (~`seconds`).
+  let warm = await loader.run({ ...plan, amount: connections * 4 });
+  for (let step = 0; step < 4; step++) {
+    const amount = Math.max(connections * 4, Math.round((warm.reqPerSec * warmupSeconds) / 2));
+    const next = await loader.run({ ...plan, amount });
+    const settled = Math.abs(next.reqPerSec - warm.reqPerSec) <= 0.25 * warm.reqPerSec;
+    warm = next;
+    if (settled && step > 0) break;
+  }
+  const from = await ledger?.settle();
+  const amount = Math.max(connections * 10, Math.round(warm.reqPerSec * seconds));
+  const result = await loader.run({ ...plan, amount });
+  const to = await ledger?.settle();
+  const tally = ledger && from && to ? await ledger.tally(from, to) : undefined;
+  const m: Measured = { scenario: s, load: result, rssMb: rss ? await rss() : null, tally };
+  process.stdout.write(`${scenarioRow(m)}\n`);
+  return m;
+}
+
+interface Verification {
+  ok: boolean;
+  checkedCount: number;
+  firstInvalidEventId: string | null;
+  reason: string | null;
+}
+
+const basic = (userPass: string): string => `Basic ${Buffer.from(userPass).toString('base64')}`;
+
+function client(url: string, authorization: string): Gql {
+  return async <T>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization },
+      body: JSON.stringify({ query, variables }),
+    });
+    const answer = (await res.json()) as { data?: T; errors?: unknown };
+    if (answer.errors || !answer.data)
+      throw new Error(`GraphQL failed: ${JSON.stringify(answer.errors)}`);
+    return answer.data;
+  };
+}
+
+// ---- output ----
+
+const COLUMNS: Array<[string, number]> = [
+  ['scenario', 46],
+  ['req/s', 9],
+  ['p50 ms', 8],
+  ['p99 ms', 8],
+  ['max ms', 8],
+  ['errors', 8],
+  ['non-2xx', 8],
+  ['bad', 6],
+  ['answers', 9],
+  ['s', 6],
+  ['RSS MB', 8],
+];
+
+function row(cells: string[]): string {
+  return cells
+    .map((c, i) => (i === 0 ? c.padEnd(COLUMNS[i][1]) : c.padStart(COLUMNS[i][1])))
+    .join('');
+}
+
+function scenarioRow({ scenario, load: r, rssMb }: Measured): string {
+  return row([
+    scenario.name,
+    r.reqPerSec.toFixed(0),
+    String(r.p50),
+    String(r.p99),
+    String(r.max),
+    String(r.errors),
+    String(r.non2xx),
+    String(r.badBodies),
+    String(r.answers),
+    r.seconds.toFixed(1),
+    rssMb === null ? '-' : rssMb.toFixed(0),
+  ]);
+}
+
+async function databaseKind(): Promise<string> {
+  if (!databaseUrl) return 'embedded PGlite (in memory, inside the Roomkey process)';
+  const c = new Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ server_version: string }>('SHOW server_version');
+    const u = new URL(databaseUrl);
+    return `PostgreSQL ${rows[0].server_version} (${u.host}${u.pathname}, not pinned)`;
+  } finally {
+    await c.end();
+  }
+}
+
+function header(pinning: Pinning, database: string): string {
+  const envs = Object.entries(process.env)
+    .filter(([k, v]) => k.startsWith('BENCH_') && v)
+    .map(([k, v]) => `${k}=${k === 'BENCH_DATABASE_URL' ? redact(String(v)) : v}`);
+  const npm = process.env.npm_lifecycle_event;
+  const node = `node ${relative(process.cwd(), process.argv[1])}`;
+  const command = [...envs, npm ? `npm run ${npm}` : node].join(' ');
+  return [
+    'Roomkey hot paths — the hot-path issue protocol',
+    `command:   ${command}${npm ? `  (${node})` : ''}`,
+    `node:      ${process.version}   commit: ${commit()}`,
+    `database:  ${database}`,
+    `pinning:   ${pinning.note}`,
+    `load:      ${connections} connections; per scenario a warm-up (2-4 steps of ~${warmupSeconds / 2} s, until the rate settles), then ~${seconds} s (a request count sized from the warm-up rate: every request answered)`,
+    `machine:   load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} at start (other work on the machine shows here)`,
+    '',
+    row(COLUMNS.map(([c]) => c)),
+  ].join('\n');
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+function commit(): string {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      encoding: 'utf8',
+    }).trim();
+    return dirty ? `${sha} + uncommitted changes` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const clean = (m: Measured): boolean =>
+  m.load.errors === 0 && m.load.non2xx === 0 && m.load.badBodies === 0;
+
+/** Prints the ratio and audit tables; returns why the run fails (empty: it does not). */
+function report(
+  results: Measured[],
+  verification: Verification,
+  how: string,
+  load0: number[],
+): string[] {
+  const out: string[] = [];
+  const failures: string[] = [];
+  const by = (k: Key): Measured | undefined => results.find((m) => m.scenario.key === k);
+  const sample = by('sample');
+  const compat = by('compat');
+  const red5 = by('red5');
+  const graphql = by('graphql');
+  const targets = databaseUrl !== undefined;
+  const rate = (m?: Measured): number => m?.load.reqPerSec ?? 0;
+  const verdict = (pass: boolean, ...ms: Array<Measured | undefined>): string =>
+    !targets ? 'no target' : pass && ms.every((m) => m && clean(m)) ? 'PASS' : 'MISS';
+  const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
+  const checks: Array<[string, string, string, string]> = [
+    [
+      'Agora compat / sample, req/s',
+      `${ratio(rate(compat), rate(sample))} (${rate(compat).toFixed(0)} / ${rate(sample).toFixed(0)})`,
+      '>= 1.0x',
+      verdict(rate(compat) >= rate(sample), compat, sample),
+    ],
+    [
+      'Agora compat p99',
+      `${compat?.load.p99 ?? '-'} ms`,
+      '<= 20 ms',
+      verdict((compat?.load.p99 ?? Infinity) <= 20, compat),
+    ],
+    [
+      'Red5 validateCredentials, req/s',
+      rate(red5).toFixed(0),
+      '>= 5,000',
+      verdict(rate(red5) >= 5000, red5),
+    ],
+    [
+      'Red5 validateCredentials p99',
+      `${red5?.load.p99 ?? '-'} ms`,
+      '<= 10 ms',
+      verdict((red5?.load.p99 ?? Infinity) <= 10, red5),
+    ],
+    [
+      'GraphQL createConnection / compat, req/s',
+      `${ratio(rate(graphql), rate(compat))} (${rate(graphql).toFixed(0)} / ${rate(compat).toFixed(0)})`,
+      '>= 0.5x',
+      verdict(rate(graphql) >= 0.5 * rate(compat), graphql, compat),
+    ],
+  ];
+  out.push(
+    '',
+    `Targets (${targets ? 'PostgreSQL: the issue targets; PASS also needs no errors, non-2xx or bad answers' : 'embedded PGlite: reported, no target'})`,
+    `${'check'.padEnd(42)}${'measured'.padEnd(26)}${'target'.padEnd(11)}result`,
+    ...checks.map(
+      ([c, m, t, r]) => `${c.padEnd(42)}${m.padEnd(26)}${(targets ? t : '-').padEnd(11)}${r}`,
+    ),
   );
+
+  out.push('', `Audit: issuance events appended vs 2xx answers (${how})`);
+  for (const m of results) {
+    if (m.load.badBodies)
+      failures.push(
+        `${m.scenario.name}: ${m.load.badBodies} answers with a wrong body, e.g. ${m.load.firstBadBody}`,
+      );
+    if (!m.scenario.issuance || !m.tally) continue;
+    const issued = m.tally.byAction.get(m.scenario.issuance) ?? 0;
+    const same = issued === m.load.s2xx;
+    const all = [...m.tally.byAction.entries()].sort((a, b) => b[1] - a[1]);
+    const total = all.reduce((n, [, c]) => n + c, 0);
+    out.push(
+      `  ${m.scenario.name.padEnd(44)} 2xx ${String(m.load.s2xx).padStart(7)}  ${m.scenario.issuance.padEnd(18)} ${String(issued).padStart(7)}  ${same ? 'OK' : 'DIFFERS'}`,
+      `  ${''.padEnd(44)} all events appended: ${total} (${all.map(([a, c]) => `${a} ${c}`).join(', ') || 'none'})${m.tally.otherChains === null ? '' : `; other chains ${m.tally.otherChains}`}`,
+    );
+    if (!same)
+      failures.push(
+        `${m.scenario.name}: ${issued} ${m.scenario.issuance} events for ${m.load.s2xx} 2xx answers`,
+      );
+  }
+  out.push(
+    `  verifyAuditLog: ok=${verification.ok} checkedCount=${verification.checkedCount}${verification.ok ? '' : ` reason=${verification.reason} firstInvalidEventId=${verification.firstInvalidEventId}`}`,
+    '',
+    `load average ${load0.map((x) => x.toFixed(2)).join(' ')} at start, ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} at end`,
+  );
+  if (!verification.ok) failures.push(`the tenant's audit chain does not verify`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  return failures;
 }
 
 main().catch((err: unknown) => {
