@@ -14,6 +14,7 @@ import { type DestinationStream } from 'pino';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { CacheModule } from './common/cache/cache.module';
 import { KeysModule } from './common/keys/keys.module';
 import { CryptoModule } from './common/crypto/crypto.module';
 import { FirstStartModule } from './bootstrap/first-start.module';
@@ -70,6 +71,7 @@ export class AppModule implements NestModule {
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(config, options.logDestination),
         DatabaseModule.forRoot(config),
+        CacheModule.forRoot(config),
         MetricsModule,
         HealthModule,
         KeysModule,

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { MemberRole } from '../src/common/auth/roles';
+import { Caches } from '../src/common/cache';
 import { seedApiKey, seedMember, seedTenant, type SeededTenant } from './factories/tenancy';
 import { counts, expectError } from './helpers/assertions';
 import { basic, type GqlResult, startTestApp, type TestApp } from './helpers/test-app';
@@ -452,6 +453,9 @@ describe('API keys (apiKeys, createApiKey, revokeApiKey)', () => {
         `UPDATE api_key SET expires_at = now() - interval '1 minute' WHERE id = $1`,
         [apiKey.id],
       );
+      // The edit stands in for time passing. Made behind Roomkey's back, it would reach the key
+      // cache only at its TTL: tell the caches, as Roomkey's own writes do.
+      await t.app.get(Caches).publish(null, { kind: 'api_key', id: apiKey.id });
       expectError(await meWith(auth), 'UNAUTHENTICATED');
       expectError(await t.gql(LIST, {}, { auth }), 'UNAUTHENTICATED');
       const [node] = (await listAll(tenant.owner.auth)).filter((k) => k.id === apiKey.id);

@@ -12,11 +12,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AuditService } from '../src/audit/audit.service';
+import { Caches } from '../src/common/cache';
 import { APP_CONFIG, type AppConfig } from '../src/common/config';
 import { RequestContext } from '../src/common/context';
 import { ProviderCredentialsService } from '../src/providers/provider-credentials.service';
 import { ProviderKind } from '../src/providers/provider-kind';
 import { ProviderRegistry } from '../src/providers/provider-registry';
+import { SessionCache } from '../src/sessions/session-cache';
 import { SessionCreator } from '../src/sessions/session-creator';
 import { SessionsService } from '../src/sessions/sessions.service';
 import { type RecordedCall } from './emulators/faults';
@@ -190,8 +192,10 @@ describe('sessions: concurrency, idempotency and tenant isolation', () => {
       async (kind) => {
         const app = w.t.app;
         const primary = app.get(SessionsService);
-        // A second SessionsService over the same database: its in-flight map is its own, as in
-        // another process, so only the database claim can keep the two apart.
+        // A second SessionsService over the same database: its in-flight map and its session
+        // cache are its own, as in another process, so only the database claim can keep the two
+        // apart.
+        const twinCache = new SessionCache(app.get(Caches));
         const twin = new SessionsService(
           w.t.ds,
           app.get(ProviderCredentialsService),
@@ -202,7 +206,9 @@ describe('sessions: concurrency, idempotency and tenant isolation', () => {
             app.get<AppConfig>(APP_CONFIG),
             app.get(ProviderRegistry),
             app.get(AuditService),
+            twinCache,
           ),
+          twinCache,
         );
         const ctx = RequestContext.system(w.a.tenant);
         const key = `twin-${kind.toLowerCase()}-${uniq()}`;

@@ -1,9 +1,10 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, IsNull, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { MemberRole, roleAtLeast } from '../common/auth/roles';
+import { type BusCache, Caches } from '../common/cache';
 import { type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
 import { paginate, type Page, type PageArgs } from '../common/graphql/pagination';
@@ -22,8 +23,19 @@ export interface CreateApiKeyData {
   expiresAt?: Date | null;
 }
 
+/** A key whose secret was verified: what a principal is built from (no secret, no hash). */
+export interface VerifiedApiKey {
+  id: string;
+  keyId: string;
+  tenantId: string;
+  tenantSlug: string;
+  role: MemberRole;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
 export type ApiKeyCheck =
-  | { ok: true; key: ApiKey & { tenant: NonNullable<ApiKey['tenant']> } }
+  | { ok: true; key: VerifiedApiKey }
   | {
       ok: false;
       reason: 'unknown_key' | 'bad_secret' | 'revoked' | 'expired';
@@ -33,17 +45,34 @@ export type ApiKeyCheck =
     };
 
 const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+const expired = (k: { expiresAt: Date | null }): boolean =>
+  k.expiresAt !== null && k.expiresAt.getTime() <= Date.now();
 
 @Injectable()
 export class ApiKeysService {
   private readonly logger = new Logger(ApiKeysService.name);
   private readonly lastTouched = new Map<string, number>();
+  /**
+   * Keys whose secret was verified, by HMAC (under a key made at start and never kept) of the
+   * exact id and secret presented. Only a successful check fills it, so a hit proves that this
+   * very secret was verified against the stored hash moments ago; any other secret misses and
+   * is checked, and counted, as before. Revoking a key drops it in every instance.
+   */
+  private readonly verified: BusCache<VerifiedApiKey>;
+  private readonly cacheKeyKey = randomBytes(32);
 
   constructor(
     @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
     @InjectDataSource() private readonly ds: DataSource,
     private readonly audit: AuditService,
-  ) {}
+    private readonly caches: Caches,
+  ) {
+    this.verified = caches.create<VerifiedApiKey>((lru, e) => {
+      if (e.kind === 'api_key') lru.deleteWhere((k) => k.id === e.id);
+      if (e.kind === 'tenant')
+        lru.deleteWhere((k) => k.tenantId === e.id || k.tenantSlug === e.slug);
+    });
+  }
 
   list<N>(ctx: RequestContext, args: PageArgs, toNode: (k: ApiKey) => N): Promise<Page<N>> {
     const qb = this.keys
@@ -118,23 +147,30 @@ export class ApiKeysService {
         targetId: key.id,
         metadata: { keyId: key.keyId },
       });
+      await this.caches.publish(m, { kind: 'api_key', id: key.id });
       return m.findOneOrFail(ApiKey, { where: { id: key.id, tenantId: ctx.tenantId } });
     });
   }
 
   /**
    * Checks `keyId:secret`. The secret's hash is always computed and compared in constant time,
-   * whether or not the key exists.
+   * whether or not the key exists. A verified pair is remembered (see `verified`); a remembered
+   * key is still refused once it expires.
    */
   async check(keyId: string, secret: string): Promise<ApiKeyCheck> {
+    const wellFormed = KEY_ID.test(keyId);
+    const token = wellFormed ? this.cacheKey(keyId, secret) : null;
+    const hit = token ? this.verified.get(token) : undefined;
+    if (hit) return this.accept(hit);
+    const epoch = this.verified.epoch;
     const presented = sha256(secret);
-    const key = KEY_ID.test(keyId)
+    const key = wellFormed
       ? await this.keys.findOne({ where: { keyId }, relations: { tenant: true } })
       : null;
     const matches = timingSafeEqual(presented, key ? key.secretHash : DUMMY_HASH);
     if (!key || !key.tenant)
       return { ok: false, reason: 'unknown_key', tenantId: null, keyId: null };
-    const fail = (reason: 'bad_secret' | 'revoked' | 'expired'): ApiKeyCheck => ({
+    const fail = (reason: 'bad_secret' | 'revoked'): ApiKeyCheck => ({
       ok: false,
       reason,
       tenantId: key.tenantId,
@@ -142,13 +178,35 @@ export class ApiKeysService {
     });
     if (!matches) return fail('bad_secret');
     if (key.revokedAt) return fail('revoked');
-    if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) return fail('expired');
+    const verified: VerifiedApiKey = Object.freeze({
+      id: key.id,
+      keyId: key.keyId,
+      tenantId: key.tenantId,
+      tenantSlug: key.tenant.slug,
+      role: key.role,
+      expiresAt: key.expiresAt,
+      lastUsedAt: key.lastUsedAt,
+    });
+    if (!expired(verified) && token) this.verified.fill(token, verified, epoch);
+    return this.accept(verified);
+  }
+
+  private async accept(key: VerifiedApiKey): Promise<ApiKeyCheck> {
+    if (expired(key))
+      return { ok: false, reason: 'expired', tenantId: key.tenantId, keyId: key.keyId };
     await this.touch(key);
-    return { ok: true, key: key as ApiKey & { tenant: NonNullable<ApiKey['tenant']> } };
+    return { ok: true, key };
+  }
+
+  /** Length-prefixed, so no other (id, secret) split of the same characters collides. */
+  private cacheKey(keyId: string, secret: string): string {
+    return createHmac('sha256', this.cacheKeyKey)
+      .update(`${keyId.length}:${keyId}:${secret}`, 'utf8')
+      .digest('base64url');
   }
 
   /** Records use at most once a minute per key (per instance), so reads do not become writes. */
-  private async touch(key: ApiKey): Promise<void> {
+  private async touch(key: VerifiedApiKey): Promise<void> {
     const now = Date.now();
     const last = Math.max(this.lastTouched.get(key.id) ?? 0, key.lastUsedAt?.getTime() ?? 0);
     if (now - last < LAST_USED_RESOLUTION_MS) return;

@@ -140,7 +140,7 @@ export class BasicAuthService {
       );
     }
     const { key } = result;
-    if (tenantHeader !== undefined && tenantHeader !== key.tenant.slug) {
+    if (tenantHeader !== undefined && tenantHeader !== key.tenantSlug) {
       throw new AuthenticationFailed(
         'tenant_mismatch',
         AuthMethod.BASIC_API_KEY,
@@ -155,7 +155,7 @@ export class BasicAuthService {
       userId: null,
       apiKeyId: key.id,
       tenantId: key.tenantId,
-      tenantSlug: key.tenant.slug,
+      tenantSlug: key.tenantSlug,
       role: key.role,
       authMethod: AuthMethod.BASIC_API_KEY,
       isPlatformAdmin: false,

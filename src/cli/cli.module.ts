@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { FEATURE_MODULES } from '../app.module';
 import { type AppConfig, ConfigModule } from '../common/config';
 import { DatabaseModule } from '../database/database.module';
+import { CacheModule } from '../common/cache/cache.module';
 import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
 import { KeysModule } from '../common/keys/keys.module';
@@ -17,6 +18,8 @@ export class CliModule {
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule.forRoot(config),
+        // Publishes what its commands change; never serves from the caches (no listener).
+        CacheModule.forRoot(config, { listen: false }),
         KeysModule,
         CryptoModule,
         AuditModule,

@@ -6,6 +6,7 @@ import { DataSource, type EntityManager, Not } from 'typeorm';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
 import { MemberRole, roleAtLeast } from '../common/auth/roles';
+import { type BusCache, Caches } from '../common/cache';
 import { type RequestContext } from '../common/context';
 import { SecretBox, SecretBoxError } from '../common/crypto/secret-box';
 import { DomainException, ErrorCode, isUniqueViolation } from '../common/errors';
@@ -40,7 +41,6 @@ const BLOCK_OF = Object.fromEntries(Object.entries(KIND_OF).map(([b, k]) => [k, 
   ProviderKind,
   Block
 >;
-const CACHE_MS = 60_000;
 const HEX32 = /^[0-9a-fA-F]{32}$/;
 
 interface Split {
@@ -50,22 +50,30 @@ interface Split {
 
 /**
  * The vendor-credential vault. OWNER/ADMIN only. Secrets are validated, sealed per field and never
- * returned; decrypted material is cached in memory for a minute per credential (never logged).
+ * returned; decrypted material is cached in this process's memory only (never logged, never sent
+ * anywhere), until the credential changes in any instance (a `credential` invalidation) or the
+ * cache TTL ends.
  */
 @Injectable()
 export class ProviderCredentialsService {
   private readonly logger = new Logger('ProviderCredentials');
-  private readonly cache = new Map<
-    string,
-    { at: number; version: number; value: ResolvedCredential }
-  >();
+  /** `i|tenant|id` (by id) and `d|tenant|kind` (the tenant's default), frozen. */
+  private readonly cache: BusCache<ResolvedCredential>;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly box: SecretBox,
     private readonly audit: AuditService,
     private readonly registry: ProviderRegistry,
-  ) {}
+    private readonly caches: Caches,
+  ) {
+    this.cache = caches.create<ResolvedCredential>((lru, e) => {
+      // Any change may move the default (makeDefault clears the previous one): drop them all.
+      if (e.kind === 'credential')
+        lru.deleteWhere((v, key) => v.id === e.id || key.startsWith(`d|${e.tenantId}|`));
+      if (e.kind === 'tenant') lru.deleteWhere((v) => v.tenantId === e.id);
+    });
+  }
 
   list(ctx: RequestContext): Promise<ProviderCredential[]> {
     return this.ds
@@ -195,8 +203,7 @@ export class ProviderCredentialsService {
         status: SessionStatus.CREATING,
       });
       await m.delete(ProviderCredential, { id: row.id, tenantId: ctx.tenantId });
-      this.cache.delete(row.id);
-      return row;
+      return row; // save() publishes the change, which also drops the sessions ended above
     });
   }
 
@@ -234,6 +241,10 @@ export class ProviderCredentialsService {
     id: string | null,
     kind?: ProviderKind,
   ): Promise<ResolvedCredential> {
+    const key = id ? `i|${ctx.tenantId}|${id}` : `d|${ctx.tenantId}|${kind}`;
+    const hit = this.cache.get(key);
+    if (hit) return ofKind(hit, kind);
+    const epoch = this.cache.epoch;
     const repo = this.ds.getRepository(ProviderCredential);
     const row = id
       ? await repo.findOne({ where: { id, tenantId: ctx.tenantId } })
@@ -246,11 +257,7 @@ export class ProviderCredentialsService {
             `No default ${kind} credential: create one or pass credentialId`,
           );
     }
-    if (kind && row.kind !== kind)
-      throw DomainException.badInput('credentialId', `This credential is ${row.kind}, not ${kind}`);
-    const version = row.updatedAt.getTime();
-    const hit = this.cache.get(row.id);
-    if (hit && hit.version === version && Date.now() - hit.at < CACHE_MS) return hit.value;
+    ofKind(row, kind);
     const secrets: Record<string, string> = {};
     const endpoint = endpointOf(row.kind, row.config);
     try {
@@ -271,19 +278,22 @@ export class ProviderCredentialsService {
         { reason: 'credential_unreadable' },
       );
     }
-    const value: ResolvedCredential = {
+    // Shared by every request that hits the cache: frozen, so none can change it for the others.
+    const value: ResolvedCredential = Object.freeze({
       id: row.id,
       tenantId: row.tenantId,
       kind: row.kind,
-      config: row.config,
-      secrets,
-    };
-    if (this.cache.size > 5000) this.cache.clear();
-    this.cache.set(row.id, { at: Date.now(), version, value });
+      config: Object.freeze({ ...row.config }),
+      secrets: Object.freeze(secrets),
+    });
+    this.cache.fill(key, value, epoch);
     return value;
   }
 
-  /** keys:rotate — re-wraps every credential secret under the newest master key. */
+  /**
+   * keys:rotate — re-wraps every credential secret under the newest master key. The secrets
+   * themselves do not change, so the caches of decrypted credentials stay right: nothing to publish.
+   */
   async rewrapAll(): Promise<number> {
     const repo = this.ds.getRepository(ProviderCredential);
     let n = 0;
@@ -328,7 +338,7 @@ export class ProviderCredentialsService {
             fingerprint: row.secretFingerprint,
           },
         });
-        this.cache.delete(row.id);
+        await this.caches.publish(m, { kind: 'credential', tenantId: row.tenantId, id: row.id });
         return row;
       });
     } catch (err) {
@@ -515,6 +525,13 @@ export class ProviderCredentialsService {
       throw DomainException.badInput(field, `${field} must not contain a query or fragment`);
     return value.replace(/\/$/, '');
   }
+}
+
+/** Refuses a credential of another vendor than the one asked for. */
+function ofKind<T extends { kind: ProviderKind }>(cred: T, kind: ProviderKind | undefined): T {
+  if (kind && cred.kind !== kind)
+    throw DomainException.badInput('credentialId', `This credential is ${cred.kind}, not ${kind}`);
+  return cred;
 }
 
 function onlyBlock(input: CreateProviderCredentialInput): Block {

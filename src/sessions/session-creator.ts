@@ -8,6 +8,7 @@ import { type RequestContext } from '../common/context';
 import { DomainException, isUniqueViolation } from '../common/errors';
 import { ProviderRegistry } from '../providers/provider-registry';
 import { type ResolvedCredential, type RoomRequest } from '../providers/video-provider';
+import { SessionCache } from './session-cache';
 import { SessionStatus } from './session-status';
 import { VideoSession } from './video-session.entity';
 
@@ -38,6 +39,7 @@ export class SessionCreator {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly registry: ProviderRegistry,
     private readonly audit: AuditService,
+    private readonly cache: SessionCache,
   ) {}
 
   /** Get-or-create under a customSessionId: the open session, or a claim and a vendor call. */
@@ -66,30 +68,35 @@ export class SessionCreator {
     );
   }
 
-  /** The open session of a credential with this vendor id. */
+  /** The open session of a credential with this vendor id (cached: SessionCache). */
   openByExternalId(
     ctx: Pick<RequestContext, 'tenantId'>,
     credentialId: string,
     externalId: string,
   ): Promise<VideoSession | null> {
-    return this.ds.getRepository(VideoSession).findOne({
-      where: { tenantId: ctx.tenantId, credentialId, externalId, status: SessionStatus.ACTIVE },
-    });
+    return this.cache.get(this.cache.byExternalId(ctx.tenantId, credentialId, externalId), () =>
+      this.ds.getRepository(VideoSession).findOne({
+        where: { tenantId: ctx.tenantId, credentialId, externalId, status: SessionStatus.ACTIVE },
+      }),
+    );
   }
 
+  /** The open session of a credential with this customSessionId (cached: SessionCache). */
   private openByKey(
     ctx: RequestContext,
     cred: ResolvedCredential,
     customId: string,
   ): Promise<VideoSession | null> {
-    return this.ds.getRepository(VideoSession).findOne({
-      where: {
-        tenantId: ctx.tenantId,
-        credentialId: cred.id,
-        customId,
-        status: SessionStatus.ACTIVE,
-      },
-    });
+    return this.cache.get(this.cache.byCustomId(ctx.tenantId, cred.id, customId), () =>
+      this.ds.getRepository(VideoSession).findOne({
+        where: {
+          tenantId: ctx.tenantId,
+          credentialId: cred.id,
+          customId,
+          status: SessionStatus.ACTIVE,
+        },
+      }),
+    );
   }
 
   /** Inserts the CREATING row for a key; null when another open row holds it. */

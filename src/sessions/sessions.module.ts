@@ -7,6 +7,7 @@ import { SessionConnection } from './connection.entity';
 import { ConnectionsResolver } from './connections.resolver';
 import { ConnectionsService } from './connections.service';
 import { Red5AuthService } from './red5-auth.service';
+import { SessionCache } from './session-cache';
 import { SessionCreator } from './session-creator';
 import { SessionsResolver } from './sessions.resolver';
 import { SessionsService } from './sessions.service';
@@ -22,6 +23,7 @@ import { WebhooksService } from './webhooks.service';
     TenantsModule,
   ],
   providers: [
+    SessionCache,
     SessionCreator,
     SessionsService,
     ConnectionsService,

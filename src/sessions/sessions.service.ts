@@ -13,6 +13,7 @@ import { ProviderRegistry } from '../providers/provider-registry';
 import { type ResolvedCredential, type RoomRequest } from '../providers/video-provider';
 import { type SessionFilterInput } from './dto/sessions.args';
 import { assertMayManage } from './session-policy';
+import { SessionCache } from './session-cache';
 import { type Via, SessionCreator } from './session-creator';
 import { SessionStatus } from './session-status';
 import { VideoSession } from './video-session.entity';
@@ -43,6 +44,7 @@ export class SessionsService {
     private readonly registry: ProviderRegistry,
     private readonly audit: AuditService,
     private readonly creator: SessionCreator,
+    private readonly cache: SessionCache,
   ) {}
 
   async create(
@@ -117,9 +119,9 @@ export class SessionsService {
   }
 
   async get(ctx: Pick<RequestContext, 'tenantId'>, id: string): Promise<VideoSession> {
-    const row = await this.ds
-      .getRepository(VideoSession)
-      .findOne({ where: { id, tenantId: ctx.tenantId } });
+    const row = await this.cache.get(this.cache.byId(ctx.tenantId, id), () =>
+      this.ds.getRepository(VideoSession).findOne({ where: { id, tenantId: ctx.tenantId } }),
+    );
     if (!row || row.status === SessionStatus.CREATING) throw DomainException.notFound('Session');
     return row;
   }
@@ -173,6 +175,7 @@ export class SessionsService {
         { status: SessionStatus.ENDED, endedAt, endReason: reason },
       );
       if (!res.affected) return (await m.findOneBy(VideoSession, { id: session.id })) ?? session;
+      await this.cache.ended(m, session);
       await this.audit.record(m, actor, {
         action: 'session.ended',
         tenantId: session.tenantId,

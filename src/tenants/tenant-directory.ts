@@ -1,26 +1,33 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { type BusCache, Caches } from '../common/cache';
 import { SLUG_PATTERN } from './slug';
 import { Tenant } from './tenant.entity';
 
-const TTL_MS = 30_000;
-const MAX_ENTRIES = 10_000;
-
 interface Entry {
-  at: number;
+  /** Null: no tenant has this slug (remembered too, so unknown slugs do not reach the database). */
   tenant: Pick<Tenant, 'id' | 'compatCorsOrigins'> | null;
 }
 
 /**
- * Slug lookups for unauthenticated paths (CORS preflights, Red5 and webhook callbacks), cached for
- * 30 s per instance. A change made here is seen at once here; other instances see it within 30 s.
+ * Slug lookups for unauthenticated paths (CORS preflights, Red5 and webhook callbacks) and the
+ * tenant a password sign-in names. Cached; a tenant created or changed anywhere (a `tenant`
+ * invalidation) is seen at once in every instance.
  */
 @Injectable()
 export class TenantDirectory {
-  private readonly cache = new Map<string, Entry>();
+  private readonly cache: BusCache<Entry>;
 
-  constructor(@InjectRepository(Tenant) private readonly tenants: Repository<Tenant>) {}
+  constructor(
+    @InjectRepository(Tenant) private readonly tenants: Repository<Tenant>,
+    caches: Caches,
+  ) {
+    this.cache = caches.create<Entry>((lru, e) => {
+      if (e.kind === 'tenant')
+        lru.deleteWhere((v, slug) => slug === e.slug || v.tenant?.id === e.id);
+    });
+  }
 
   async idOf(slug: string): Promise<string | null> {
     return (await this.lookup(slug))?.id ?? null;
@@ -30,20 +37,14 @@ export class TenantDirectory {
     return (await this.lookup(slug))?.compatCorsOrigins ?? [];
   }
 
-  forget(slug: string): void {
-    this.cache.delete(slug);
-  }
-
   private async lookup(slug: string): Promise<Entry['tenant']> {
     if (!SLUG_PATTERN.test(slug)) return null;
-    const hit = this.cache.get(slug);
-    if (hit && Date.now() - hit.at < TTL_MS) return hit.tenant;
-    const tenant = await this.tenants.findOne({
-      where: { slug },
-      select: { id: true, compatCorsOrigins: true },
-    });
-    if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
-    this.cache.set(slug, { at: Date.now(), tenant });
-    return tenant;
+    const entry = await this.cache.getOrLoad(slug, async () => ({
+      tenant: await this.tenants.findOne({
+        where: { slug },
+        select: { id: true, compatCorsOrigins: true },
+      }),
+    }));
+    return entry?.tenant ?? null;
   }
 }

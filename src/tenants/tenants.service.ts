@@ -2,13 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, Repository } from 'typeorm';
 import { MemberRole, roleAtLeast } from '../common/auth/roles';
+import { Caches } from '../common/cache';
 import { type RequestContext } from '../common/context';
 import { DomainException, isUniqueViolation } from '../common/errors';
 import { Membership } from '../members/membership.entity';
 import { User } from '../users/user.entity';
 import { UsersService, normaliseEmail } from '../users/users.service';
 import { validateName, validateSlug } from './slug';
-import { TenantDirectory } from './tenant-directory';
 import { Tenant } from './tenant.entity';
 import { type AuditActor } from '../audit/audit-actor';
 import { AuditService } from '../audit/audit.service';
@@ -27,7 +27,7 @@ export class TenantsService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly users: UsersService,
     private readonly audit: AuditService,
-    private readonly directory: TenantDirectory,
+    private readonly caches: Caches,
   ) {}
 
   async current(ctx: RequestContext): Promise<Tenant> {
@@ -45,7 +45,7 @@ export class TenantsService {
       throw DomainException.forbidden('Only OWNER or ADMIN can change CORS origins');
     }
     const clean = [...new Set(origins.map((o, i) => exactOrigin(o, i)))].sort();
-    const tenant = await this.ds.transaction(async (m) => {
+    return this.ds.transaction(async (m) => {
       await m.update(Tenant, { id: ctx.tenantId }, { compatCorsOrigins: clean });
       await this.audit.record(m, ctx, {
         action: 'tenant.cors_updated',
@@ -53,10 +53,10 @@ export class TenantsService {
         targetId: ctx.tenantId,
         metadata: { origins: clean },
       });
-      return m.findOneByOrFail(Tenant, { id: ctx.tenantId });
+      const tenant = await m.findOneByOrFail(Tenant, { id: ctx.tenantId });
+      await this.caches.publish(m, { kind: 'tenant', id: tenant.id, slug: tenant.slug });
+      return tenant;
     });
-    this.directory.forget(tenant.slug); // after the commit, so no lookup caches the old list
-    return tenant;
   }
 
   findBySlug(slug: string): Promise<Tenant | null> {
@@ -112,7 +112,6 @@ export class TenantsService {
     let tenant: Tenant;
     try {
       tenant = await m.save(m.create(Tenant, { slug, name: cleanName }));
-      this.directory.forget(slug); // a lookup made before it existed must not linger
     } catch (err) {
       if (isUniqueViolation(err)) throw DomainException.conflict('Slug is already taken', 'slug');
       throw err;
@@ -120,6 +119,8 @@ export class TenantsService {
     await m.save(
       m.create(Membership, { tenantId: tenant.id, userId: ownerUserId, role: MemberRole.OWNER }),
     );
+    // A lookup made before it existed ("no such slug") must not linger in any instance.
+    await this.caches.publish(m, { kind: 'tenant', id: tenant.id, slug });
     // Recorded in the new tenant's own chain: its log starts with its creation.
     await this.audit.record(m, actor, {
       action: 'tenant.created',

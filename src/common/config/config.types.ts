@@ -125,6 +125,22 @@ export interface ProvidersSection {
 }
 
 /**
+ * In-memory caches of the authenticated hot path (API-key principals, tenants, decrypted vendor
+ * credentials, open sessions), emptied at once in every instance by the invalidation bus.
+ */
+export interface CacheSection {
+  /** How long an entry may be served; 0 turns the caches off. A second line of defence only. */
+  ttlMs: number;
+  /** Entries per cache; the least recently used go first. */
+  maxEntries: number;
+  /**
+   * PostgreSQL: how often the LISTEN connection is probed. A probe that fails (or a connection
+   * that drops) stops serving from the caches until the connection is back.
+   */
+  busHeartbeatMs: number;
+}
+
+/**
  * Limits on one GraphQL document, checked before anything executes (no resolver runs for a
  * refused request). Tokens stop the parser itself; the rest are validation rules.
  */
@@ -150,6 +166,7 @@ export interface AppConfig {
   bootstrap: BootstrapSection;
   auth: AuthSection;
   providers: ProvidersSection;
+  cache: CacheSection;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

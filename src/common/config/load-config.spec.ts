@@ -55,6 +55,30 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('caches', () => {
+    it('should read the cache settings, 0 turning the caches off', () => {
+      const c = loadConfig({
+        ROOMKEY_CACHE_TTL_MS: '0',
+        ROOMKEY_CACHE_MAX_ENTRIES: '500',
+        ROOMKEY_CACHE_BUS_HEARTBEAT_MS: '1000',
+      });
+      expect(c.cache).toEqual({ ttlMs: 0, maxEntries: 500, busHeartbeatMs: 1000 });
+    });
+
+    it('should refuse a TTL over a minute, an empty cache and a heartbeat under 100 ms', () => {
+      const problems = problemsOf({
+        ROOMKEY_CACHE_TTL_MS: '60001',
+        ROOMKEY_CACHE_MAX_ENTRIES: '0',
+        ROOMKEY_CACHE_BUS_HEARTBEAT_MS: '99',
+      });
+      expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+        'ROOMKEY_CACHE_BUS_HEARTBEAT_MS',
+        'ROOMKEY_CACHE_MAX_ENTRIES',
+        'ROOMKEY_CACHE_TTL_MS',
+      ]);
+    });
+  });
+
   describe('defaults', () => {
     it('should use documented defaults when the environment is empty', () => {
       const c = loadConfig({});
@@ -107,6 +131,7 @@ describe('loadConfig', () => {
         lockSeconds: 60,
         lockMaxSeconds: 3600,
       });
+      expect(c.cache).toEqual({ ttlMs: 30_000, maxEntries: 10_000, busHeartbeatMs: 5000 });
       expect(c.bootstrap).toEqual({
         adminEmail: 'admin@roomkey.local',
         adminPassword: undefined,

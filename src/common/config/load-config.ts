@@ -171,6 +171,9 @@ const envSchema = z.object({
   ROOMKEY_PROVIDER_TIMEOUT_MS: int(5000, 100, 60_000),
   ROOMKEY_PROVIDER_BREAKER_FAILURES: int(5, 1, 1000),
   ROOMKEY_PROVIDER_BREAKER_OPEN_MS: int(10_000, 100, 600_000),
+  ROOMKEY_CACHE_TTL_MS: int(30_000, 0, 60_000),
+  ROOMKEY_CACHE_MAX_ENTRIES: int(10_000, 1, 1_000_000),
+  ROOMKEY_CACHE_BUS_HEARTBEAT_MS: int(5000, 100, 60_000),
   ROOMKEY_BOOTSTRAP_TENANT: z.string().regex(SLUG, 'must be a valid tenant slug').default('demo'),
 });
 
@@ -317,6 +320,11 @@ export function loadConfig(env: RawEnv): AppConfig {
       timeoutMs: e.ROOMKEY_PROVIDER_TIMEOUT_MS,
       breakerFailures: e.ROOMKEY_PROVIDER_BREAKER_FAILURES,
       breakerOpenMs: e.ROOMKEY_PROVIDER_BREAKER_OPEN_MS,
+    },
+    cache: {
+      ttlMs: e.ROOMKEY_CACHE_TTL_MS,
+      maxEntries: e.ROOMKEY_CACHE_MAX_ENTRIES,
+      busHeartbeatMs: e.ROOMKEY_CACHE_BUS_HEARTBEAT_MS,
     },
     bootstrap: {
       adminEmail: e.ROOMKEY_BOOTSTRAP_ADMIN_EMAIL.toLowerCase(),

@@ -1,0 +1,5 @@
+export * from './caches';
+export * from './invalidation';
+export * from './invalidation-bus';
+export * from './ttl-lru';
+export * from './cache.module';
