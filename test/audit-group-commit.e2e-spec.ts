@@ -1,0 +1,212 @@
+/**
+ * Audit by group commit (README "Audit log"): a tenant's concurrent appends share one
+ * transaction, and each caller resumes only once its batch has committed.
+ * - 500 concurrent appends, split over two instances on one PostgreSQL database (one instance on
+ *   the embedded database, which is in-process), make one gap-free chain that verifies, with every
+ *   caller's event exactly once.
+ * - A server process killed while it mints under load leaves no connection row without its event
+ *   and no event without its row, and every token it answered with is recorded.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { systemActor } from '../src/audit/audit-actor';
+import { AuditService } from '../src/audit/audit.service';
+import { seedApiKey, seedTenant, type SeededTenant } from './factories/tenancy';
+import { createScratchDatabase } from './helpers/database';
+import {
+  buildServer,
+  killServer,
+  type ServerProcess,
+  spawnServer,
+  waitReady,
+} from './helpers/server-process';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  ADMIN_TENANT,
+  TEST_AUDIT_KEYS,
+  TEST_MASTER_KEYS,
+  startTestApp,
+  type TestApp,
+} from './helpers/test-app';
+
+const onPostgres = Boolean(process.env.DATABASE_URL);
+const UNLIMITED = {
+  ROOMKEY_RATE_LIMIT_PRINCIPAL_PER_MINUTE: '10000000',
+  ROOMKEY_RATE_LIMIT_TENANT_PER_MINUTE: '10000000',
+};
+
+/** A database both a test app and a server process can open: scratch PostgreSQL or a data folder. */
+async function sharedDatabase(): Promise<{
+  env: Record<string, string>;
+  drop: () => Promise<void>;
+}> {
+  if (onPostgres) {
+    const db = await createScratchDatabase(process.env.DATABASE_URL!);
+    return { env: { DATABASE_URL: db.url }, drop: db.drop };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roomkey-group-commit-'));
+  return {
+    env: { ROOMKEY_DATA_DIR: dir },
+    drop: () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true })),
+  };
+}
+
+async function chainRows(t: TestApp, tenantId: string) {
+  return t.ds.query<Array<{ seq: string; target_id: string | null; action: string }>>(
+    'SELECT seq::text AS seq, target_id, action FROM audit_event WHERE tenant_id = $1 ORDER BY audit_event.seq',
+    [tenantId],
+  );
+}
+
+describe(
+  onPostgres
+    ? 'Audit group commit across two instances on one PostgreSQL database'
+    : 'Audit group commit in one instance (the embedded database is in-process: the two-instance case runs with DATABASE_URL)',
+  () => {
+    let a: TestApp;
+    let b: TestApp;
+    let drop: (() => Promise<void>) | undefined;
+
+    beforeAll(async () => {
+      const db = await sharedDatabase();
+      drop = db.drop;
+      a = await startTestApp(db.env);
+      b = onPostgres ? await startTestApp(db.env) : a;
+    });
+
+    afterAll(async () => {
+      if (b !== a) await b?.close();
+      await a?.close();
+      await drop?.();
+    });
+
+    it('should make one gap-free chain that verifies from 500 concurrent appends, each event exactly once', async () => {
+      const tenant = await seedTenant(a);
+      const before = await chainRows(a, tenant.id);
+      const actor = { ...systemActor('group-commit-test'), tenantId: tenant.id };
+      const appended = await Promise.all(
+        Array.from({ length: 500 }, (_, i) =>
+          (i % 2 ? b : a).app.get(AuditService).record(null, actor, {
+            action: 'api_key.revoked',
+            targetType: 'api_key',
+            targetId: `append-${i}`,
+            metadata: { keyId: `rk_${String(i).padStart(24, '0')}` },
+          }),
+        ),
+      );
+
+      const rows = await chainRows(a, tenant.id);
+      expect(rows).toHaveLength(before.length + 500);
+      // Gap-free: seq runs 1..n with no hole and no repeat.
+      expect(rows.map((r) => Number(r.seq))).toEqual(rows.map((_, i) => i + 1));
+      const targets = rows.slice(before.length).map((r) => r.target_id);
+      expect(new Set(targets).size).toBe(500);
+      expect([...targets].sort()).toEqual(
+        Array.from({ length: 500 }, (_, i) => `append-${i}`).sort(),
+      );
+      // Each caller got back the event that was stored, at its position in the chain.
+      const bySeq = new Map(rows.map((r) => [r.seq, r.target_id]));
+      for (const e of appended) expect(bySeq.get(String(e.seq))).toBe(e.targetId);
+      // Either instance verifies the whole chain.
+      for (const t of [a, b]) {
+        expect(await t.app.get(AuditService).verify(tenant.id)).toEqual({
+          ok: true,
+          checkedCount: rows.length,
+          firstInvalidEventId: null,
+          reason: null,
+        });
+      }
+    });
+  },
+);
+
+describe('Audit group commit when the server process is killed while it mints', () => {
+  let drop: (() => Promise<void>) | undefined;
+  let env: Record<string, string>;
+  let server: ServerProcess | undefined;
+  let t: TestApp | undefined;
+
+  beforeAll(() => buildServer(), 300_000);
+
+  afterAll(async () => {
+    await killServer(server);
+    await t?.close();
+    await drop?.();
+  });
+
+  it('should leave no connection without its event, no event without its connection, and every answered token recorded', async () => {
+    const db = await sharedDatabase();
+    drop = db.drop;
+    env = {
+      ...db.env,
+      ...UNLIMITED,
+      ROOMKEY_AUDIT_KEYS: TEST_AUDIT_KEYS,
+      ROOMKEY_MASTER_KEYS: TEST_MASTER_KEYS,
+      ROOMKEY_BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
+      ROOMKEY_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      ROOMKEY_BOOTSTRAP_TENANT: ADMIN_TENANT,
+    };
+    // Arrange with a test app, then let the server process have the database.
+    t = await startTestApp(env);
+    const tenant: SeededTenant = await seedTenant(t);
+    const key = await seedApiKey(t, tenant);
+    const cred = await t.gql(
+      `mutation { createProviderCredential(input: {name: "agora", isDefault: true, agora: {appId: "${'a'.repeat(32)}", appCertificate: "${'c'.repeat(32)}"}}) { id } }`,
+      {},
+      { auth: tenant.owner.auth },
+    );
+    expect(cred.body.errors).toBeUndefined();
+    await t.close();
+    t = undefined;
+
+    server = await spawnServer(env);
+    await waitReady(server);
+    const base = `http://127.0.0.1:${server.port}/t/${tenant.slug}/agora/rtc/crash-room/publisher/uid`;
+    const answered: number[] = [];
+    let cut = 0;
+    let nextUid = 1;
+    let stop = false;
+    const loops = Array.from({ length: 40 }, async () => {
+      while (!stop) {
+        const uid = nextUid++;
+        try {
+          const res = await fetch(`${base}/${uid}/`, { headers: { authorization: key.auth } });
+          const body = (await res.json()) as { rtcToken?: string };
+          if (res.status === 200 && body.rtcToken) answered.push(uid);
+        } catch {
+          cut++; // the process died with this request in flight
+          return;
+        }
+      }
+    });
+    // Kill it with mints in flight, once batches are flowing.
+    const deadline = Date.now() + 60_000;
+    while (answered.length < 200 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    server.proc.kill('SIGKILL');
+    await server.exited;
+    stop = true;
+    await Promise.all(loops);
+    expect(answered.length).toBeGreaterThanOrEqual(200);
+    expect(cut).toBeGreaterThan(0);
+
+    t = await startTestApp(env);
+    const rows = await t.ds.query<Array<{ id: string; identity: string }>>(
+      'SELECT id, identity FROM session_connection WHERE tenant_id = $1',
+      [tenant.id],
+    );
+    const events = await t.ds.query<Array<{ target_id: string }>>(
+      `SELECT target_id FROM audit_event WHERE tenant_id = $1 AND action = 'connection.created'`,
+      [tenant.id],
+    );
+    const eventTargets = events.map((e) => e.target_id);
+    expect(new Set(eventTargets).size).toBe(eventTargets.length);
+    expect([...eventTargets].sort()).toEqual(rows.map((r) => r.id).sort());
+    // Durable before answering: every uid that got a token has its connection row (and event).
+    const recorded = new Set(rows.map((r) => Number(r.identity)));
+    expect(answered.filter((uid) => !recorded.has(uid))).toEqual([]);
+    expect(await t.app.get(AuditService).verify(tenant.id)).toMatchObject({ ok: true });
+  });
+});
