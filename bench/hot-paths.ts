@@ -28,7 +28,7 @@ import { loadavg } from 'node:os';
 import { relative } from 'node:path';
 import { Client } from 'pg';
 import { type AuditLedger, type Gql, type Tally, graphqlLedger, sqlLedger } from './audit-ledger';
-import { emptyDatabase } from './bench-database';
+import { createIfMissing, emptyDatabase } from './bench-database';
 import {
   type Pinning,
   LoadRunner,
@@ -73,6 +73,7 @@ const AGORA_TOKEN: BodyCheck = { prefix: '{"rtcToken":"007' };
 async function main(): Promise<void> {
   const pinning = detectPinning();
   const load0 = loadavg();
+  if (databaseUrl) await createIfMissing(databaseUrl);
   process.stdout.write(`${header(pinning, await databaseKind())}\n`);
 
   const loader = new LoadRunner(pinning);
