@@ -20,6 +20,7 @@
 import { type AddressInfo } from 'node:net';
 import { RtcRole, RtcTokenBuilder } from 'agora-token';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { answerUsage } from './bench-processes';
 
 const NO_CACHE = {
   'Cache-Control': 'private, no-cache, no-store, must-revalidate',
@@ -99,8 +100,10 @@ if (require.main === module) {
     '127.0.0.1',
     () => {
       const { port } = server.address() as AddressInfo;
-      if (process.send) process.send({ port });
-      else process.stdout.write(`Agora token service sample on http://127.0.0.1:${port}\n`);
+      if (process.send) {
+        answerUsage();
+        process.send({ port });
+      } else process.stdout.write(`Agora token service sample on http://127.0.0.1:${port}\n`);
     },
   );
   const stop = (): void => {

@@ -104,3 +104,29 @@ export class LoadRunner {
     return stopChild(this.child);
   }
 }
+
+/** A server child's resident memory and the CPU time it has used so far (user + system). */
+export interface Usage {
+  rssMb: number;
+  cpuMicros: number;
+}
+
+/** In a server child: answer the parent's `'usage'` message with this process's `Usage`. */
+export function answerUsage(): void {
+  process.on('message', (m) => {
+    if (m !== 'usage') return;
+    const cpu = process.cpuUsage();
+    const usage: Usage = {
+      rssMb: process.memoryUsage().rss / 1024 / 1024,
+      cpuMicros: cpu.user + cpu.system,
+    };
+    process.send?.(usage);
+  });
+}
+
+/** In the parent: a server child's `Usage` right now. */
+export function usageOf(child: ChildProcess, what: string): Promise<Usage> {
+  const answer = nextMessage<Usage>(child, what, 10_000);
+  child.send('usage');
+  return answer;
+}

@@ -36,6 +36,8 @@ import {
   nextMessage,
   startScript,
   stopChild,
+  type Usage,
+  usageOf,
 } from './bench-processes';
 import { type BodyCheck, type LoadResult, bodyMatches } from './load';
 
@@ -64,6 +66,10 @@ interface Measured {
   scenario: Scenario;
   load: LoadResult;
   rssMb: number | null;
+  /** The server's CPU time per answer over the measured run (µs), when it reports its usage. */
+  cpuPerAnswer: number | null;
+  /** SQL statements the server sent per answer over the measured run (Roomkey only). */
+  sqlPerAnswer: number | null;
   tally?: Tally;
 }
 
@@ -127,13 +133,14 @@ async function runAll(pinning: Pinning, loader: LoadRunner, load0: number[]): Pr
       : graphqlLedger(auditorGql, auditor.createApiKey.apiKey.id);
     how = ledger.how;
     const scenarios = await roomkeyScenarios(gql);
-    const rss = async (): Promise<number> => {
-      const answer = nextMessage<{ rss: number }>(server, 'Roomkey', 10_000);
-      server.send('rss');
-      return (await answer).rss / 1024 / 1024;
-    };
     for (const s of scenarios) {
-      results.push(await measure(url, authorization, s, loader, ledger, rss));
+      results.push(
+        await measure(url, authorization, s, loader, {
+          ledger,
+          usage: () => usageOf(server, 'Roomkey'),
+          statements: () => statementsSent(url),
+        }),
+      );
     }
     verification = (
       await auditorGql<{ verifyAuditLog: Verification }>(
@@ -164,7 +171,9 @@ async function runSample(pinning: Pinning, loader: LoadRunner): Promise<Measured
       auth: false,
       check: AGORA_TOKEN,
     };
-    return await measure(`http://127.0.0.1:${port}`, '', scenario, loader);
+    return await measure(`http://127.0.0.1:${port}`, '', scenario, loader, {
+      usage: () => usageOf(sample, 'Agora sample'),
+    });
   } finally {
     await stopChild(sample);
   }
@@ -271,9 +280,13 @@ async function measure(
   authorization: string,
   s: Scenario,
   loader: LoadRunner,
-  ledger?: AuditLedger,
-  rss?: () => Promise<number>,
+  probes: {
+    ledger?: AuditLedger;
+    usage?: () => Promise<Usage>;
+    statements?: () => Promise<number>;
+  } = {},
 ): Promise<Measured> {
+  const { ledger, usage, statements } = probes;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (s.auth) headers.authorization = authorization;
   const body = s.body === undefined ? undefined : JSON.stringify(s.body);
@@ -302,10 +315,21 @@ async function measure(
   }
   const from = await ledger?.settle();
   const amount = Math.max(connections * 10, Math.round(warm.reqPerSec * seconds));
+  const [u0, sql0] = [await usage?.(), await statements?.()];
   const result = await loader.run({ ...plan, amount });
+  const [u1, sql1] = [await usage?.(), await statements?.()];
   const to = await ledger?.settle();
   const tally = ledger && from && to ? await ledger.tally(from, to) : undefined;
-  const m: Measured = { scenario: s, load: result, rssMb: rss ? await rss() : null, tally };
+  const per = (a?: number, b?: number): number | null =>
+    a === undefined || b === undefined || result.answers === 0 ? null : (b - a) / result.answers;
+  const m: Measured = {
+    scenario: s,
+    load: result,
+    rssMb: u1?.rssMb ?? null,
+    cpuPerAnswer: per(u0?.cpuMicros, u1?.cpuMicros),
+    sqlPerAnswer: per(sql0, sql1),
+    tally,
+  };
   process.stdout.write(`${scenarioRow(m)}\n`);
   return m;
 }
@@ -315,6 +339,14 @@ interface Verification {
   checkedCount: number;
   firstInvalidEventId: string | null;
   reason: string | null;
+}
+
+/** `roomkey_db_statements_total` from the server's `/metrics`. */
+async function statementsSent(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = /^roomkey_db_statements_total (\d+)/m.exec(text);
+  if (!m) throw new Error('roomkey_db_statements_total is missing from /metrics');
+  return Number(m[1]);
 }
 
 const basic = (userPass: string): string => `Basic ${Buffer.from(userPass).toString('base64')}`;
@@ -347,6 +379,8 @@ const COLUMNS: Array<[string, number]> = [
   ['answers', 9],
   ['s', 6],
   ['RSS MB', 8],
+  ['CPU µs/req', 12],
+  ['SQL/req', 9],
 ];
 
 function row(cells: string[]): string {
@@ -355,7 +389,7 @@ function row(cells: string[]): string {
     .join('');
 }
 
-function scenarioRow({ scenario, load: r, rssMb }: Measured): string {
+function scenarioRow({ scenario, load: r, rssMb, cpuPerAnswer, sqlPerAnswer }: Measured): string {
   return row([
     scenario.name,
     r.reqPerSec.toFixed(0),
@@ -368,6 +402,8 @@ function scenarioRow({ scenario, load: r, rssMb }: Measured): string {
     String(r.answers),
     r.seconds.toFixed(1),
     rssMb === null ? '-' : rssMb.toFixed(0),
+    cpuPerAnswer === null ? '-' : cpuPerAnswer.toFixed(0),
+    sqlPerAnswer === null ? '-' : sqlPerAnswer.toFixed(2),
   ]);
 }
 

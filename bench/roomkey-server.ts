@@ -4,10 +4,11 @@
  * database in BENCH_DATABASE_URL, a `demo` tenant with a credential for every vendor and an admin
  * API key. ROOMKEY_RATE_LIMIT_* from the environment are passed to the app's configuration.
  *
- * Reports `{url, apiKey}` to its parent over IPC, answers `'rss'` with its resident memory, and
+ * Reports `{url, apiKey}` to its parent over IPC, answers `'usage'` with its memory and CPU time, and
  * stops when the parent disconnects or on SIGTERM.
  */
 import { runDemo } from '../scripts/demo';
+import { answerUsage } from './bench-processes';
 
 async function main(): Promise<void> {
   if (!process.send) throw new Error('start roomkey-server from npm run bench (it needs IPC)');
@@ -32,9 +33,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('disconnect', stop);
-  process.on('message', (m) => {
-    if (m === 'rss') process.send?.({ rss: process.memoryUsage().rss });
-  });
+  answerUsage();
   process.send({ url: demo.url, apiKey: demo.apiKey });
 }
 

@@ -1,4 +1,5 @@
 import { Client, type ClientConfig } from 'pg';
+import { countStatement } from './statement-count';
 
 /** How long after the server-side statement_timeout the client stops waiting for any answer. */
 export const READ_TIMEOUT_MARGIN_MS = 1000;
@@ -36,6 +37,7 @@ export class RoomkeyPgClient extends Client {
 
   // pg's query() is heavily overloaded; TypeORM calls the promise form `query(text, values)`.
   override query(...args: unknown[]): never {
+    countStatement();
     if (this.readTimeoutOverrideMs !== undefined && typeof args[0] === 'string') {
       const override = this.readTimeoutOverrideMs;
       args = [

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { PGlite, types, type Results } from '@electric-sql/pglite';
 import { ACQUIRE_TIMEOUT_CODE } from '../common/errors/database-unavailable';
+import { countStatement } from './statement-count';
 
 export interface PGlitePoolOptions {
   /** How long a client waits for the session before failing (0 = forever). */
@@ -135,6 +136,7 @@ export class PGliteClient extends EventEmitter {
 
   async query(sql: string, params?: unknown[]): Promise<PgLikeResult> {
     if (this.isReleased()) throw new Error('Query on a released PGlite client');
+    countStatement();
     if (params && params.length > 0) {
       return normalise(await this.db.query(sql, params));
     }

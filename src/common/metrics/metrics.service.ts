@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { statementsSent } from '../../database/statement-count';
 
 /** One Prometheus registry per application instance (tests start many in one process). */
 @Injectable()
@@ -34,6 +35,16 @@ export class MetricsService {
     labelNames: ['type', 'field'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
+  });
+
+  readonly dbStatements = new Counter({
+    name: 'roomkey_db_statements_total',
+    help: 'SQL statements sent to the database by this process (PostgreSQL or embedded PGlite).',
+    registers: [this.registry],
+    collect() {
+      this.reset();
+      this.inc(statementsSent());
+    },
   });
 
   constructor() {
