@@ -118,6 +118,20 @@ describe('operations endpoints', () => {
       );
     });
 
+    it('should count every SQL statement the process sends when the app queries its database', async () => {
+      const statements = async (): Promise<number> => {
+        const m = /^roomkey_db_statements_total (\d+)$/m.exec(
+          (await t.http().get('/metrics')).text,
+        );
+        expect(m).not.toBeNull();
+        return Number(m![1]);
+      };
+      const before = await statements();
+      for (let i = 0; i < 3; i++) await t.ds.query('SELECT 1');
+      // Process-wide: background work may add statements, never take any away.
+      expect((await statements()) - before).toBeGreaterThanOrEqual(3);
+    });
+
     it('should count GraphQL root fields when a me query runs', async () => {
       const labels = { type: 'query', field: 'me', outcome: 'success' };
       const before =
