@@ -7,6 +7,7 @@
  * - A server process killed while it mints under load leaves no connection row without its event
  *   and no event without its row, and every token it answered with is recorded.
  */
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -118,6 +119,63 @@ describe(
           reason: null,
         });
       }
+    });
+
+    it('should commit each batch row with its event in one statement, and fail only the job whose row is refused', async () => {
+      const tenant = await seedTenant(a);
+      await a.ds.query(
+        'CREATE TABLE IF NOT EXISTS batch_row_probe (id uuid PRIMARY KEY, note text)',
+      );
+      const actor = { ...systemActor('batch-rows-test'), tenantId: tenant.id };
+      const ids = Array.from({ length: 200 }, () => randomUUID());
+      // Job 100 repeats job 0's id: the batch holding it fails, and its jobs are retried alone.
+      ids[100] = ids[0];
+      const settled = await Promise.allSettled(
+        ids.map((id, i) =>
+          (i % 2 ? b : a).app
+            .get(AuditService)
+            .insert(
+              actor,
+              [{ table: 'batch_row_probe', columns: ['id', 'note'], values: [id, `job-${i}`] }],
+              {
+                action: 'api_key.revoked',
+                targetType: 'api_key',
+                targetId: `job-${i}`,
+                metadata: { keyId: `rk_${String(i).padStart(24, '0')}` },
+              },
+            ),
+        ),
+      );
+
+      const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [i] : []));
+      // Exactly one of the two jobs with the same id lost (whichever committed second).
+      expect(failed).toHaveLength(1);
+      expect([0, 100]).toContain(failed[0]);
+      const notes = await a.ds.query<Array<{ note: string }>>(
+        'SELECT note FROM batch_row_probe ORDER BY note',
+      );
+      const events = (await chainRows(a, tenant.id)).filter((r) => r.action === 'api_key.revoked');
+      // Rows and events pair up exactly: no row without its event, no event without its row.
+      expect(notes.map((n) => n.note).sort()).toEqual(events.map((e) => e.target_id).sort());
+      expect(notes).toHaveLength(199);
+      expect(await a.app.get(AuditService).verify(tenant.id)).toMatchObject({ ok: true });
+      await a.ds.query('DROP TABLE batch_row_probe');
+    });
+
+    it('should refuse a batch row whose table or column is not a plain name, writing nothing', async () => {
+      const tenant = await seedTenant(a);
+      const actor = { ...systemActor('batch-rows-test'), tenantId: tenant.id };
+      const before = await chainRows(a, tenant.id);
+      await expect(
+        a.app
+          .get(AuditService)
+          .insert(
+            actor,
+            [{ table: 'tenant; DROP TABLE tenant', columns: ['id'], values: [randomUUID()] }],
+            { action: 'api_key.revoked', metadata: { keyId: 'rk_x' } },
+          ),
+      ).rejects.toThrow(/not a plain table or column name/);
+      expect(await chainRows(a, tenant.id)).toEqual(before);
     });
   },
 );

@@ -47,12 +47,26 @@ type AnyEntry = Omit<AuditEntry<AuditAction>, 'metadata'> & { metadata?: object 
 /** An event of the actor's own chain, built from what the business work returned. */
 export type EntryFor<T, A extends AuditAction> = (result: T) => Omit<AuditEntry<A>, 'tenantId'>;
 
+/**
+ * A business row that commits with its event, inserted by the batch's single statement: no round
+ * trip of its own. `table` and `columns` are code constants (they become SQL identifiers).
+ */
+export interface BatchRow {
+  table: string;
+  columns: readonly string[];
+  values: readonly unknown[];
+}
+
 /** One append waiting for its batch: the event, and the business rows that commit with it. */
 interface AppendJob {
   actor: AuditActor;
   entry: AnyEntry | ((result: unknown) => AnyEntry);
   work?: (m: EntityManager) => Promise<unknown>;
+  rows?: readonly BatchRow[];
 }
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+const MAX_PARAMETERS = 65_535;
 
 interface Appended {
   event: AuditEvent;
@@ -176,6 +190,23 @@ function buildEvent(
   return event;
 }
 
+/** One multi-row INSERT per table and column list, for the batch rows of all jobs, in job order. */
+function businessInserts(
+  jobs: AppendJob[],
+  values: (list: readonly unknown[]) => string,
+): string[] {
+  const byShape = new Map<string, { table: string; columns: readonly string[]; rows: string[] }>();
+  for (const row of jobs.flatMap((j) => j.rows ?? [])) {
+    const shape = `${row.table}(${row.columns.join(',')})`;
+    let group = byShape.get(shape);
+    if (!group) byShape.set(shape, (group = { table: row.table, columns: row.columns, rows: [] }));
+    group.rows.push(values(row.values));
+  }
+  return [...byShape.values()].map(
+    (g) => `INSERT INTO ${g.table} (${g.columns.join(', ')}) VALUES ${g.rows.join(', ')}`,
+  );
+}
+
 export function rowToEvent(r: EventRow): ChainedEvent {
   return {
     id: r.id,
@@ -254,6 +285,28 @@ export class AuditService implements BeforeApplicationShutdown {
     return result as T;
   }
 
+  /**
+   * Appends `entry` and inserts `rows` with it, all in the one statement that writes the batch's
+   * events: the rows and their event commit together or not at all, and the rows cost no round
+   * trip of their own. For plain inserts whose values are known up front (ids made here).
+   */
+  async insert<A extends AuditAction>(
+    actor: AuditActor,
+    rows: readonly BatchRow[],
+    entry: Omit<AuditEntry<A>, 'tenantId'>,
+  ): Promise<AuditEvent> {
+    for (const r of rows) {
+      if (!IDENTIFIER.test(r.table) || !r.columns.every((c) => IDENTIFIER.test(c)))
+        throw new Error(`not a plain table or column name in a batch row of ${r.table}`);
+      if (r.columns.length !== r.values.length)
+        throw new Error(
+          `batch row of ${r.table}: ${r.columns.length} columns, ${r.values.length} values`,
+        );
+    }
+    const { event } = await this.appends.submit(chainOf(actor, {}), { actor, entry, rows });
+    return event;
+  }
+
   /** For failures and denials: never lets an audit problem replace the caller's real error. */
   async recordQuietly<A extends AuditAction>(
     actor: AuditActor,
@@ -298,13 +351,18 @@ export class AuditService implements BeforeApplicationShutdown {
         return event;
       });
       const params: unknown[] = [tenantId, seq.toString(), prevHash];
-      const rows = events.map((e) => {
+      const values = (list: readonly unknown[]): string => {
         const first = params.length;
-        params.push(...eventValues(e));
-        return `(${EVENT_COLUMNS.map((_, c) => `$${first + c + 1}`).join(', ')})`;
-      });
+        params.push(...list);
+        return `(${list.map((_, c) => `$${first + c + 1}`).join(', ')})`;
+      };
+      const inserts = businessInserts(jobs, values);
+      const rows = events.map((e) => values(eventValues(e)));
+      // PostgreSQL's limit; a batch over it fails, and its jobs are then written one by one.
+      if (params.length > MAX_PARAMETERS)
+        throw new Error(`an audit batch of ${params.length} parameters is too large`);
       await m.query(
-        `WITH appended AS (
+        `WITH ${inserts.map((sql, i) => `business_${i} AS (${sql}), `).join('')}appended AS (
            INSERT INTO audit_event (${EVENT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')}
          )
          UPDATE audit_chain_head SET last_seq = $2, last_hash = $3 WHERE tenant_id = $1`,
