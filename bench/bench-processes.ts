@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type LoadPlan, type LoadResult } from './load';
@@ -105,28 +107,64 @@ export class LoadRunner {
   }
 }
 
-/** A server child's resident memory and the CPU time it has used so far (user + system). */
-export interface Usage {
-  rssMb: number;
-  cpuMicros: number;
+/**
+ * The server side of {@link startScript} for a listening HTTP server: reports `{port}` to the
+ * parent (or prints the address when started by hand), answers `'rss'` with its resident memory
+ * and `'cpu'` with its CPU time so far (process.cpuUsage, µs), and stops when the parent disconnects or on SIGTERM/SIGINT.
+ */
+export function serveForParent(what: string, server: Server): void {
+  const { port } = server.address() as AddressInfo;
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('disconnect', stop);
+  answerUsage();
+  if (process.send) process.send({ port });
+  else process.stdout.write(`${what} on http://127.0.0.1:${port}\n`);
 }
 
-/** In a server child: answer the parent's `'usage'` message with this process's `Usage`. */
+/** In a server child: answers the parent's `'rss'` (resident memory) and `'cpu'` (CPU time, µs). */
 export function answerUsage(): void {
   process.on('message', (m) => {
-    if (m !== 'usage') return;
-    const cpu = process.cpuUsage();
-    const usage: Usage = {
-      rssMb: process.memoryUsage().rss / 1024 / 1024,
-      cpuMicros: cpu.user + cpu.system,
-    };
-    process.send?.(usage);
+    if (m === 'rss') process.send?.({ rss: process.memoryUsage().rss });
+    if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
   });
 }
 
-/** In the parent: a server child's `Usage` right now. */
-export function usageOf(child: ChildProcess, what: string): Promise<Usage> {
-  const answer = nextMessage<Usage>(child, what, 10_000);
-  child.send('usage');
-  return answer;
+/** Starts a script that calls {@link serveForParent}; resolves with its base URL once it listens. */
+export async function startServer(
+  name: string,
+  core: number | null,
+  env: Record<string, string | undefined>,
+  what: string,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = startScript(name, core, env);
+  try {
+    const { port } = await nextMessage<{ port: number }>(child, what, 60_000);
+    return { child, url: `http://127.0.0.1:${port}` };
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+}
+
+/** The resident memory of a child that calls {@link answerUsage}, in MB. */
+export async function childRssMb(child: ChildProcess, what: string): Promise<number> {
+  const answer = nextMessage<{ rss: number }>(child, what, 10_000);
+  child.send('rss');
+  return (await answer).rss / 1024 / 1024;
+}
+
+/** The CPU time (user + system, µs) a child that calls {@link answerUsage} has used so far. */
+export async function childCpuMicros(child: ChildProcess, what: string): Promise<number> {
+  const answer = nextMessage<{ cpu: NodeJS.CpuUsage }>(child, what, 10_000);
+  child.send('cpu');
+  const { cpu } = await answer;
+  return cpu.user + cpu.system;
 }

@@ -22,28 +22,37 @@
  *   BENCH_DATABASE_URL: a PostgreSQL database whose name contains "bench" (emptied first) instead
  *   of the embedded one. BENCH_EXTRA=1 adds LiveKit, OpenVidu and Red5-denial scenarios.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { relative } from 'node:path';
 import { Client } from 'pg';
 import { type AuditLedger, type Gql, type Tally, graphqlLedger, sqlLedger } from './audit-ledger';
 import { createIfMissing, emptyDatabase } from './bench-database';
 import {
   type Pinning,
   LoadRunner,
+  childCpuMicros,
+  childRssMb,
   detectPinning,
   nextMessage,
   startScript,
+  startServer,
   stopChild,
-  type Usage,
-  usageOf,
 } from './bench-processes';
-import { type BodyCheck, type LoadResult, bodyMatches } from './load';
+import { type BodyCheck, type LoadResult } from './load';
+import {
+  type Plan,
+  cleanRun,
+  commandLine,
+  commit,
+  loadAverage,
+  measuredRun,
+  probe,
+  protocolFromEnv,
+  protocolLine,
+  warmUp,
+} from './protocol';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const protocol = protocolFromEnv();
 const extra = process.env.BENCH_EXTRA === '1';
 const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
 const UNLIMITED = '10000000';
@@ -66,7 +75,7 @@ interface Measured {
   scenario: Scenario;
   load: LoadResult;
   rssMb: number | null;
-  /** The server's CPU time per answer over the measured run (µs), when it reports its usage. */
+  /** The server's CPU time per answer over the measured run (µs). */
   cpuPerAnswer: number | null;
   /** SQL statements the server sent per answer over the measured run (Roomkey only). */
   sqlPerAnswer: number | null;
@@ -137,7 +146,8 @@ async function runAll(pinning: Pinning, loader: LoadRunner, load0: number[]): Pr
       results.push(
         await measure(url, authorization, s, loader, {
           ledger,
-          usage: () => usageOf(server, 'Roomkey'),
+          rss: () => childRssMb(server, 'Roomkey'),
+          cpu: () => childCpuMicros(server, 'Roomkey'),
           statements: () => statementsSent(url),
         }),
       );
@@ -156,13 +166,17 @@ async function runAll(pinning: Pinning, loader: LoadRunner, load0: number[]): Pr
 }
 
 async function runSample(pinning: Pinning, loader: LoadRunner): Promise<Measured> {
-  const sample = startScript('agora-sample', pinning.server, {
-    APP_ID: randomBytes(16).toString('hex'),
-    APP_CERTIFICATE: randomBytes(16).toString('hex'),
-    PORT: '0',
-  });
+  const sample = await startServer(
+    'agora-sample',
+    pinning.server,
+    {
+      APP_ID: randomBytes(16).toString('hex'),
+      APP_CERTIFICATE: randomBytes(16).toString('hex'),
+      PORT: '0',
+    },
+    'Agora sample',
+  );
   try {
-    const { port } = await nextMessage<{ port: number }>(sample, 'Agora sample', 30_000);
     const scenario: Scenario = {
       key: 'sample',
       name: 'Agora sample GET /rtc (Express + agora-token)',
@@ -171,11 +185,12 @@ async function runSample(pinning: Pinning, loader: LoadRunner): Promise<Measured
       auth: false,
       check: AGORA_TOKEN,
     };
-    return await measure(`http://127.0.0.1:${port}`, '', scenario, loader, {
-      usage: () => usageOf(sample, 'Agora sample'),
+    return await measure(sample.url, '', scenario, loader, {
+      rss: () => childRssMb(sample.child, 'Agora sample'),
+      cpu: () => childCpuMicros(sample.child, 'Agora sample'),
     });
   } finally {
-    await stopChild(sample);
+    await stopChild(sample.child);
   }
 }
 
@@ -282,42 +297,29 @@ async function measure(
   loader: LoadRunner,
   probes: {
     ledger?: AuditLedger;
-    usage?: () => Promise<Usage>;
+    rss?: () => Promise<number>;
+    cpu?: () => Promise<number>;
     statements?: () => Promise<number>;
   } = {},
 ): Promise<Measured> {
-  const { ledger, usage, statements } = probes;
+  const { ledger, rss, cpu, statements } = probes;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (s.auth) headers.authorization = authorization;
-  const body = s.body === undefined ? undefined : JSON.stringify(s.body);
-  const probe = await fetch(base + s.path, { method: s.method, headers, body });
-  const text = await probe.text();
-  if (!probe.ok || !bodyMatches(s.check, text))
-    throw new Error(`${s.name}: unexpected answer ${probe.status} ${text.slice(0, 300)}`);
-  const plan = {
+  const plan: Plan = {
     url: base + s.path,
     method: s.method,
     headers,
-    body,
-    connections,
+    body: s.body === undefined ? undefined : JSON.stringify(s.body),
+    connections: protocol.connections,
     check: s.check,
     timeoutSeconds: 30,
   };
-  // Warm-up in steps of about half of warmupSeconds, each sized from the previous one's rate,
-  // until the rate settles (within 25 %): the last rate sizes the measured run (~`seconds`).
-  let warm = await loader.run({ ...plan, amount: connections * 4 });
-  for (let step = 0; step < 4; step++) {
-    const amount = Math.max(connections * 4, Math.round((warm.reqPerSec * warmupSeconds) / 2));
-    const next = await loader.run({ ...plan, amount });
-    const settled = Math.abs(next.reqPerSec - warm.reqPerSec) <= 0.25 * warm.reqPerSec;
-    warm = next;
-    if (settled && step > 0) break;
-  }
+  await probe(s.name, plan);
+  const warm = await warmUp(loader, plan, protocol);
   const from = await ledger?.settle();
-  const amount = Math.max(connections * 10, Math.round(warm.reqPerSec * seconds));
-  const [u0, sql0] = [await usage?.(), await statements?.()];
-  const result = await loader.run({ ...plan, amount });
-  const [u1, sql1] = [await usage?.(), await statements?.()];
+  const [cpu0, sql0] = [await cpu?.(), await statements?.()];
+  const result = await measuredRun(loader, plan, warm, protocol);
+  const [cpu1, sql1] = [await cpu?.(), await statements?.()];
   const to = await ledger?.settle();
   const tally = ledger && from && to ? await ledger.tally(from, to) : undefined;
   const per = (a?: number, b?: number): number | null =>
@@ -325,8 +327,8 @@ async function measure(
   const m: Measured = {
     scenario: s,
     load: result,
-    rssMb: u1?.rssMb ?? null,
-    cpuPerAnswer: per(u0?.cpuMicros, u1?.cpuMicros),
+    rssMb: rss ? await rss() : null,
+    cpuPerAnswer: per(cpu0, cpu1),
     sqlPerAnswer: per(sql0, sql1),
     tally,
   };
@@ -421,51 +423,20 @@ async function databaseKind(): Promise<string> {
 }
 
 function header(pinning: Pinning, database: string): string {
-  const envs = Object.entries(process.env)
-    .filter(([k, v]) => k.startsWith('BENCH_') && v)
-    .map(([k, v]) => `${k}=${k === 'BENCH_DATABASE_URL' ? redact(String(v)) : v}`);
-  const npm = process.env.npm_lifecycle_event;
-  const node = `node ${relative(process.cwd(), process.argv[1])}`;
-  const command = [...envs, npm ? `npm run ${npm}` : node].join(' ');
   return [
     'Roomkey hot paths — the hot-path issue protocol',
-    `command:   ${command}${npm ? `  (${node})` : ''}`,
+    `command:   ${commandLine()}`,
     `node:      ${process.version}   commit: ${commit()}`,
     `database:  ${database}`,
     `pinning:   ${pinning.note}`,
-    `load:      ${connections} connections; per scenario a warm-up (2-4 steps of ~${warmupSeconds / 2} s, until the rate settles), then ~${seconds} s (a request count sized from the warm-up rate: every request answered)`,
-    `machine:   load average ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')} at start (other work on the machine shows here)`,
+    `load:      ${protocolLine(protocol)}`,
+    `machine:   load average ${loadAverage()} at start (other work on the machine shows here)`,
     '',
     row(COLUMNS.map(([c]) => c)),
   ].join('\n');
 }
 
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
-}
-
-function commit(): string {
-  try {
-    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
-      encoding: 'utf8',
-    }).trim();
-    return dirty ? `${sha} + uncommitted changes` : sha;
-  } catch {
-    return 'unknown';
-  }
-}
-
-const clean = (m: Measured): boolean =>
-  m.load.errors === 0 && m.load.non2xx === 0 && m.load.badBodies === 0;
+const clean = (m: Measured): boolean => cleanRun(m.load);
 
 /** Prints the ratio and audit tables; returns why the run fails (empty: it does not). */
 function report(
@@ -550,9 +521,7 @@ function report(
   out.push(
     `  verifyAuditLog: ok=${verification.ok} checkedCount=${verification.checkedCount}${verification.ok ? '' : ` reason=${verification.reason} firstInvalidEventId=${verification.firstInvalidEventId}`}`,
     '',
-    `load average ${load0.map((x) => x.toFixed(2)).join(' ')} at start, ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')} at end`,
+    `load average ${loadAverage(load0)} at start, ${loadAverage()} at end`,
   );
   if (!verification.ok) failures.push(`the tenant's audit chain does not verify`);
   process.stdout.write(`${out.join('\n')}\n`);

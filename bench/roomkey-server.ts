@@ -4,7 +4,7 @@
  * database in BENCH_DATABASE_URL, a `demo` tenant with a credential for every vendor and an admin
  * API key. ROOMKEY_RATE_LIMIT_* from the environment are passed to the app's configuration.
  *
- * Reports `{url, apiKey}` to its parent over IPC, answers `'usage'` with its memory and CPU time, and
+ * Reports `{url, apiKey}` to its parent over IPC, answers `'rss'` and `'cpu'` with its memory and CPU time, and
  * stops when the parent disconnects or on SIGTERM.
  */
 import { runDemo } from '../scripts/demo';
