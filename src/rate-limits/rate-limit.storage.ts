@@ -6,18 +6,19 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import { type ThrottlerStorage } from '@nestjs/throttler';
 import Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../common/config';
+import { FixedWindowStore, type StorageRecord } from './fixed-window-store';
 
-export type StorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+export { type StorageRecord } from './fixed-window-store';
 
 /** How long a warning about Redis is held back after the previous one. */
 const WARN_EVERY_MS = 30_000;
 
 /**
- * The counter store behind every rate limit: `@nestjs/throttler`'s own storages, nothing home-made.
- * Without `REDIS_URL`, its in-memory `ThrottlerStorageService` (per instance). With it,
+ * The counter store behind every rate limit. Without `REDIS_URL`, this instance's
+ * `FixedWindowStore` (the Redis script's rules in memory, O(1) per hit). With it,
  * `ThrottlerStorageRedisService` from `@nest-lab/throttler-storage-redis`, shared by every instance.
  *
  * Redis down or slow: we **fail over to this instance's in-memory counters**, never open and never
@@ -29,7 +30,7 @@ const WARN_EVERY_MS = 30_000;
 @Injectable()
 export class RateLimitStorage implements ThrottlerStorage, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('RateLimits');
-  private readonly memory = new ThrottlerStorageService();
+  private readonly memory = new FixedWindowStore();
   private readonly redis: Redis | null;
   private readonly shared: ThrottlerStorageRedisService | null;
   private readonly timeoutMs: number;
@@ -91,7 +92,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleInit, OnAppli
   }
 
   onApplicationShutdown(): void {
-    this.memory.onApplicationShutdown();
+    this.memory.close();
     this.redis?.disconnect(false);
   }
 

@@ -158,9 +158,7 @@ export class RateLimiter {
   /** A limit of 0 blocks on the first hit: the lock key is blocked for `ms`. */
   private async lock(s: LockScope, ms: number): Promise<void> {
     const key = this.key('lock', s.kind, s.id);
-    const r = await this.storage.increment(key, ms, 0, ms, 'lock');
-    // The in-memory store clears an expired block on this call instead of setting a new one.
-    if (!r.isBlocked) await this.storage.increment(key, ms, 0, ms, 'lock');
+    await this.storage.increment(key, ms, 0, ms, 'lock');
   }
 
   /** Identifiers (emails, IPs) are hashed: the counter store never holds them in clear. */
