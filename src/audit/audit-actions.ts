@@ -95,7 +95,8 @@ export const AUDIT_ACTIONS: Record<
 > = {
   'auth.login.succeeded': {
     targetType: null,
-    description: 'A caller signed in (password login, refresh, SSO or code exchange).',
+    description:
+      'A caller signed in interactively (password login, or an OIDC or SAML callback); refreshes and code exchanges have their own actions.',
   },
   'auth.succeeded.summary': {
     targetType: null,

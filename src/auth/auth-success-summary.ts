@@ -21,8 +21,9 @@ const OVERFLOW = '*overflow*';
  * `note()` only counts in memory. Each (tenant, actor type, actor id, method, minute) window
  * becomes ONE event in the principal's tenant chain, actor = the principal, with
  * `{ method, count, from, to }`, appended once the minute has closed (a sweep every 10 s) or when
- * the application shuts down. Interactive sign-ins (login, refresh, SSO, code exchange) are not
- * counted here: they keep their own `auth.login.succeeded` event each. Costs: a crash loses the
+ * the application shuts down. Interactive sign-ins are not counted here: a login or SSO callback
+ * keeps its `auth.login.succeeded`, a refresh its `auth.token.refreshed`, a code exchange its
+ * `auth.code.exchanged` (public operations: the guard does not run for them). Costs: a crash loses the
  * open minute's counts of this instance; several instances each write their own summaries. Past
  * 10,000 open windows, new principals are folded into one `*overflow*` window per tenant, actor
  * type and method (no actor id), so memory stays bounded.
