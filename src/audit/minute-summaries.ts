@@ -29,7 +29,6 @@ export interface MinuteSummariesOptions<T> {
   failureMessage: string;
   windowMs?: number;
   sweepMs?: number;
-  now?: () => number;
 }
 
 /**
@@ -38,21 +37,20 @@ export interface MinuteSummariesOptions<T> {
  * one append with `count: N`, never N appends. `note()` is synchronous and I/O-free: safe on a
  * hot path. A sweep every `sweepMs` writes the closed windows, so a summary lands at most
  * `windowMs + sweepMs` after its first occurrence; `flush(true)` writes the open ones too (call it
- * at shutdown, before the audit log drains). A crash loses the open windows. Memory is bounded by
+ * at shutdown from `beforeApplicationShutdown`, and await it: the database closes only later, in
+ * `onApplicationShutdown`). A crash loses the open windows. Memory is bounded by
  * `maxWindows` through `overflow`.
  */
 export class MinuteSummaries<T> {
   private readonly windows = new Map<string, MinuteSummary<T>>();
   private readonly windowMs: number;
   private readonly sweepMs: number;
-  private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: MinuteSummariesOptions<T>) {
     this.windowMs = options.windowMs ?? MINUTE_MS;
     this.sweepMs = options.sweepMs ?? 10_000;
-    this.now = options.now ?? Date.now;
   }
 
   /** Open windows (for tests and metrics). */
@@ -76,7 +74,7 @@ export class MinuteSummaries<T> {
 
   /** Counts one occurrence of `key`. */
   note(key: string, item: T): void {
-    const from = Math.floor(this.now() / this.windowMs) * this.windowMs;
+    const from = Math.floor(Date.now() / this.windowMs) * this.windowMs;
     let id = `${from}|${key}`;
     let w = this.windows.get(id);
     if (!w && this.windows.size >= this.options.maxWindows && this.options.overflow) {
@@ -95,7 +93,7 @@ export class MinuteSummaries<T> {
   }
 
   private async write(all: boolean): Promise<void> {
-    const now = this.now();
+    const now = Date.now();
     const due: MinuteSummary<T>[] = [];
     for (const [id, w] of this.windows) {
       if (all || w.to <= now) {
