@@ -8,6 +8,7 @@ import request from 'supertest';
 import { systemActor } from '../src/audit/audit-actor';
 import { GENESIS_HASH, canonicalJson, pickChained } from '../src/audit/audit-chain';
 import { AuditService, rowToEvent } from '../src/audit/audit.service';
+import { AuthSuccessSummary } from '../src/auth/auth-success-summary';
 import { runCli } from '../src/cli/main';
 import { MemberRole } from '../src/common/auth/roles';
 import { seedApiKey, seedTenant, type SeededTenant } from './factories/tenancy';
@@ -171,9 +172,13 @@ describe('audit chain', () => {
       });
     });
 
-    it('should extend one gap-free linear chain when 200 authenticated GraphQL requests for one tenant run concurrently', async () => {
+    it('should extend one gap-free linear chain when 200 audited GraphQL requests for one tenant run concurrently', async () => {
       const tenant = await seedTenant(app());
-      const key = await seedApiKey(app(), tenant, MemberRole.ADMIN);
+      // A MEMBER listing members: each request appends its own authz.denied (a request that only
+      // authenticates appends nothing; it is counted into a per-minute summary).
+      const key = await seedApiKey(app(), tenant, MemberRole.MEMBER);
+      const summaries = app().app.get(AuthSuccessSummary);
+      await summaries.flush();
       // One listening socket for all requests (supertest would otherwise listen and close per request).
       const server = app().app.getHttpServer() as Server;
       if (!server.listening) await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -183,23 +188,36 @@ describe('audit chain', () => {
           request(base)
             .post('/graphql')
             .set('authorization', key.auth)
-            .send({ query: '{ me { role } }' }),
+            .send({ query: '{ members { nodes { id } } }' }),
         ),
       );
-      expect(responses.filter((r) => r.status !== 200 || r.body.errors).length).toBe(0);
+      const unexpected = responses.filter((r) => r.status !== 200 || errorCode(r) !== 'FORBIDDEN');
+      expect(unexpected.map((r) => [r.status, errorCode(r)])).toEqual([]);
       const rows = await links(tenant.id);
-      expectLinearChain(rows, 202); // tenant.created, api_key.created, 200 sign-ins
+      expectLinearChain(rows, 202); // tenant.created, api_key.created, 200 denials
       const [{ n }] = await app().ds.query<Array<{ n: number }>>(
-        `SELECT count(*)::int AS n FROM audit_event WHERE tenant_id = $1 AND action = 'auth.login.succeeded'`,
+        `SELECT count(*)::int AS n FROM audit_event WHERE tenant_id = $1 AND action = 'authz.denied'`,
         [tenant.id],
       );
       expect(n).toBe(200);
 
-      const verified = await app().gql(VERIFY, {}, { auth: key.auth });
+      // The 200 authentications become one summary (two if a minute turned meanwhile).
+      await summaries.flush();
+      const summarised = await app().ds.query<Array<{ count: number }>>(
+        `SELECT (metadata->>'count')::int AS count FROM audit_event
+          WHERE tenant_id = $1 AND action = 'auth.succeeded.summary' AND actor_id = $2`,
+        [tenant.id, key.id],
+      );
+      expect(summarised.length).toBeGreaterThanOrEqual(1);
+      expect(summarised.length).toBeLessThanOrEqual(2);
+      expect(summarised.reduce((sum, r) => sum + r.count, 0)).toBe(200);
+
+      const total = 202 + summarised.length;
+      const verified = await app().gql(VERIFY, {}, { auth: tenant.owner.auth });
       expect(verified.body.data).toEqual({
-        verifyAuditLog: { ok: true, checkedCount: 203, firstInvalidEventId: null, reason: null },
+        verifyAuditLog: { ok: true, checkedCount: total, firstInvalidEventId: null, reason: null },
       });
-      expect(await count(tenant.id)).toBe(203);
+      expect(await count(tenant.id)).toBe(total);
     });
 
     it('should keep two independent chains when appends to two tenants interleave concurrently', async () => {
@@ -567,10 +585,11 @@ describe('audit chain', () => {
       });
       const viaApi = await app().gql(VERIFY, {}, { auth: tenant.owner.auth });
       expect(errorCode(viaApi)).toBeUndefined();
+      // The verifying request's own authentication is only counted (summarised later).
       expect(viaApi.body.data).toEqual({
         verifyAuditLog: {
           ok: true,
-          checkedCount: remaining + 1,
+          checkedCount: remaining,
           firstInvalidEventId: null,
           reason: null,
         },

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { GENESIS_HASH, PLATFORM_TENANT_ID } from '../src/audit/audit-chain';
+import { AuthSuccessSummary } from '../src/auth/auth-success-summary';
 import { ApiKeysService } from '../src/api-keys/api-keys.service';
 import { MemberRole } from '../src/common/auth/roles';
 import { RequestContext } from '../src/common/context';
@@ -118,6 +119,32 @@ async function oneEvent<T>(
   return { result, row: rows[0] };
 }
 
+/**
+ * Runs one authenticated request that should append no sign-in event of its own, then writes the
+ * open summaries and returns the one `auth.succeeded.summary` it produced for `actorId`.
+ */
+async function summarised<T>(
+  t: TestApp,
+  actorId: string,
+  requestId: string,
+  run: () => Promise<T>,
+): Promise<{ result: T; row: AuditRow }> {
+  const summaries = t.app.get(AuthSuccessSummary);
+  await summaries.flush(); // earlier requests' counts are written now, not with this one
+  const mine = () =>
+    t.ds.query<AuditRow[]>(
+      `SELECT * FROM audit_event WHERE action = 'auth.succeeded.summary' AND actor_id = $1 ORDER BY seq`,
+      [actorId],
+    );
+  const before = (await mine()).length;
+  const { result, delta, rows } = await audited(t, 'auth.login.succeeded', requestId, run);
+  expect({ delta, rows: rows.length }).toEqual({ delta: 0, rows: 0 });
+  await summaries.flush();
+  const after = (await mine()).slice(before);
+  expect(after).toHaveLength(1);
+  return { result, row: after[0] };
+}
+
 function expectRequestFacts(row: AuditRow, requestId: string): void {
   expect(row.request_id).toBe(requestId);
   expect(row.client_ip).toMatch(LOOPBACK);
@@ -163,9 +190,9 @@ describe('audit wiring', () => {
     t.gql(query, variables, { auth, headers: headersFor(id) });
 
   describe('authentication', () => {
-    it('should write one auth.login.succeeded event for the user when a two-field query signs in with a password', async () => {
+    it('should write no per-request event and one auth.succeeded.summary for the user when a two-field query signs in with a password', async () => {
       const id = rid();
-      const { result, row } = await oneEvent(t, 'auth.login.succeeded', id, () =>
+      const { result, row } = await summarised(t, tenant.owner.id, id, () =>
         gql(TWO_ROOT_FIELDS, {}, tenant.owner.auth, id),
       );
       expect(result.body.data).toEqual({ me: { role: 'OWNER' }, tenant: { slug: tenant.slug } });
@@ -179,14 +206,17 @@ describe('audit wiring', () => {
         target_id: null,
         outcome: 'SUCCESS',
         error_code: null,
-        metadata: { method: 'BASIC_PASSWORD' },
+        // One request with two root fields is one authentication.
+        metadata: { method: 'BASIC_PASSWORD', count: 1 },
+        request_id: null,
+        client_ip: null,
+        user_agent: null,
       });
-      expectRequestFacts(row, id);
     });
 
-    it('should write one auth.login.succeeded event for the key when a two-field query signs in with an API key', async () => {
+    it('should write no per-request event and one auth.succeeded.summary for the key when a two-field query signs in with an API key', async () => {
       const id = rid();
-      const { result, row } = await oneEvent(t, 'auth.login.succeeded', id, () =>
+      const { result, row } = await summarised(t, key.id, id, () =>
         gql(TWO_ROOT_FIELDS, {}, key.auth, id),
       );
       expect(result.body.data).toEqual({ me: { role: 'ADMIN' }, tenant: { slug: tenant.slug } });
@@ -200,15 +230,14 @@ describe('audit wiring', () => {
         target_id: null,
         outcome: 'SUCCESS',
         error_code: null,
-        metadata: { method: 'BASIC_API_KEY' },
+        metadata: { method: 'BASIC_API_KEY', count: 1 },
       });
-      expectRequestFacts(row, id);
     });
 
-    it('should write one auth.login.succeeded and one audit.exported event when the export route is called with a password', async () => {
+    it('should write one audit.exported event and a summary, not a per-request sign-in, when the export route is called with a password', async () => {
       const id = rid();
       const exportsBefore = await countAction(t, 'audit.exported');
-      const { result, row } = await oneEvent(t, 'auth.login.succeeded', id, () =>
+      const { result, row } = await summarised(t, tenant.owner.id, id, () =>
         t
           .http()
           .get('/audit/export?format=csv&from=2020-01-01T00:00:00.000Z')
@@ -222,8 +251,8 @@ describe('audit wiring', () => {
         actor_id: tenant.owner.id,
         auth_method: 'BASIC_PASSWORD',
         outcome: 'SUCCESS',
+        metadata: { method: 'BASIC_PASSWORD', count: 1 },
       });
-      expectRequestFacts(row, id);
       expect((await countAction(t, 'audit.exported')) - exportsBefore).toBe(1);
       const [exported] = await rowsOf(t, id, 'audit.exported');
       expect(exported).toMatchObject({
@@ -315,12 +344,13 @@ describe('audit wiring', () => {
 
     it('should record the socket address and ignore a spoofed X-Forwarded-For when no proxy is trusted', async () => {
       const id = rid();
-      const { row } = await oneEvent(t, 'auth.login.succeeded', id, () =>
+      // An authenticated request's own event (sign-ins are summarised without an address).
+      const { row } = await oneEvent(t, 'authz.denied', id, () =>
         t.gql(
-          ME,
+          MEMBERS,
           {},
           {
-            auth: tenant.owner.auth,
+            auth: member.auth,
             headers: headersFor(id, { 'x-forwarded-for': '203.0.113.7' }),
           },
         ),
@@ -853,9 +883,11 @@ describe('audit wiring', () => {
   // second app runs in this process, the first app's `basic` strategy is the second app's.
   describe('behind a trusted proxy', () => {
     let tp: TestApp;
+    let tpMember: SeededUser;
 
     beforeAll(async () => {
       tp = await startTestApp({ ROOMKEY_TRUST_PROXY: 'loopback' });
+      tpMember = await seedMember(tp, await seedTenant(tp), MemberRole.MEMBER);
     });
 
     afterAll(async () => {
@@ -864,12 +896,12 @@ describe('audit wiring', () => {
 
     it('should record the forwarded client address when the loopback proxy is trusted', async () => {
       const id = rid();
-      const { row } = await oneEvent(tp, 'auth.login.succeeded', id, () =>
+      const { row } = await oneEvent(tp, 'authz.denied', id, () =>
         tp.gql(
-          ME,
+          MEMBERS,
           {},
           {
-            auth: tp.adminAuth,
+            auth: tpMember.auth,
             headers: headersFor(id, { 'x-forwarded-for': '203.0.113.7' }),
           },
         ),

@@ -38,6 +38,7 @@ describe('database faults (PostgreSQL through a TCP proxy)', () => {
   let drop: () => Promise<void>;
   let apiKeyAuth: string;
   let secrets: string[];
+  let freshKeys = 0;
 
   beforeAll(async () => {
     const scratch = await createScratchDatabase(BASE_URL);
@@ -79,18 +80,34 @@ describe('database faults (PostgreSQL through a TCP proxy)', () => {
     return r.body.data!.login.accessToken;
   }
 
+  /**
+   * A fresh API key, never used yet (so no remembered check can answer for it: a remembered key
+   * needs no database to authenticate, and a route that needs none either is then served).
+   */
+  async function freshApiKey(): Promise<string> {
+    const key = await t.gql<{ createApiKey: { secret: string; apiKey: { keyId: string } } }>(
+      CREATE_KEY,
+      { input: { name: `fault probe ${++freshKeys}`, role: 'ADMIN' } },
+      { auth: t.adminAuth },
+    );
+    expect(key.body.errors).toBeUndefined();
+    const { secret, apiKey } = key.body.data!.createApiKey;
+    secrets.push(secret);
+    return basic(apiKey.keyId, secret);
+  }
+
   /** Every kind of caller at once: API key, password login, bearer token, compat route, probes. */
-  async function probe(token: string): Promise<Probe> {
+  async function probe(token: string, keyAuth = apiKeyAuth): Promise<Probe> {
     const login = (password: string) =>
       t.gql<{ login: { accessToken: string } }>(LOGIN, {
         input: { email: ADMIN_EMAIL, password, tenantSlug: ADMIN_TENANT },
       });
     const [apiKey, ok, wrongPassword, bearer, compat, ready, live] = await Promise.all([
-      t.gql<{ me: { role: string } }>(ME, {}, { auth: apiKeyAuth }),
+      t.gql<{ me: { role: string } }>(ME, {}, { auth: keyAuth }),
       login(ADMIN_PASSWORD),
       login('not-the-password-at-all'),
       t.gql<{ me: { role: string } }>(ME, {}, { auth: `Bearer ${token}` }),
-      t.http().get(`/t/${ADMIN_TENANT}/agora/ping`).set('authorization', apiKeyAuth),
+      t.http().get(`/t/${ADMIN_TENANT}/agora/ping`).set('authorization', keyAuth),
       t.http().get('/health/ready'),
       t.http().get('/health/live'),
     ]);
@@ -135,13 +152,14 @@ describe('database faults (PostgreSQL through a TCP proxy)', () => {
     expect(p.live).toBe(200);
   }
 
-  /** Probes once while `fault` holds (a token minted before it), then again after healing. */
+  /** Probes once while `fault` holds (a token and a key made before it), then after healing. */
   async function probeThrough(fault: () => void): Promise<{ during: Probe; after: Probe }> {
     const token = await freshToken();
+    const keyAuth = await freshApiKey();
     fault();
     let during: Probe;
     try {
-      during = await probe(token);
+      during = await probe(token, keyAuth);
     } finally {
       proxy.resume();
     }

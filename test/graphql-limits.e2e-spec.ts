@@ -5,6 +5,7 @@
  */
 import { getIntrospectionQuery } from 'graphql';
 import { AuditService } from '../src/audit/audit.service';
+import { AuthSuccessSummary } from '../src/auth/auth-success-summary';
 import { TenantsService } from '../src/tenants/tenants.service';
 import {
   ADMIN_EMAIL,
@@ -210,11 +211,17 @@ describe('GraphQL limits when the token limit is raised', () => {
     expect(current).not.toHaveBeenCalled();
     expect(await auditCount(t)).toBe(before);
 
-    // The same probes do see an executed request: authentication is audited, the resolver runs.
+    // The same probes do see an executed request: the resolver runs, and its authentication is
+    // counted (one summary, written by the flush) — the refused request was not.
     const ok = await t.gql('{ me { role } }', {}, { auth: t.adminAuth });
     expect(ok.body.errors).toBeUndefined();
     expect(current).toHaveBeenCalledTimes(1);
+    await t.app.get(AuthSuccessSummary).flush();
     expect(await auditCount(t)).toBeGreaterThan(before);
+    const counts: Array<{ n: number }> = await t.ds.query(
+      `SELECT (metadata->>'count')::int AS n FROM audit_event WHERE action = 'auth.succeeded.summary'`,
+    );
+    expect(counts.map((c) => c.n)).toEqual([1]);
   });
 
   it('should refuse naming the cost limit and verify nothing when verifyAuditLog is aliased 200 times', async () => {

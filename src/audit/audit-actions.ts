@@ -7,6 +7,8 @@ import { type MemberRole } from '../common/auth/roles';
 export interface AuditActionMetadata {
   'auth.login.succeeded': { method: string };
   'auth.login.failed': { method: string; reason: string };
+  /** One principal's authenticated requests in one window (ISO `from` inclusive, `to` exclusive). */
+  'auth.succeeded.summary': { method: string; count: number; from: string; to: string };
   'authz.denied': { operation: string; reason: string };
   'tenant.created': { slug: string; ownerUserId: string };
   'member.added': { userId: string; role: MemberRole; newUser: boolean };
@@ -91,7 +93,16 @@ export const AUDIT_ACTIONS: Record<
   AuditAction,
   { targetType: string | null; description: string }
 > = {
-  'auth.login.succeeded': { targetType: null, description: 'A caller authenticated.' },
+  'auth.login.succeeded': {
+    targetType: null,
+    description:
+      'A caller signed in interactively (password login, or an OIDC or SAML callback); refreshes and code exchanges have their own actions.',
+  },
+  'auth.succeeded.summary': {
+    targetType: null,
+    description:
+      "A principal's authenticated requests: one summary per principal, method and minute, with the count.",
+  },
   'auth.login.failed': {
     targetType: null,
     description: 'An authentication attempt failed (reason code only).',

@@ -7,6 +7,7 @@ import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { MembersModule } from '../members/members.module';
 import { TenantsModule } from '../tenants/tenants.module';
 import { UsersModule } from '../users/users.module';
+import { AuthSuccessSummary } from './auth-success-summary';
 import { AuthenticationGuard } from './authentication.guard';
 import { PublicRateLimitGuard } from '../rate-limits/rate-limit.guard';
 import { BasicAuthService } from './basic-auth.service';
@@ -74,8 +75,9 @@ import { User } from '../users/user.entity';
     SsoLoginService,
     OidcService,
     SamlService,
+    AuthSuccessSummary,
     // Order matters: anonymous per-IP budgets, then authentication (which charges the principal's
-    // and tenant's budgets before auditing), then roles.
+    // and tenant's budgets before counting the success), then roles.
     { provide: APP_GUARD, useClass: PublicRateLimitGuard },
     { provide: APP_GUARD, useClass: AuthenticationGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

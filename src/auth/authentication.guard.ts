@@ -12,7 +12,7 @@ import { AuditService } from '../audit/audit.service';
 import { IS_PUBLIC_KEY } from '../common/auth/decorators';
 import { type AuthenticatedPrincipal } from '../common/auth/principal';
 import { APP_CONFIG, type AppConfig } from '../common/config';
-import { RequestContext, type RequestMeta, metaOf, requestOf } from '../common/context';
+import { type RequestMeta, metaOf, requestOf } from '../common/context';
 import {
   DomainException,
   ErrorCode,
@@ -21,6 +21,7 @@ import {
 } from '../common/errors';
 import { routeOf } from '../rate-limits/rate-limit.guard';
 import { RateLimiter, type Rule } from '../rate-limits/rate-limiter.service';
+import { AuthSuccessSummary } from './auth-success-summary';
 import { recordAuthFailure } from './authentication-failed';
 import { BasicStrategy } from './strategies/basic.strategy';
 import { ExternalJwtStrategy } from './strategies/external-jwt.strategy';
@@ -47,14 +48,15 @@ function reasonOf(info: unknown): string {
 /**
  * Per-request memo of the authentication attempt. GraphQL runs guards once per root field, and
  * query fields resolve in parallel, so the in-flight attempt itself is shared: one strategy run,
- * one audit event per request.
+ * one count (or one failure event) per request.
  */
 const attempts = new WeakMap<Request, Promise<DomainException | null>>();
 
 /**
  * Global guard: everything needs an authenticated principal unless marked `@Public()`. Tries
- * Basic (API key or password), Roomkey access tokens, then trusted external JWTs, and records
- * every success and failure in the audit log (reason code only, never the credential).
+ * Basic (API key or password), Roomkey access tokens, then trusted external JWTs. Every failure
+ * is an audit event (reason code only, never the credential); successes are counted in memory
+ * and audited as one `auth.succeeded.summary` per principal and minute (AuthSuccessSummary).
  */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
@@ -68,6 +70,7 @@ export class AuthenticationGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly audit: AuditService,
     private readonly limiter: RateLimiter,
+    private readonly successes: AuthSuccessSummary,
     @Inject(APP_CONFIG) config: AppConfig,
     basic: BasicStrategy,
     jwt: JwtStrategy,
@@ -133,7 +136,7 @@ export class AuthenticationGuard implements CanActivate {
     try {
       return await this.tryStrategies(req, route);
     } catch (err) {
-      // The audit write of a success can meet the outage too.
+      // Whatever escapes a strategy run or the limiter can meet the outage too.
       if (isDatabaseUnavailable(err)) return this.unavailable(req, err);
       throw err;
     }
@@ -157,18 +160,13 @@ export class AuthenticationGuard implements CanActivate {
     for (const strategy of this.strategies) {
       const outcome = await runStrategy(strategy, req);
       if (outcome.kind === 'success') {
-        // Charged before the success is audited: a refused request appends nothing.
+        // Charged before the success is counted: a refused request is not a success.
         const limited = await this.charge(outcome.principal, route, metaOf(req));
         if (limited) return limited;
         req.user = outcome.principal;
-        await this.audit.record(
-          null,
-          RequestContext.fromPrincipal(outcome.principal, metaOf(req)),
-          {
-            action: 'auth.login.succeeded',
-            metadata: { method: outcome.principal.authMethod },
-          },
-        );
+        // Counted, not appended: one summary per principal and minute (interactive sign-ins
+        // record their own event).
+        this.successes.note(outcome.principal);
         return null;
       }
       if (outcome.kind === 'error' && isDatabaseUnavailable(outcome.error))

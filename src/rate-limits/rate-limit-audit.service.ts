@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
+import { MinuteSummaries, type MinuteSummary } from '../audit/minute-summaries';
 import { ActorType, AuthMethod } from '../common/auth/roles';
 import { ErrorCode } from '../common/errors';
 import { TenantDirectory } from '../tenants/tenant-directory';
@@ -25,14 +26,6 @@ export interface Rejection {
   actorType?: ActorType;
 }
 
-interface Window {
-  minute: number;
-  count: number;
-  first: Rejection;
-}
-
-const MINUTE_MS = 60_000;
-const SWEEP_MS = 10_000;
 /** Distinct (source, route, minute) windows kept; past it new sources share one overflow window. */
 const MAX_WINDOWS = 10_000;
 const OVERFLOW = '*overflow*';
@@ -51,10 +44,16 @@ const OVERFLOW = '*overflow*';
  */
 @Injectable()
 export class RateLimitAudit implements OnModuleInit, BeforeApplicationShutdown {
-  private readonly logger = new Logger('RateLimits');
-  private readonly windows = new Map<string, Window>();
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly summaries = new MinuteSummaries<Rejection>({
+    write: (w) => this.append(w),
+    maxWindows: MAX_WINDOWS,
+    overflow: (_key, r) => ({
+      key: `${chainOf(r)}|${r.scope}|${r.route}|${OVERFLOW}`,
+      item: { ...r, source: OVERFLOW, clientIp: null },
+    }),
+    logger: new Logger('RateLimits'),
+    failureMessage: 'could not write a rate-limit summary',
+  });
 
   constructor(
     private readonly audit: AuditService,
@@ -62,55 +61,24 @@ export class RateLimitAudit implements OnModuleInit, BeforeApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.flush(false), SWEEP_MS);
-    this.timer.unref();
+    this.summaries.start();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush(true);
+  beforeApplicationShutdown(): Promise<void> {
+    return this.summaries.stop();
   }
 
   /** Counts one refusal. Synchronous and I/O-free: safe on the hot path of a flood. */
   note(r: Rejection): void {
-    const minute = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
-    const chain = r.tenantId ?? (r.tenantSlug ? `slug:${r.tenantSlug}` : '-');
-    let key = `${minute}|${chain}|${r.scope}|${r.route}|${r.source}`;
-    let w = this.windows.get(key);
-    if (!w && this.windows.size >= MAX_WINDOWS) {
-      key = `${minute}|${chain}|${r.scope}|${r.route}|${OVERFLOW}`;
-      w = this.windows.get(key);
-      r = { ...r, source: OVERFLOW, clientIp: null };
-    }
-    if (w) w.count++;
-    else this.windows.set(key, { minute, count: 1, first: r });
+    this.summaries.note(`${chainOf(r)}|${r.scope}|${r.route}|${r.source}`, r);
   }
 
   /** Writes the closed windows (every window with `all`). Serialised: one flush at a time. */
   flush(all = true): Promise<void> {
-    this.flushing = this.flushing.then(() => this.write(all));
-    return this.flushing;
+    return this.summaries.flush(all);
   }
 
-  private async write(all: boolean): Promise<void> {
-    const current = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
-    const due: Window[] = [];
-    for (const [key, w] of this.windows) {
-      if (all || w.minute < current) {
-        due.push(w);
-        this.windows.delete(key);
-      }
-    }
-    for (const w of due) {
-      try {
-        await this.append(w);
-      } catch (err) {
-        this.logger.error({ err }, 'could not write a rate-limit summary');
-      }
-    }
-  }
-
-  private async append(w: Window): Promise<void> {
+  private async append(w: MinuteSummary<Rejection>): Promise<void> {
     const r = w.first;
     const tenantId = r.tenantId ?? (r.tenantSlug ? await this.slugs.idOf(r.tenantSlug) : null);
     await this.audit.recordQuietly(
@@ -131,11 +99,16 @@ export class RateLimitAudit implements OnModuleInit, BeforeApplicationShutdown {
         metadata: {
           scope: r.scope,
           route: r.route,
-          windowStart: new Date(w.minute).toISOString(),
-          windowSeconds: MINUTE_MS / 1000,
+          windowStart: new Date(w.from).toISOString(),
+          windowSeconds: (w.to - w.from) / 1000,
           count: w.count,
         },
       },
     );
   }
+}
+
+/** The chain a refusal is summarised in: a tenant id, a slug still to resolve, or the platform. */
+function chainOf(r: Rejection): string {
+  return r.tenantId ?? (r.tenantSlug ? `slug:${r.tenantSlug}` : '-');
 }
