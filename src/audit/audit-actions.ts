@@ -56,9 +56,11 @@ export interface AuditActionMetadata {
     identity: string;
     expiresAt: string | null;
     via: string;
+    /** The operation or compatibility route that issued it (`graphql:createConnection`, `agora.rtc`). */
+    route: string;
   };
   'connection.revoked': { sessionId: string; provider: string; reason: string; via: string };
-  'agora.rtm_token.issued': { userId: string; expiresAt: string; via: string };
+  'agora.rtm_token.issued': { userId: string; expiresAt: string; via: string; route: string };
   'compat.called': { route: string; status: number };
   'red5.validated': {
     reason: string;
@@ -171,7 +173,8 @@ export const AUDIT_ACTIONS: Record<
   },
   'compat.called': {
     targetType: null,
-    description: 'A vendor-compatible REST route was called (route and HTTP status).',
+    description:
+      'A vendor-compatible REST route failed or was refused (route and HTTP status); a successful mint is its issuance event.',
   },
   'red5.validated': {
     targetType: 'connection',
