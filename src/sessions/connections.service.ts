@@ -81,6 +81,9 @@ export interface IssuedConnection {
   details: Record<string, unknown>;
 }
 
+/** Nothing to record: the connection was revoked by another request meanwhile. */
+class AlreadyRevoked extends Error {}
+
 export const sha256 = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /**
@@ -201,23 +204,31 @@ export class ConnectionsService {
         .get(session.provider)
         .revokeJoin(cred, session.externalId, conn.externalId);
     }
-    return this.ds.transaction(async (m) => {
-      const revokedAt = new Date();
-      const res = await m.update(
-        SessionConnection,
-        { id: conn.id, tenantId: ctx.tenantId, status: Not(ConnectionStatus.REVOKED) },
-        { status: ConnectionStatus.REVOKED, revokedAt },
-      );
-      if (res.affected) {
-        await this.audit.record(m, ctx, {
+    const revokedAt = new Date();
+    try {
+      // The update and its event commit together in the tenant's audit batch.
+      await this.audit.commit(
+        ctx,
+        async (m) => {
+          const res = await m.update(
+            SessionConnection,
+            { id: conn.id, tenantId: ctx.tenantId, status: Not(ConnectionStatus.REVOKED) },
+            { status: ConnectionStatus.REVOKED, revokedAt },
+          );
+          if (!res.affected) throw new AlreadyRevoked();
+        },
+        () => ({
           action: 'connection.revoked',
           targetType: 'connection',
           targetId: conn.id,
           metadata: { sessionId: session.id, provider: session.provider, reason: 'revoked', via },
-        });
-      }
-      return Object.assign(conn, { status: ConnectionStatus.REVOKED, revokedAt });
-    });
+        }),
+      );
+    } catch (err) {
+      // A concurrent revoke got there first: it recorded the event.
+      if (!(err instanceof AlreadyRevoked)) throw err;
+    }
+    return Object.assign(conn, { status: ConnectionStatus.REVOKED, revokedAt });
   }
 
   async get(ctx: Pick<RequestContext, 'tenantId'>, id: string): Promise<SessionConnection> {
