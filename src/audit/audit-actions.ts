@@ -164,12 +164,13 @@ export const AUDIT_ACTIONS: Record<
   },
   'connection.created': {
     targetType: 'connection',
-    description: 'A join credential was issued (the credential itself is never recorded).',
+    description:
+      'A join credential was issued; one event per credential, naming the via and route it was asked through (the credential itself is never recorded).',
   },
   'connection.revoked': { targetType: 'connection', description: 'A join credential was revoked.' },
   'agora.rtm_token.issued': {
     targetType: 'provider_credential',
-    description: 'An Agora RTM token was issued.',
+    description: 'An Agora RTM token was issued (with the via and route it was asked through).',
   },
   'compat.called': {
     targetType: null,
