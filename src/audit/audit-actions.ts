@@ -58,9 +58,11 @@ export interface AuditActionMetadata {
     identity: string;
     expiresAt: string | null;
     via: string;
+    /** The operation or compatibility route that issued it (`graphql:createConnection`, `agora.rtc`). */
+    route: string;
   };
   'connection.revoked': { sessionId: string; provider: string; reason: string; via: string };
-  'agora.rtm_token.issued': { userId: string; expiresAt: string; via: string };
+  'agora.rtm_token.issued': { userId: string; expiresAt: string; via: string; route: string };
   'compat.called': { route: string; status: number };
   'red5.validated': {
     reason: string;
@@ -173,16 +175,18 @@ export const AUDIT_ACTIONS: Record<
   },
   'connection.created': {
     targetType: 'connection',
-    description: 'A join credential was issued (the credential itself is never recorded).',
+    description:
+      'A join credential was issued; one event per credential, naming the via and route it was asked through (the credential itself is never recorded).',
   },
   'connection.revoked': { targetType: 'connection', description: 'A join credential was revoked.' },
   'agora.rtm_token.issued': {
     targetType: 'provider_credential',
-    description: 'An Agora RTM token was issued.',
+    description: 'An Agora RTM token was issued (with the via and route it was asked through).',
   },
   'compat.called': {
     targetType: null,
-    description: 'A vendor-compatible REST route was called (route and HTTP status).',
+    description:
+      'A vendor-compatible REST route failed or was refused (route and HTTP status); a successful mint is its issuance event.',
   },
   'red5.validated': {
     targetType: 'connection',

@@ -1,5 +1,4 @@
-import { Body, Controller, Get, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { type Request, type Response } from 'express';
+import { Body, Controller, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { Roles } from '../common/auth/decorators';
 import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
@@ -7,9 +6,8 @@ import { DomainException, ErrorCode } from '../common/errors';
 import { agoraRtmUser, agoraUid } from '../providers/adapters/agora-limits';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
 import { AgoraRtmService } from '../sessions/agora-rtm.service';
-import { ConnectionsService } from '../sessions/connections.service';
-import { SessionsService } from '../sessions/sessions.service';
-import { CompatResponder, type Failure, type Reply, credentialParam } from './compat-responder';
+import { JoinRoom } from '../sessions/join-room';
+import { CompatReply, type Failure, type Reply, credentialParam } from './compat-reply';
 import { CompatTenantGuard } from './compat-tenant.guard';
 import { objectBody } from './compat-input';
 
@@ -87,78 +85,54 @@ function rtcUser(tokenType: string, value: string): { uid?: number; userAccount?
 @UseGuards(CompatTenantGuard)
 export class AgoraCompatController {
   constructor(
-    private readonly sessions: SessionsService,
-    private readonly connections: ConnectionsService,
+    private readonly joinRoom: JoinRoom,
     private readonly rtm: AgoraRtmService,
-    private readonly responder: CompatResponder,
   ) {}
 
   @Get('ping')
   @Roles(...ANY_MEMBER)
-  async ping(@Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.responder.run(
-      req,
-      res,
-      'agora.ping',
-      () => Promise.resolve({ status: 200, json: { message: 'pong' }, headers: AGORA_NO_CACHE }),
-      onError('Error'),
-    );
+  @CompatReply('agora.ping', onError('Error'))
+  ping(): Promise<Reply> {
+    return Promise.resolve({ status: 200, json: { message: 'pong' }, headers: AGORA_NO_CACHE });
   }
 
   @Get(['rtc/:channelName/:role/:tokenType/:uid', 'rtc/:channelName/:role/:tokenType'])
   @Roles(...ANY_MEMBER)
+  @CompatReply('agora.rtc', onError('Error Generating RTC token'))
   async rtc(
     @Ctx() ctx: RequestContext,
     @Param() p: Record<string, string>,
     @Query() q: Record<string, unknown>,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.responder.run(
-      req,
-      res,
+  ): Promise<Reply> {
+    const token = await this.rtcToken(
+      ctx,
       'agora.rtc',
-      async () => {
-        const token = await this.rtcToken(
-          ctx,
-          p.channelName,
-          role(p.role),
-          p.tokenType,
-          p.uid ?? '',
-          expiry(q.expiry),
-          q.credential,
-        );
-        return { status: 200, json: { rtcToken: token }, headers: AGORA_NO_CACHE };
-      },
-      onError('Error Generating RTC token'),
+      p.channelName,
+      role(p.role),
+      p.tokenType,
+      p.uid ?? '',
+      expiry(q.expiry),
+      q.credential,
     );
+    return { status: 200, json: { rtcToken: token }, headers: AGORA_NO_CACHE };
   }
 
   @Get('rtm/:uid')
   @Roles(...ANY_MEMBER)
+  @CompatReply('agora.rtm', onError('Error Generating RTM token'))
   async rtmRoute(
     @Ctx() ctx: RequestContext,
     @Param('uid') uid: string,
     @Query() q: Record<string, unknown>,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.responder.run(
-      req,
-      res,
-      'agora.rtm',
-      async () => {
-        const { token } = await this.rtm.issue(
-          ctx,
-          credentialParam(q.credential),
-          uid,
-          expiry(q.expiry),
-          VIA,
-        );
-        return { status: 200, json: { rtmToken: token }, headers: AGORA_NO_CACHE };
-      },
-      onError('Error Generating RTM token'),
+  ): Promise<Reply> {
+    const { token } = await this.rtm.issue(
+      ctx,
+      credentialParam(q.credential),
+      uid,
+      expiry(q.expiry),
+      { via: VIA, route: 'agora.rtm' },
     );
+    return { status: 200, json: { rtmToken: token }, headers: AGORA_NO_CACHE };
   }
 
   @Get([
@@ -166,98 +140,81 @@ export class AgoraCompatController {
     'rte/:channelName/:role/:tokenType/:rtcuid',
   ])
   @Roles(...ANY_MEMBER)
+  @CompatReply('agora.rte', onError('Error Generating RTC and RTM token'))
   async rte(
     @Ctx() ctx: RequestContext,
     @Param() p: Record<string, string>,
     @Query() q: Record<string, unknown>,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.responder.run(
-      req,
-      res,
+  ): Promise<Reply> {
+    const r = role(p.role);
+    const seconds = expiry(q.expiry);
+    const rtmUser = p.rtmuid || (p.rtcuid && p.rtcuid !== '0' ? p.rtcuid : '');
+    if (!rtmUser)
+      throw DomainException.badInput('rtmuid', 'The RTM user id cannot be empty or "0"');
+    agoraRtmUser(rtmUser); // both halves are checked before either is minted
+    const rtcToken = await this.rtcToken(
+      ctx,
       'agora.rte',
-      async () => {
-        const r = role(p.role);
-        const seconds = expiry(q.expiry);
-        const rtmUser = p.rtmuid || (p.rtcuid && p.rtcuid !== '0' ? p.rtcuid : '');
-        if (!rtmUser)
-          throw DomainException.badInput('rtmuid', 'The RTM user id cannot be empty or "0"');
-        agoraRtmUser(rtmUser); // both halves are checked before either is minted
-        const rtcToken = await this.rtcToken(
-          ctx,
-          p.channelName,
-          r,
-          p.tokenType,
-          p.rtcuid,
-          seconds,
-          q.credential,
-        );
-        const { token } = await this.rtm.issue(
-          ctx,
-          credentialParam(q.credential),
-          rtmUser,
-          seconds,
-          VIA,
-        );
-        return { status: 200, json: { rtcToken, rtmToken: token }, headers: AGORA_NO_CACHE };
-      },
-      onError('Error Generating RTC and RTM token'),
+      p.channelName,
+      r,
+      p.tokenType,
+      p.rtcuid,
+      seconds,
+      q.credential,
     );
+    const { token } = await this.rtm.issue(ctx, credentialParam(q.credential), rtmUser, seconds, {
+      via: VIA,
+      route: 'agora.rte',
+    });
+    return { status: 200, json: { rtcToken, rtmToken: token }, headers: AGORA_NO_CACHE };
   }
 
   @Post('getToken')
   @Roles(...ANY_MEMBER)
+  @CompatReply('agora.getToken', (e): Reply => ({
+    status: e.status,
+    json: { error: e.message, status: e.status },
+    headers: AGORA_NO_CACHE,
+  }))
   async getToken(
     @Ctx() ctx: RequestContext,
     @Body() body: unknown,
     @Query('credential') credential: unknown,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.responder.run(
-      req,
-      res,
-      'agora.getToken',
-      async () => {
-        const b = objectBody(body);
-        const uid = typeof b.uid === 'number' ? String(b.uid) : b.uid;
-        if (uid !== undefined && typeof uid !== 'string')
-          throw DomainException.badInput('uid', 'uid must be a string');
-        const seconds = expiry(b.expire);
-        let token: string;
-        if (b.tokenType === 'rtc') {
-          if (typeof b.channel !== 'string' || !b.channel)
-            throw DomainException.badInput('channel', 'missing channel name');
-          if (!uid) throw DomainException.badInput('uid', 'missing user ID or account');
-          token = await this.rtcToken(
-            ctx,
-            b.channel,
-            role(b.role, ParticipantRole.SUBSCRIBER),
-            /^\d+$/.test(uid) ? 'uid' : 'userAccount',
-            uid,
-            seconds,
-            credential,
-          );
-        } else if (b.tokenType === 'rtm') {
-          if (!uid) throw DomainException.badInput('uid', 'missing user ID or account');
-          token = (await this.rtm.issue(ctx, credentialParam(credential), uid, seconds, VIA)).token;
-        } else {
-          throw DomainException.badInput('tokenType', 'Unsupported tokenType (use rtc or rtm)');
-        }
-        return { status: 200, json: { token }, headers: AGORA_NO_CACHE };
-      },
-      (e) => ({
-        status: e.status,
-        json: { error: e.message, status: e.status },
-        headers: AGORA_NO_CACHE,
-      }),
-    );
+  ): Promise<Reply> {
+    const b = objectBody(body);
+    const uid = typeof b.uid === 'number' ? String(b.uid) : b.uid;
+    if (uid !== undefined && typeof uid !== 'string')
+      throw DomainException.badInput('uid', 'uid must be a string');
+    const seconds = expiry(b.expire);
+    let token: string;
+    if (b.tokenType === 'rtc') {
+      if (typeof b.channel !== 'string' || !b.channel)
+        throw DomainException.badInput('channel', 'missing channel name');
+      if (!uid) throw DomainException.badInput('uid', 'missing user ID or account');
+      token = await this.rtcToken(
+        ctx,
+        'agora.getToken',
+        b.channel,
+        role(b.role, ParticipantRole.SUBSCRIBER),
+        /^\d+$/.test(uid) ? 'uid' : 'userAccount',
+        uid,
+        seconds,
+        credential,
+      );
+    } else if (b.tokenType === 'rtm') {
+      if (!uid) throw DomainException.badInput('uid', 'missing user ID or account');
+      const origin = { via: VIA, route: 'agora.getToken' };
+      token = (await this.rtm.issue(ctx, credentialParam(credential), uid, seconds, origin)).token;
+    } else {
+      throw DomainException.badInput('tokenType', 'Unsupported tokenType (use rtc or rtm)');
+    }
+    return { status: 200, json: { token }, headers: AGORA_NO_CACHE };
   }
 
   /** The channel's session (created once), then a recorded connection with the token. */
   private async rtcToken(
     ctx: RequestContext,
+    route: string,
     channel: string,
     r: ParticipantRole,
     tokenType: string,
@@ -266,17 +223,17 @@ export class AgoraCompatController {
     credential: unknown,
   ): Promise<string> {
     const join = { role: r, ttlSeconds: seconds, agora: rtcUser(tokenType, uid) };
-    this.connections.checkJoin(ProviderKind.AGORA, join);
-    const session = await this.sessions.create(
-      ctx,
-      {
-        provider: ProviderKind.AGORA,
-        credentialId: credentialParam(credential),
-        customSessionId: channel,
+    const issued = await this.joinRoom.execute(ctx, {
+      origin: { via: VIA, route },
+      room: {
+        request: {
+          provider: ProviderKind.AGORA,
+          credentialId: credentialParam(credential),
+          customSessionId: channel,
+        },
       },
-      VIA,
-    );
-    const issued = await this.connections.issueFor(ctx, session, join, VIA);
+      join,
+    });
     return String(issued.credential.token);
   }
 }

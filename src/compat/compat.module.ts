@@ -4,7 +4,7 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { TenantsModule } from '../tenants/tenants.module';
 import { AgoraCompatController } from './agora.controller';
 import { CompatCorsMiddleware } from './compat-cors.middleware';
-import { CompatResponder } from './compat-responder';
+import { CompatReplyInterceptor } from './compat-reply';
 import { CompatTenantGuard } from './compat-tenant.guard';
 import { FishjamCompatController } from './fishjam.controller';
 import { LiveKitCompatController } from './livekit.controller';
@@ -28,7 +28,7 @@ import { WebhooksController } from './webhooks.controller';
     Red5CompatController,
     WebhooksController,
   ],
-  providers: [CompatResponder, CompatTenantGuard, CompatCorsMiddleware],
+  providers: [CompatReplyInterceptor, CompatTenantGuard, CompatCorsMiddleware],
 })
 export class CompatModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

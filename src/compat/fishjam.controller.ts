@@ -1,14 +1,12 @@
-import { Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { type Request, type Response } from 'express';
+import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { Roles } from '../common/auth/decorators';
 import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
 import { ProviderKind } from '../providers/provider-kind';
-import { ConnectionsService } from '../sessions/connections.service';
-import { SessionsService } from '../sessions/sessions.service';
-import { type VideoSession } from '../sessions/video-session.entity';
-import { CompatResponder, type Failure, type Reply, credentialParam } from './compat-responder';
+import { JoinRoom } from '../sessions/join-room';
+import { type SessionRequest, SessionsService } from '../sessions/sessions.service';
+import { CompatReply, type Failure, type Reply, credentialParam } from './compat-reply';
 import { CompatTenantGuard } from './compat-tenant.guard';
 
 const VIA = 'compat.fishjam';
@@ -46,44 +44,26 @@ function required(value: unknown, name: string): string {
 export class FishjamCompatController {
   constructor(
     private readonly sessions: SessionsService,
-    private readonly connections: ConnectionsService,
-    private readonly responder: CompatResponder,
+    private readonly joinRoom: JoinRoom,
   ) {}
 
   @Get()
   @Roles(...ANY_MEMBER)
-  async byQuery(
-    @Ctx() ctx: RequestContext,
-    @Query() q: Record<string, unknown>,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.responder.run(
-      req,
-      res,
-      'fishjam.room-manager',
-      () => this.access(ctx, q.roomName, q.peerName, q),
-      onError,
-    );
+  @CompatReply('fishjam.room-manager', onError)
+  byQuery(@Ctx() ctx: RequestContext, @Query() q: Record<string, unknown>): Promise<Reply> {
+    return this.access(ctx, q.roomName, q.peerName, q);
   }
 
   @Get(':roomName/users/:peerName')
   @Roles(...ANY_MEMBER)
-  async byPath(
+  @CompatReply('fishjam.room-manager', onError)
+  byPath(
     @Ctx() ctx: RequestContext,
     @Param('roomName') roomName: string,
     @Param('peerName') peerName: string,
     @Query() q: Record<string, unknown>,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.responder.run(
-      req,
-      res,
-      'fishjam.room-manager',
-      () => this.access(ctx, roomName, peerName, q),
-      onError,
-    );
+  ): Promise<Reply> {
+    return this.access(ctx, roomName, peerName, q);
   }
 
   private async access(
@@ -101,25 +81,21 @@ export class FishjamCompatController {
         `querystring/roomType must be equal to one of the allowed values (${ROOM_TYPES.join(', ')})`,
       );
     }
-    const credentialId = credentialParam(q.credential);
-    const join = { identity: peerName, displayName: peerName };
-    this.connections.checkJoin(ProviderKind.FISHJAM, join);
     // Get-or-create by name; a room Fishjam has since purged is made again.
-    const getOrCreate = (): Promise<VideoSession> =>
-      this.sessions.create(
-        ctx,
-        {
-          provider: ProviderKind.FISHJAM,
-          credentialId,
-          customSessionId: roomName,
-          options: { [ProviderKind.FISHJAM]: { roomType } },
-        },
-        VIA,
-      );
-    const session = await getOrCreate();
-    const issued = await this.connections.issueOrRecreate(ctx, session, join, VIA, getOrCreate);
+    const request: SessionRequest = {
+      provider: ProviderKind.FISHJAM,
+      credentialId: credentialParam(q.credential),
+      customSessionId: roomName,
+      options: { [ProviderKind.FISHJAM]: { roomType } },
+    };
+    const issued = await this.joinRoom.execute(ctx, {
+      origin: { via: VIA, route: 'fishjam.room-manager' },
+      room: { request },
+      join: { identity: peerName, displayName: peerName },
+      recreateIfGone: () => request,
+    });
     const c = issued.credential;
-    const cred = await this.sessions.credentialOf(ctx, session);
+    const cred = await this.sessions.credentialOf(ctx, issued.session);
     const url =
       typeof c.peerWebsocketUrl === 'string' && c.peerWebsocketUrl
         ? c.peerWebsocketUrl

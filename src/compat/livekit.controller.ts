@@ -1,13 +1,11 @@
-import { Body, Controller, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { type Request, type Response } from 'express';
+import { Body, Controller, Post, Query, UseGuards } from '@nestjs/common';
 import { Roles } from '../common/auth/decorators';
 import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
 import { ProviderKind } from '../providers/provider-kind';
-import { ConnectionsService } from '../sessions/connections.service';
-import { SessionsService } from '../sessions/sessions.service';
-import { CompatResponder, type Reply, credentialParam } from './compat-responder';
+import { JoinRoom } from '../sessions/join-room';
+import { CompatReply, type Reply, credentialParam } from './compat-reply';
 import { CompatTenantGuard } from './compat-tenant.guard';
 import { objectBody } from './compat-input';
 
@@ -24,51 +22,37 @@ export const LIVEKIT_MISSING_FIELDS = 'roomName and participantName are required
 @Controller('t/:tenantSlug/livekit')
 @UseGuards(CompatTenantGuard)
 export class LiveKitCompatController {
-  constructor(
-    private readonly sessions: SessionsService,
-    private readonly connections: ConnectionsService,
-    private readonly responder: CompatResponder,
-  ) {}
+  constructor(private readonly joinRoom: JoinRoom) {}
 
   @Post('token')
   @Roles(...ANY_MEMBER)
+  @CompatReply('livekit.token', (e): Reply => ({
+    status: e.status,
+    json: { errorMessage: e.message },
+  }))
   async token(
     @Ctx() ctx: RequestContext,
     @Body() body: unknown,
     @Query('credential') credential: unknown,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.responder.run(
-      req,
-      res,
-      'livekit.token',
-      async () => {
-        const b = objectBody(body);
-        const { roomName, participantName } = b;
-        if (!roomName || !participantName)
-          throw DomainException.badInput('roomName', LIVEKIT_MISSING_FIELDS);
-        if (typeof roomName !== 'string' || typeof participantName !== 'string') {
-          throw DomainException.badInput(
-            'roomName',
-            'roomName and participantName must be strings',
-          );
-        }
-        const join = { identity: participantName, ttlSeconds: SAMPLE_TTL_SECONDS };
-        this.connections.checkJoin(ProviderKind.LIVEKIT, join);
-        const session = await this.sessions.create(
-          ctx,
-          {
-            provider: ProviderKind.LIVEKIT,
-            credentialId: credentialParam(credential),
-            customSessionId: roomName,
-          },
-          VIA,
-        );
-        const issued = await this.connections.issueFor(ctx, session, join, VIA);
-        return { status: 200, json: { token: issued.credential.token } };
+  ): Promise<Reply> {
+    const b = objectBody(body);
+    const { roomName, participantName } = b;
+    if (!roomName || !participantName)
+      throw DomainException.badInput('roomName', LIVEKIT_MISSING_FIELDS);
+    if (typeof roomName !== 'string' || typeof participantName !== 'string') {
+      throw DomainException.badInput('roomName', 'roomName and participantName must be strings');
+    }
+    const issued = await this.joinRoom.execute(ctx, {
+      origin: { via: VIA, route: 'livekit.token' },
+      room: {
+        request: {
+          provider: ProviderKind.LIVEKIT,
+          credentialId: credentialParam(credential),
+          customSessionId: roomName,
+        },
       },
-      (e): Reply => ({ status: e.status, json: { errorMessage: e.message } }),
-    );
+      join: { identity: participantName, ttlSeconds: SAMPLE_TTL_SECONDS },
+    });
+    return { status: 200, json: { token: issued.credential.token } };
   }
 }

@@ -1,13 +1,12 @@
-import { Body, Controller, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { type Request, type Response } from 'express';
+import { Body, Controller, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { Roles } from '../common/auth/decorators';
 import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
-import { ConnectionsService } from '../sessions/connections.service';
+import { JoinRoom } from '../sessions/join-room';
 import { SessionsService } from '../sessions/sessions.service';
-import { CompatResponder, type Failure, type Reply, credentialParam } from './compat-responder';
+import { CompatReply, type Failure, type Reply, credentialParam } from './compat-reply';
 import { CompatTenantGuard } from './compat-tenant.guard';
 import { field, objectBody, oneOf } from './compat-input';
 
@@ -34,106 +33,80 @@ const onError = (e: Failure): Reply =>
 export class OpenViduCompatController {
   constructor(
     private readonly sessions: SessionsService,
-    private readonly connections: ConnectionsService,
-    private readonly responder: CompatResponder,
+    private readonly joinRoom: JoinRoom,
   ) {}
 
   @Post()
   @Roles(...ANY_MEMBER)
+  @CompatReply('openvidu.sessions', onError)
   async createSession(
     @Ctx() ctx: RequestContext,
     @Body() body: unknown,
     @Query('credential') credential: unknown,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.responder.run(
-      req,
-      res,
-      'openvidu.sessions',
-      async () => {
-        const b = objectBody(body);
-        const options: Record<string, unknown> = {
-          mediaMode: oneOf(b, 'mediaMode', ['ROUTED']),
-          recordingMode: oneOf(b, 'recordingMode', ['MANUAL', 'ALWAYS']),
-          forcedVideoCodec: oneOf(b, 'forcedVideoCodec', [
-            'MEDIA_SERVER_PREFERRED',
-            'NONE',
-            'VP8',
-            'VP9',
-            'H264',
-          ]),
-          allowTranscoding: field(b, 'allowTranscoding', 'boolean'),
-          defaultRecordingProperties: field(b, 'defaultRecordingProperties', 'object'),
-          mediaNode: field(b, 'mediaNode', 'object'),
-        };
-        const session = await this.sessions.create(
-          ctx,
-          {
-            provider: ProviderKind.OPENVIDU,
-            credentialId: credentialParam(credential),
-            customSessionId: field(b, 'customSessionId', 'string'),
-            options: { [ProviderKind.OPENVIDU]: options },
-          },
-          VIA,
-        );
-        return { status: 200, text: session.externalId ?? '' };
+  ): Promise<Reply> {
+    const b = objectBody(body);
+    const options: Record<string, unknown> = {
+      mediaMode: oneOf(b, 'mediaMode', ['ROUTED']),
+      recordingMode: oneOf(b, 'recordingMode', ['MANUAL', 'ALWAYS']),
+      forcedVideoCodec: oneOf(b, 'forcedVideoCodec', [
+        'MEDIA_SERVER_PREFERRED',
+        'NONE',
+        'VP8',
+        'VP9',
+        'H264',
+      ]),
+      allowTranscoding: field(b, 'allowTranscoding', 'boolean'),
+      defaultRecordingProperties: field(b, 'defaultRecordingProperties', 'object'),
+      mediaNode: field(b, 'mediaNode', 'object'),
+    };
+    const session = await this.sessions.create(
+      ctx,
+      {
+        provider: ProviderKind.OPENVIDU,
+        credentialId: credentialParam(credential),
+        customSessionId: field(b, 'customSessionId', 'string'),
+        options: { [ProviderKind.OPENVIDU]: options },
       },
-      onError,
+      VIA,
     );
+    return { status: 200, text: session.externalId ?? '' };
   }
 
   @Post(':sessionId/connections')
   @Roles(...ANY_MEMBER)
+  @CompatReply('openvidu.connections', onError)
   async createConnection(
     @Ctx() ctx: RequestContext,
     @Param('sessionId') sessionId: string,
     @Body() body: unknown,
     @Query('credential') credential: unknown,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.responder.run(
-      req,
-      res,
-      'openvidu.connections',
-      async () => {
-        const b = objectBody(body);
-        if ((oneOf(b, 'type', ['WEBRTC', 'IPCAM']) ?? 'WEBRTC') === 'IPCAM') {
-          throw DomainException.badInput('type', 'IPCAM connections are not supported: use WEBRTC');
-        }
-        const role = oneOf(b, 'role', Object.values(ParticipantRole)) as
-          ParticipantRole | undefined;
-        const data = field(b, 'data', 'string');
-        const session = await this.sessions.findOpenForKind(
-          ctx,
-          ProviderKind.OPENVIDU,
-          credentialParam(credential),
-          sessionId,
-        );
-        if (!session) throw DomainException.notFound('Session');
-        // OpenVidu closes a session when its last participant leaves; the sample's front ends
-        // reuse the id, so it is created again under the same id (as the sample server would).
-        const issued = await this.connections.issueOrRecreate(
-          ctx,
-          session,
-          { role, data },
-          VIA,
-          () =>
-            this.sessions.create(
-              ctx,
-              {
-                provider: ProviderKind.OPENVIDU,
-                credentialId: session.credentialId,
-                customSessionId: sessionId,
-                options: { [ProviderKind.OPENVIDU]: session.options },
-              },
-              VIA,
-            ),
-        );
-        return { status: 200, text: String(issued.credential.token) };
+  ): Promise<Reply> {
+    const b = objectBody(body);
+    if ((oneOf(b, 'type', ['WEBRTC', 'IPCAM']) ?? 'WEBRTC') === 'IPCAM') {
+      throw DomainException.badInput('type', 'IPCAM connections are not supported: use WEBRTC');
+    }
+    const role = oneOf(b, 'role', Object.values(ParticipantRole)) as ParticipantRole | undefined;
+    const data = field(b, 'data', 'string');
+    const issued = await this.joinRoom.execute(ctx, {
+      origin: { via: VIA, route: 'openvidu.connections' },
+      room: {
+        open: {
+          kind: ProviderKind.OPENVIDU,
+          credentialId: credentialParam(credential),
+          externalId: sessionId,
+          what: 'Session',
+        },
       },
-      onError,
-    );
+      join: { role, data },
+      // OpenVidu closes a session when its last participant leaves; the sample's front ends
+      // reuse the id, so it is created again under the same id (as the sample server would).
+      recreateIfGone: (gone) => ({
+        provider: ProviderKind.OPENVIDU,
+        credentialId: gone.credentialId,
+        customSessionId: sessionId,
+        options: { [ProviderKind.OPENVIDU]: gone.options },
+      }),
+    });
+    return { status: 200, text: String(issued.credential.token) };
   }
 }

@@ -1,14 +1,13 @@
-import { Controller, Get, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { type Request, type Response } from 'express';
+import { Controller, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { Roles } from '../common/auth/decorators';
 import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
-import { DomainException, ErrorCode } from '../common/errors';
+import { ErrorCode } from '../common/errors';
 import { ProviderCredentialsService } from '../providers/provider-credentials.service';
 import { ProviderKind } from '../providers/provider-kind';
-import { ConnectionsService } from '../sessions/connections.service';
+import { JoinRoom } from '../sessions/join-room';
 import { SessionsService } from '../sessions/sessions.service';
-import { CompatResponder, type Failure, type Reply, credentialParam } from './compat-responder';
+import { CompatReply, type Failure, type Reply, credentialParam } from './compat-reply';
 import { CompatTenantGuard } from './compat-tenant.guard';
 
 const VIA = 'compat.pexip';
@@ -30,93 +29,69 @@ const failure =
 export class PexipCompatController {
   constructor(
     private readonly sessions: SessionsService,
-    private readonly connections: ConnectionsService,
+    private readonly joinRoom: JoinRoom,
     private readonly credentials: ProviderCredentialsService,
-    private readonly responder: CompatResponder,
   ) {}
 
   @Get('api-address')
   @Roles(...ANY_MEMBER)
+  @CompatReply('pexip.api-address', (e): Reply => ({ status: e.status, text: e.message }))
   async apiAddress(
     @Ctx() ctx: RequestContext,
     @Query('credential') credential: unknown,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.responder.run(
-      req,
-      res,
-      'pexip.api-address',
-      async () => {
-        const cred = await this.credentials.resolve(
-          ctx,
-          credentialParam(credential),
-          ProviderKind.PEXIP,
-        );
-        return { status: 200, text: String(cred.config.apiAddress) };
-      },
-      (e) => ({ status: e.status, text: e.message }),
+  ): Promise<Reply> {
+    const cred = await this.credentials.resolve(
+      ctx,
+      credentialParam(credential),
+      ProviderKind.PEXIP,
     );
+    return { status: 200, text: String(cred.config.apiAddress) };
   }
 
   @Post('meetings')
   @Roles(...ANY_MEMBER)
+  @CompatReply('pexip.meetings', failure(PEXIP_MEETING_FAILED))
   async meetings(
     @Ctx() ctx: RequestContext,
     @Query('credential') credential: unknown,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.responder.run(
-      req,
-      res,
-      'pexip.meetings',
-      async () => {
-        const s = await this.sessions.create(
-          ctx,
-          { provider: ProviderKind.PEXIP, credentialId: credentialParam(credential) },
-          VIA,
-        );
-        return { status: 200, json: s.details };
-      },
-      failure(PEXIP_MEETING_FAILED),
+  ): Promise<Reply> {
+    const s = await this.sessions.create(
+      ctx,
+      { provider: ProviderKind.PEXIP, credentialId: credentialParam(credential) },
+      VIA,
     );
+    return { status: 200, json: s.details };
   }
 
   @Post('meetings/:meetingId/participants')
   @Roles(...ANY_MEMBER)
+  @CompatReply('pexip.participants', failure(PEXIP_PARTICIPANT_FAILED))
   async participants(
     @Ctx() ctx: RequestContext,
     @Param('meetingId') meetingId: string,
     @Query('credential') credential: unknown,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.responder.run(
-      req,
-      res,
-      'pexip.participants',
-      async () => {
-        const session = await this.sessions.findOpenForKind(
-          ctx,
-          ProviderKind.PEXIP,
-          credentialParam(credential),
-          meetingId,
-        );
-        if (!session) throw DomainException.notFound('Meeting');
-        const issued = await this.connections.issueFor(ctx, session, {}, VIA);
-        const c = issued.credential;
-        return {
-          status: 200,
-          json: {
-            meeting_id: c.meetingId,
-            id: c.participantId,
-            participant_secret: c.participantSecret,
-            ...issued.details,
-          },
-        };
+  ): Promise<Reply> {
+    const issued = await this.joinRoom.execute(ctx, {
+      origin: { via: VIA, route: 'pexip.participants' },
+      room: {
+        open: {
+          kind: ProviderKind.PEXIP,
+          credentialId: credentialParam(credential),
+          externalId: meetingId,
+          what: 'Meeting',
+        },
       },
-      failure(PEXIP_PARTICIPANT_FAILED),
-    );
+      join: {},
+    });
+    const c = issued.credential;
+    return {
+      status: 200,
+      json: {
+        meeting_id: c.meetingId,
+        id: c.participantId,
+        participant_secret: c.participantSecret,
+        ...issued.details,
+      },
+    };
   }
 }

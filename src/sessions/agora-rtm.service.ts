@@ -4,7 +4,7 @@ import { type RequestContext } from '../common/context';
 import { AgoraAdapter } from '../providers/adapters/agora.adapter';
 import { ProviderCredentialsService } from '../providers/provider-credentials.service';
 import { ProviderKind } from '../providers/provider-kind';
-import { type Via } from './sessions.service';
+import { type JoinOrigin } from './connections.service';
 
 /**
  * Agora RTM (signalling) tokens belong to a user, not to a channel, so they have no session or
@@ -23,7 +23,7 @@ export class AgoraRtmService {
     credentialId: string | null,
     userId: string,
     ttlSeconds: number,
-    via: Via,
+    origin: JoinOrigin,
   ): Promise<{ token: string; expiresAt: Date }> {
     const cred = await this.credentials.resolve(ctx, credentialId, ProviderKind.AGORA);
     const token = await this.agora.rtmToken(cred, userId, ttlSeconds);
@@ -32,7 +32,12 @@ export class AgoraRtmService {
       action: 'agora.rtm_token.issued',
       targetType: 'provider_credential',
       targetId: cred.id,
-      metadata: { userId, expiresAt: expiresAt.toISOString(), via },
+      metadata: {
+        userId,
+        expiresAt: expiresAt.toISOString(),
+        via: origin.via,
+        route: origin.route,
+      },
     });
     return { token, expiresAt };
   }

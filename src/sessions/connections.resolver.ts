@@ -4,7 +4,6 @@ import { Audit } from '../audit/audit.decorator';
 import { Roles } from '../common/auth/decorators';
 import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
-import { DomainException } from '../common/errors';
 import { ProviderKind } from '../providers/provider-kind';
 import { ConnectionsService } from './connections.service';
 import { ConnectionModel } from './dto/connection.model';
@@ -16,6 +15,7 @@ import {
   MeetingModel,
   ParticipantModel,
 } from './dto/meeting.model';
+import { JoinRoom } from './join-room';
 import { SessionsService } from './sessions.service';
 
 @Resolver(() => ConnectionModel)
@@ -23,6 +23,7 @@ export class ConnectionsResolver {
   constructor(
     private readonly sessions: SessionsService,
     private readonly connections: ConnectionsService,
+    private readonly joinRoom: JoinRoom,
   ) {}
 
   @Mutation(() => ConnectionModel, {
@@ -35,7 +36,12 @@ export class ConnectionsResolver {
     @Ctx() ctx: RequestContext,
     @Args('input') input: CreateConnectionInput,
   ): Promise<ConnectionModel> {
-    const issued = await this.connections.issue(ctx, input);
+    const { sessionId, ...join } = input;
+    const issued = await this.joinRoom.execute(ctx, {
+      origin: { via: 'graphql', route: 'graphql:createConnection' },
+      room: { sessionId },
+      join,
+    });
     const kind = issued.session.provider;
     return ConnectionModel.from(
       issued.connection,
@@ -94,19 +100,18 @@ export class ConnectionsResolver {
     @Ctx() ctx: RequestContext,
     @Args('input') input: CreateParticipantInput,
   ): Promise<ParticipantModel> {
-    const session = await this.sessions.findOpenForKind(
-      ctx,
-      ProviderKind.PEXIP,
-      input.credentialId ?? null,
-      input.meetingId,
-    );
-    if (!session) throw DomainException.notFound('Meeting');
-    const issued = await this.connections.issueFor(
-      ctx,
-      session,
-      { role: input.role, displayName: input.displayName, ttlSeconds: input.ttlSeconds },
-      'graphql',
-    );
+    const issued = await this.joinRoom.execute(ctx, {
+      origin: { via: 'graphql', route: 'graphql:createParticipant' },
+      room: {
+        open: {
+          kind: ProviderKind.PEXIP,
+          credentialId: input.credentialId ?? null,
+          externalId: input.meetingId,
+          what: 'Meeting',
+        },
+      },
+      join: { role: input.role, displayName: input.displayName, ttlSeconds: input.ttlSeconds },
+    });
     const c = issued.credential;
     return Object.assign(new ParticipantModel(), {
       connectionId: issued.connection.id,

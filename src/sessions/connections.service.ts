@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, Not } from 'typeorm';
+import { DataSource, type EntityManager, Not } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { type RequestContext } from '../common/context';
 import { DomainException, ErrorCode } from '../common/errors';
@@ -64,6 +64,14 @@ export interface JoinInput {
   } | null;
 }
 
+/** Where an issuance came from, for its audit event: the channel (`via`) and the route in it. */
+export interface JoinOrigin {
+  /** `graphql` or `compat.<vendor>`. */
+  via: Via;
+  /** The operation or compatibility route, e.g. `graphql:createConnection`, `agora.rtc`. */
+  route: string;
+}
+
 export interface IssuedConnection {
   connection: SessionConnection;
   session: VideoSession;
@@ -72,6 +80,9 @@ export interface IssuedConnection {
   /** The vendor's non-secret answer (Pexip participant status…). */
   details: Record<string, unknown>;
 }
+
+/** Nothing to record: the connection was revoked by another request meanwhile. */
+class AlreadyRevoked extends Error {}
 
 export const sha256 = (value: string): Buffer => createHash('sha256').update(value).digest();
 
@@ -92,21 +103,16 @@ export class ConnectionsService {
     private readonly audit: AuditService,
   ) {}
 
-  async issue(
-    ctx: RequestContext,
-    input: JoinInput,
-    via: Via = 'graphql',
-  ): Promise<IssuedConnection> {
-    const session = await this.sessions.get(ctx, input.sessionId);
-    return this.issueFor(ctx, session, input, via);
-  }
-
-  /** As `issue`, for a session the caller already loaded (compatibility routes). */
+  /**
+   * Issues a join credential in a loaded session (JoinRoom gets the room). The connection row and its
+   * `connection.created` event commit together in the tenant's audit batch; if that fails, what
+   * the vendor issued is taken back.
+   */
   async issueFor(
     ctx: RequestContext,
     session: VideoSession,
     input: Omit<JoinInput, 'sessionId'>,
-    via: Via,
+    origin: JoinOrigin,
   ): Promise<IssuedConnection> {
     const role = input.role ?? ParticipantRole.PUBLISHER;
     assertMayIssue(ctx, role);
@@ -137,7 +143,7 @@ export class ConnectionsService {
       // participant left, an ephemeral Pexip meeting, a purged Fishjam room): record the end,
       // so the next createSession with the same key makes a new one.
       if (err instanceof DomainException && err.reason === 'status_404') {
-        await this.sessions.markEnded(ctx, session, 'vendor:gone', via);
+        await this.sessions.markEnded(ctx, session, 'vendor:gone', origin.via);
         throw new DomainException(
           ErrorCode.CONFLICT,
           'The session no longer exists at the vendor: create it again',
@@ -151,25 +157,27 @@ export class ConnectionsService {
       displayName,
     });
     try {
-      const saved = await this.ds.transaction(async (m) => {
-        const s = await m.save(row);
-        await this.audit.record(m, ctx, {
+      // The id is ours, so a batch retried job by job inserts the same row again.
+      await this.audit.commit(
+        ctx,
+        (m) => insertConnection(m, row),
+        () => ({
           action: 'connection.created',
           targetType: 'connection',
-          targetId: s.id,
+          targetId: row.id,
           metadata: {
             sessionId: session.id,
             provider: session.provider,
             role,
-            identity: s.identity,
-            expiresAt: s.expiresAt?.toISOString() ?? null,
-            via,
+            identity: row.identity,
+            expiresAt: row.expiresAt?.toISOString() ?? null,
+            via: origin.via,
+            route: origin.route,
           },
-        });
-        return s;
-      });
+        }),
+      );
       return {
-        connection: saved,
+        connection: row,
         session,
         credential: issued.credential,
         details: issued.details ?? {},
@@ -177,25 +185,6 @@ export class ConnectionsService {
     } catch (err) {
       await this.undo(adapter, cred, session, issued);
       throw err;
-    }
-  }
-
-  /**
-   * `issueFor`, for get-or-create flows (compatibility routes): when the vendor has dropped the
-   * room, `recreate` makes it again (same key) and the join is issued there, once.
-   */
-  async issueOrRecreate(
-    ctx: RequestContext,
-    session: VideoSession,
-    input: Omit<JoinInput, 'sessionId'>,
-    via: Via,
-    recreate: () => Promise<VideoSession>,
-  ): Promise<IssuedConnection> {
-    try {
-      return await this.issueFor(ctx, session, input, via);
-    } catch (err) {
-      if (!(err instanceof DomainException) || err.reason !== SESSION_GONE) throw err;
-      return this.issueFor(ctx, await recreate(), input, via);
     }
   }
 
@@ -215,23 +204,31 @@ export class ConnectionsService {
         .get(session.provider)
         .revokeJoin(cred, session.externalId, conn.externalId);
     }
-    return this.ds.transaction(async (m) => {
-      const revokedAt = new Date();
-      const res = await m.update(
-        SessionConnection,
-        { id: conn.id, tenantId: ctx.tenantId, status: Not(ConnectionStatus.REVOKED) },
-        { status: ConnectionStatus.REVOKED, revokedAt },
-      );
-      if (res.affected) {
-        await this.audit.record(m, ctx, {
+    const revokedAt = new Date();
+    try {
+      // The update and its event commit together in the tenant's audit batch.
+      await this.audit.commit(
+        ctx,
+        async (m) => {
+          const res = await m.update(
+            SessionConnection,
+            { id: conn.id, tenantId: ctx.tenantId, status: Not(ConnectionStatus.REVOKED) },
+            { status: ConnectionStatus.REVOKED, revokedAt },
+          );
+          if (!res.affected) throw new AlreadyRevoked();
+        },
+        () => ({
           action: 'connection.revoked',
           targetType: 'connection',
           targetId: conn.id,
           metadata: { sessionId: session.id, provider: session.provider, reason: 'revoked', via },
-        });
-      }
-      return Object.assign(conn, { status: ConnectionStatus.REVOKED, revokedAt });
-    });
+        }),
+      );
+    } catch (err) {
+      // A concurrent revoke got there first: it recorded the event.
+      if (!(err instanceof AlreadyRevoked)) throw err;
+    }
+    return Object.assign(conn, { status: ConnectionStatus.REVOKED, revokedAt });
   }
 
   async get(ctx: Pick<RequestContext, 'tenantId'>, id: string): Promise<SessionConnection> {
@@ -337,7 +334,11 @@ export class ConnectionsService {
   ): SessionConnection {
     const c = issued.credential;
     const red5 = session.provider === ProviderKind.RED5;
+    const now = new Date();
     return this.ds.getRepository(SessionConnection).create({
+      id: randomUUID(),
+      createdAt: now,
+      updatedAt: now,
       tenantId: ctx.tenantId,
       sessionId: session.id,
       role,
@@ -383,4 +384,33 @@ function issuedIdentity(kind: ProviderKind, issued: IssuedJoin, identity: string
   const { uid, userAccount } = issued.credential;
   if (typeof userAccount === 'string' && userAccount) return userAccount;
   return typeof uid === 'number' ? String(uid) : '0';
+}
+
+/** The connection row, in one INSERT (no RETURNING or re-read: every value is known here). */
+async function insertConnection(m: EntityManager, c: SessionConnection): Promise<void> {
+  await m.query(
+    `INSERT INTO session_connection (id, created_at, updated_at, tenant_id, session_id, role,
+       identity, display_name, external_id, status, expires_at, token_hash, username,
+       password_hash, created_by_type, created_by_id, created_by_label)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+    [
+      c.id,
+      c.createdAt,
+      c.updatedAt,
+      c.tenantId,
+      c.sessionId,
+      c.role,
+      c.identity,
+      c.displayName,
+      c.externalId,
+      c.status,
+      c.expiresAt,
+      c.tokenHash,
+      c.username,
+      c.passwordHash,
+      c.createdByType,
+      c.createdById,
+      c.createdByLabel,
+    ],
+  );
 }

@@ -211,8 +211,12 @@ export class SessionCreator {
     );
   }
 
-  /** The session row (inserted, or the claim turned ACTIVE) and its audit event, together. */
-  private record(
+  /**
+   * The session row (inserted, or the claim turned ACTIVE) and its audit event, together: the row
+   * rides in the tenant's audit batch. The work only writes through `m` and builds its row anew,
+   * so a batch retried job by job repeats it cleanly.
+   */
+  private async record(
     ctx: RequestContext,
     cred: ResolvedCredential,
     room: RoomRequest,
@@ -220,14 +224,17 @@ export class SessionCreator {
     claim: VideoSession | null,
     created: { externalId: string; details: Record<string, unknown> },
   ): Promise<VideoSession> {
-    return this.ds.transaction(async (m) => {
-      const values = {
-        status: SessionStatus.ACTIVE,
-        externalId: created.externalId,
-        details: created.details,
-      };
-      let saved: VideoSession;
-      if (claim) {
+    const values = {
+      status: SessionStatus.ACTIVE,
+      externalId: created.externalId,
+      details: created.details,
+    };
+    const saved = await this.audit.commit(
+      ctx,
+      async (m) => {
+        if (!claim) {
+          return m.save(Object.assign(this.newRow(ctx, cred, room, SessionStatus.ACTIVE), values));
+        }
         const res = await m.update(
           VideoSession,
           { id: claim.id, status: SessionStatus.CREATING },
@@ -235,26 +242,22 @@ export class SessionCreator {
           { ...values, details: values.details as never },
         );
         if (!res.affected) throw new ClaimLost();
-        saved = Object.assign(claim, values);
-      } else {
-        saved = await m.save(
-          Object.assign(this.newRow(ctx, cred, room, SessionStatus.ACTIVE), values),
-        );
-      }
-      await this.audit.record(m, ctx, {
+        return Object.assign(claim, values);
+      },
+      (s) => ({
         action: 'session.created',
         targetType: 'video_session',
-        targetId: saved.id,
+        targetId: s.id,
         metadata: {
           provider: cred.kind,
           externalId: created.externalId,
           customSessionId: room.customId ?? null,
           via,
         },
-      });
-      this.resolved.set(saved, cred);
-      return saved;
-    });
+      }),
+    );
+    this.resolved.set(saved, cred);
+    return saved;
   }
 
   /** Gives a key back after a failure; never hides the failure itself. */

@@ -6,6 +6,7 @@ import { AgoraRtmService } from './agora-rtm.service';
 import { SessionConnection } from './connection.entity';
 import { ConnectionsResolver } from './connections.resolver';
 import { ConnectionsService } from './connections.service';
+import { JoinRoom } from './join-room';
 import { Red5AuthService } from './red5-auth.service';
 import { SessionCache } from './session-cache';
 import { SessionCreator } from './session-creator';
@@ -27,12 +28,20 @@ import { WebhooksService } from './webhooks.service';
     SessionCreator,
     SessionsService,
     ConnectionsService,
+    JoinRoom,
     AgoraRtmService,
     Red5AuthService,
     WebhooksService,
     SessionsResolver,
     ConnectionsResolver,
   ],
-  exports: [SessionsService, ConnectionsService, AgoraRtmService, Red5AuthService, WebhooksService],
+  exports: [
+    SessionsService,
+    ConnectionsService,
+    JoinRoom,
+    AgoraRtmService,
+    Red5AuthService,
+    WebhooksService,
+  ],
 })
 export class SessionsModule {}
