@@ -1,8 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager, Not } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
+import { DataSource, Not } from 'typeorm';
+import { AuditService, type BatchRow } from '../audit/audit.service';
 import { type RequestContext } from '../common/context';
 import { DomainException, ErrorCode } from '../common/errors';
 import { DISPLAY_TEXT, LIVEKIT_NAME, vendorName } from '../providers/names';
@@ -157,25 +157,21 @@ export class ConnectionsService {
       displayName,
     });
     try {
-      // The id is ours, so a batch retried job by job inserts the same row again.
-      await this.audit.commit(
-        ctx,
-        (m) => insertConnection(m, row),
-        () => ({
-          action: 'connection.created',
-          targetType: 'connection',
-          targetId: row.id,
-          metadata: {
-            sessionId: session.id,
-            provider: session.provider,
-            role,
-            identity: row.identity,
-            expiresAt: row.expiresAt?.toISOString() ?? null,
-            via: origin.via,
-            route: origin.route,
-          },
-        }),
-      );
+      // The row rides in the statement that writes its batch's events (no round trip of its own).
+      await this.audit.insert(ctx, [connectionRow(row)], {
+        action: 'connection.created',
+        targetType: 'connection',
+        targetId: row.id,
+        metadata: {
+          sessionId: session.id,
+          provider: session.provider,
+          role,
+          identity: row.identity,
+          expiresAt: row.expiresAt?.toISOString() ?? null,
+          via: origin.via,
+          route: origin.route,
+        },
+      });
       return {
         connection: row,
         session,
@@ -386,14 +382,32 @@ function issuedIdentity(kind: ProviderKind, issued: IssuedJoin, identity: string
   return typeof uid === 'number' ? String(uid) : '0';
 }
 
-/** The connection row, in one INSERT (no RETURNING or re-read: every value is known here). */
-async function insertConnection(m: EntityManager, c: SessionConnection): Promise<void> {
-  await m.query(
-    `INSERT INTO session_connection (id, created_at, updated_at, tenant_id, session_id, role,
-       identity, display_name, external_id, status, expires_at, token_hash, username,
-       password_hash, created_by_type, created_by_id, created_by_label)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-    [
+const CONNECTION_COLUMNS = [
+  'id',
+  'created_at',
+  'updated_at',
+  'tenant_id',
+  'session_id',
+  'role',
+  'identity',
+  'display_name',
+  'external_id',
+  'status',
+  'expires_at',
+  'token_hash',
+  'username',
+  'password_hash',
+  'created_by_type',
+  'created_by_id',
+  'created_by_label',
+] as const;
+
+/** The connection row as a batch row: every value is known here (no RETURNING, no re-read). */
+function connectionRow(c: SessionConnection): BatchRow {
+  return {
+    table: 'session_connection',
+    columns: CONNECTION_COLUMNS,
+    values: [
       c.id,
       c.createdAt,
       c.updatedAt,
@@ -412,5 +426,5 @@ async function insertConnection(m: EntityManager, c: SessionConnection): Promise
       c.createdById,
       c.createdByLabel,
     ],
-  );
+  };
 }
