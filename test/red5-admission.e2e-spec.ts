@@ -6,6 +6,8 @@
  */
 import { request as httpRequest, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
+import { systemActor } from '../src/audit/audit-actor';
+import { AuditService } from '../src/audit/audit.service';
 import { RateLimitAudit } from '../src/rate-limits/rate-limit-audit.service';
 import { Red5Admission } from '../src/rate-limits/red5-admission';
 import { seedRed5Tenant, validateRed5 } from './helpers/red5';
@@ -120,6 +122,58 @@ describe('Red5 admission per tenant', () => {
     const after = await validateRed5(t, a.tenant.slug, a.body);
     expect(after.text).toBe('{"result":true}');
   });
+});
+
+describe('Red5 admission while the audit commit waits', () => {
+  const onPostgres = Boolean(process.env.DATABASE_URL);
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await listeningApp({
+      ROOMKEY_RATE_LIMIT_RED5_CONCURRENCY: '1',
+      ROOMKEY_RATE_LIMIT_RED5_QUEUE: '0',
+    });
+  });
+  afterAll(() => t?.close());
+
+  // On the embedded database the batch held open below holds its only session, so no lookup
+  // could run at all: the case needs a connection pool.
+  (onPostgres ? it : it.skip)(
+    `should free the tenant's slot once a validation has decided, not when its audit event has committed${onPostgres ? '' : ' (PostgreSQL only: skipped on the embedded database)'}`,
+    async () => {
+      const a = await seedRed5Tenant(t);
+      // A batch of tenant A that does not finish until we say so: A's next batch (with the
+      // validations' events) waits behind it, as behind a slow commit.
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      const actor = { ...systemActor('red5-admission-test'), tenantId: a.tenant.id };
+      const blocker = t.app.get(AuditService).commit(
+        actor,
+        () => held,
+        () => ({ action: 'api_key.revoked' as const, metadata: { keyId: 'rk_blocker' } }),
+      );
+      // `.then` sends the request now (supertest sends lazily).
+      const first = validateRed5(t, a.tenant.slug, a.body).then((r) => r.text);
+      await new Promise((r) => setTimeout(r, 300)); // decided; its event waits for the batch
+      const second = validateRed5(t, a.tenant.slug, a.body).then((r) => r.text);
+      const early = await Promise.race([
+        second,
+        new Promise((r) => setTimeout(() => r('still waiting'), 500)),
+      ]);
+      // Had the first validation kept the one slot until its event committed, the second would
+      // have been refused at once ({"result":false}) instead of waiting for its own commit.
+      expect(early).toBe('still waiting');
+      release();
+      await blocker;
+      expect(await first).toBe('{"result":true}');
+      expect(await second).toBe('{"result":true}');
+      const [row] = await t.ds.query<Array<{ n: number }>>(
+        `SELECT count(*)::int AS n FROM audit_event WHERE tenant_id = $1 AND action = 'red5.validated'`,
+        [a.tenant.id],
+      );
+      expect(row.n).toBe(2);
+    },
+  );
 });
 
 describe('Red5 admission queue', () => {

@@ -29,7 +29,9 @@ export class Red5CompatController {
     @Req() req: Request,
     @Meta() meta: RequestMeta,
   ): Promise<Red5Answer> {
-    return this.answer(() => this.red5.validate(slug, req.rawBody, !!req.rawBodyTooLarge, meta));
+    return this.answer(() =>
+      this.red5.validate(slug, req.rawBody, !!req.rawBodyTooLarge, meta, req.red5Decided),
+    );
   }
 
   @Public()
@@ -40,7 +42,9 @@ export class Red5CompatController {
     @Req() req: Request,
     @Meta() meta: RequestMeta,
   ): Promise<Red5Answer> {
-    return this.answer(() => this.red5.invalidate(slug, req.rawBody, !!req.rawBodyTooLarge, meta));
+    return this.answer(() =>
+      this.red5.invalidate(slug, req.rawBody, !!req.rawBodyTooLarge, meta, req.red5Decided),
+    );
   }
 
   /** Any failure (the database, say) is a denial, still with HTTP 200. */

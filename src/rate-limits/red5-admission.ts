@@ -14,9 +14,10 @@ const REFUSED = '{"result":false}';
  * the access log, the body reader and Nest's routing. Red5 floods are the cheapest possible work
  * here, so one tenant's flood costs another tenant's validations almost nothing.
  * - Budgets per client IP and per tenant slug (the rate limiter; refusals are summarised per minute).
- * - Within its budget, a per-tenant gate: a few validations of a tenant run at once, a bounded
- *   number wait, the rest are refused at once — so one tenant never fills the database pool or the
- *   event loop ahead of another.
+ * - Within its budget, a per-tenant gate: a few validations of a tenant decide at once (body read
+ *   and lookup; the slot is freed when the decision is made, before its audit event commits), a
+ *   bounded number wait, the rest are refused at once — so one tenant never fills the database
+ *   pool or the event loop ahead of another.
  * A refusal is HTTP 200 `{"result":false}`, the only other answer Red5 knows; over budget it comes
  * after `ROOMKEY_RATE_LIMIT_RED5_REFUSAL_DELAY_MS`, so a looping flood cannot saturate the process.
  */
@@ -100,7 +101,10 @@ export class Red5Admission {
           // A client that left while it waited in the queue: nothing to answer, the slot passes on
           // (waiting for its 'close', which has already fired, would hold the slot forever).
           if (res.closed || req.socket.destroyed) return resolve(true);
-          // The slot is held until the answer is out (or the client is gone).
+          // The slot is held until the decision is made (the lookup: what the gate protects),
+          // else until the answer is out or the client is gone. Waiting for the audit batch to
+          // commit holds no database connection, so it need not hold a slot either.
+          req.red5Decided = () => resolve(true);
           res.once('close', () => resolve(true));
           next();
         }),

@@ -79,9 +79,12 @@ export class Red5AuthService {
     raw: Buffer | undefined,
     tooLarge: boolean,
     meta: RequestMeta,
+    /** Called once the decision is made, before it is audited (frees the admission slot). */
+    decided?: () => void,
   ): Promise<boolean> {
     const parsed = parseBody(raw, tooLarge, true);
     const decision = 'reason' in parsed ? parsed : await this.decide(slug, parsed, meta, true);
+    decided?.();
     const body = 'reason' in parsed ? null : parsed;
     await this.record(slug, meta, decision, 'red5.validated', {
       reason: decision.ok ? 'ok' : decision.reason,
@@ -98,6 +101,7 @@ export class Red5AuthService {
     raw: Buffer | undefined,
     tooLarge: boolean,
     meta: RequestMeta,
+    decided?: () => void,
   ): Promise<boolean> {
     const parsed = parseBody(raw, tooLarge, false);
     let decision: Decision =
@@ -112,6 +116,7 @@ export class Red5AuthService {
         );
       decision = res.affected ? { ok: true, row } : { ok: false, reason: 'already_revoked', row };
     }
+    decided?.();
     await this.record(slug, meta, decision, 'red5.invalidated', {
       reason: decision.ok ? 'ok' : decision.reason,
       streamId: 'reason' in parsed ? null : parsed.streamId,

@@ -9,6 +9,11 @@ declare global {
       rawBody?: Buffer;
       /** True when that body was larger than its route allows (it was read and discarded). */
       rawBodyTooLarge?: boolean;
+      /**
+       * Red5 routes: frees the tenant's admission slot once the decision is made (rate-limits/
+       * red5-admission), so waiting for the audit commit does not hold it.
+       */
+      red5Decided?: () => void;
     }
   }
 }
