@@ -1,17 +1,13 @@
-import { SetMetadata } from '@nestjs/common';
-import { type AuditAction } from './audit-actions';
+import { SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
+import { AUDIT_KEY, type AuditSpec } from './audit-spec';
+import { AuditFailureInterceptor } from './audit.interceptor';
 
-export const AUDIT_KEY = 'roomkey:audit';
-
-export interface AuditSpec {
-  action: AuditAction;
-  targetType?: string;
-  /** Name of the GraphQL/HTTP argument holding the target id (top-level or inside `input`). */
-  targetIdArg?: string;
-}
+export { AUDIT_KEY, type AuditSpec } from './audit-spec';
 
 /**
  * Declares what an operation does for the audit log. Services record the success inside their
- * transaction; the audit interceptor records a failure or denial (after the rollback) from this.
+ * transaction; the audit interceptor, attached here (and so to audited operations only: the others
+ * pay for no interceptor), records a failure or denial (after the rollback) from this.
  */
-export const Audit = (spec: AuditSpec): MethodDecorator => SetMetadata(AUDIT_KEY, spec);
+export const Audit = (spec: AuditSpec): MethodDecorator =>
+  applyDecorators(SetMetadata(AUDIT_KEY, spec), UseInterceptors(AuditFailureInterceptor));

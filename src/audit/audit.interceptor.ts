@@ -9,7 +9,7 @@ import { GqlExecutionContext } from '@nestjs/graphql';
 import { type Observable, catchError, from, mergeMap, throwError } from 'rxjs';
 import { RequestContext, metaOf, requestOf } from '../common/context';
 import { ErrorCode, toClientError } from '../common/errors';
-import { AUDIT_KEY, type AuditSpec } from './audit.decorator';
+import { AUDIT_KEY, type AuditSpec } from './audit-spec';
 import { AuditOutcome } from './audit-event.entity';
 import { AuditService } from './audit.service';
 
