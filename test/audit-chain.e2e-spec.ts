@@ -1,9 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
 import { type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import request from 'supertest';
 import { systemActor } from '../src/audit/audit-actor';
 import { GENESIS_HASH, canonicalJson, pickChained } from '../src/audit/audit-chain';
@@ -12,7 +9,7 @@ import { AuthSuccessSummary } from '../src/auth/auth-success-summary';
 import { runCli } from '../src/cli/main';
 import { MemberRole } from '../src/common/auth/roles';
 import { seedApiKey, seedTenant, type SeededTenant } from './factories/tenancy';
-import { createScratchDatabase } from './helpers/database';
+import { durableDatabase } from './helpers/database';
 import {
   TEST_AUDIT_KEYS,
   TEST_MASTER_KEYS,
@@ -58,15 +55,9 @@ describe('audit chain', () => {
       ROOMKEY_AUDIT_KEYS: TEST_AUDIT_KEYS,
       ROOMKEY_MASTER_KEYS: TEST_MASTER_KEYS,
     };
-    if (process.env.DATABASE_URL) {
-      const db = await createScratchDatabase(process.env.DATABASE_URL);
-      env = { ...common, DATABASE_URL: db.url };
-      dropDatabase = db.drop;
-    } else {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roomkey-audit-chain-'));
-      env = { ...common, ROOMKEY_DATA_DIR: dir };
-      dropDatabase = () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true }));
-    }
+    const db = await durableDatabase('audit-chain');
+    env = { ...common, ...db.env };
+    dropDatabase = db.drop;
     t = await startTestApp(env);
   });
 

@@ -8,13 +8,10 @@
  *   and no event without its row, and every token it answered with is recorded.
  */
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { systemActor } from '../src/audit/audit-actor';
 import { AuditService } from '../src/audit/audit.service';
 import { seedApiKey, seedTenant, type SeededTenant } from './factories/tenancy';
-import { createScratchDatabase } from './helpers/database';
+import { durableDatabase } from './helpers/database';
 import {
   buildServer,
   killServer,
@@ -38,22 +35,6 @@ const UNLIMITED = {
   ROOMKEY_RATE_LIMIT_TENANT_PER_MINUTE: '10000000',
 };
 
-/** A database both a test app and a server process can open: scratch PostgreSQL or a data folder. */
-async function sharedDatabase(): Promise<{
-  env: Record<string, string>;
-  drop: () => Promise<void>;
-}> {
-  if (onPostgres) {
-    const db = await createScratchDatabase(process.env.DATABASE_URL!);
-    return { env: { DATABASE_URL: db.url }, drop: db.drop };
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roomkey-group-commit-'));
-  return {
-    env: { ROOMKEY_DATA_DIR: dir },
-    drop: () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true })),
-  };
-}
-
 async function chainRows(t: TestApp, tenantId: string) {
   return t.ds.query<Array<{ seq: string; target_id: string | null; action: string }>>(
     'SELECT seq::text AS seq, target_id, action FROM audit_event WHERE tenant_id = $1 ORDER BY audit_event.seq',
@@ -71,7 +52,7 @@ describe(
     let drop: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
-      const db = await sharedDatabase();
+      const db = await durableDatabase('group-commit');
       drop = db.drop;
       a = await startTestApp(db.env);
       b = onPostgres ? await startTestApp(db.env) : a;
@@ -195,7 +176,7 @@ describe('Audit group commit when the server process is killed while it mints', 
   });
 
   it('should leave no connection without its event, no event without its connection, and every answered token recorded', async () => {
-    const db = await sharedDatabase();
+    const db = await durableDatabase('group-commit');
     drop = db.drop;
     env = {
       ...db.env,

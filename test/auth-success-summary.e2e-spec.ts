@@ -7,7 +7,7 @@ import { AuthSuccessSummary } from '../src/auth/auth-success-summary';
 import { runCli } from '../src/cli/main';
 import { MemberRole } from '../src/common/auth/roles';
 import { seedApiKey, seedMember, seedTenant, type SeededTenant } from './factories/tenancy';
-import { createScratchDatabase } from './helpers/database';
+import { durableDatabase } from './helpers/database';
 import {
   TEST_AUDIT_KEYS,
   TEST_MASTER_KEYS,
@@ -256,15 +256,9 @@ describe('authentication success summaries at shutdown', () => {
       ROOMKEY_AUDIT_KEYS: TEST_AUDIT_KEYS,
       ROOMKEY_MASTER_KEYS: TEST_MASTER_KEYS,
     };
-    if (process.env.DATABASE_URL) {
-      const db = await createScratchDatabase(process.env.DATABASE_URL);
-      env = { ...common, DATABASE_URL: db.url };
-      dropDatabase = db.drop;
-    } else {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roomkey-auth-summary-'));
-      env = { ...common, ROOMKEY_DATA_DIR: dir };
-      dropDatabase = () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true }));
-    }
+    const db = await durableDatabase('auth-summary');
+    env = { ...common, ...db.env };
+    dropDatabase = db.drop;
   });
   afterAll(() => dropDatabase?.());
 

@@ -1,8 +1,5 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { runCli } from '../src/cli/main';
-import { createScratchDatabase } from './helpers/database';
+import { durableDatabase } from './helpers/database';
 import { TEST_AUDIT_KEYS, TEST_MASTER_KEYS, basic, startTestApp } from './helpers/test-app';
 
 /** Runs the CLI in-process against one database and captures its output. */
@@ -11,25 +8,14 @@ describe('roomkey CLI', () => {
   let cleanup: () => Promise<void>;
 
   beforeAll(async () => {
-    if (process.env.DATABASE_URL) {
-      const db = await createScratchDatabase(process.env.DATABASE_URL);
-      env = {
-        DATABASE_URL: db.url,
-        NODE_ENV: 'test',
-        ROOMKEY_AUDIT_KEYS: TEST_AUDIT_KEYS,
-        ROOMKEY_MASTER_KEYS: TEST_MASTER_KEYS,
-      };
-      cleanup = db.drop;
-    } else {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roomkey-cli-'));
-      env = {
-        ROOMKEY_DATA_DIR: dir,
-        NODE_ENV: 'test',
-        ROOMKEY_AUDIT_KEYS: TEST_AUDIT_KEYS,
-        ROOMKEY_MASTER_KEYS: TEST_MASTER_KEYS,
-      };
-      cleanup = () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true }));
-    }
+    const db = await durableDatabase('cli');
+    env = {
+      ...db.env,
+      NODE_ENV: 'test',
+      ROOMKEY_AUDIT_KEYS: TEST_AUDIT_KEYS,
+      ROOMKEY_MASTER_KEYS: TEST_MASTER_KEYS,
+    };
+    cleanup = db.drop;
   });
   afterAll(() => cleanup());
 

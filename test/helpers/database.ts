@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Client } from 'pg';
 
 /**
@@ -29,5 +32,24 @@ export async function createScratchDatabase(
         await c.end();
       }
     },
+  };
+}
+
+/**
+ * A database that several apps, CLI runs or server processes open in turn (the in-memory default
+ * lives and dies with one app): a scratch database on DATABASE_URL's server, else an embedded data
+ * folder. `env` names it; `drop` removes it.
+ */
+export async function durableDatabase(
+  name: string,
+): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  if (process.env.DATABASE_URL) {
+    const db = await createScratchDatabase(process.env.DATABASE_URL);
+    return { env: { DATABASE_URL: db.url }, drop: db.drop };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `roomkey-${name}-`));
+  return {
+    env: { ROOMKEY_DATA_DIR: dir },
+    drop: () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true })),
   };
 }
