@@ -1,5 +1,8 @@
 import { GroupCommit } from './group-commit';
 
+/** One turn of the event loop (a batch starts one turn after its first job). */
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 /** A writer whose batches complete only when the test lets them. */
 function gatedWriter() {
   const batches: Array<{ key: string; jobs: number[] }> = [];
@@ -11,7 +14,7 @@ function gatedWriter() {
     return jobs.map((j) => `${key}:${j}`);
   };
   const openAll = async (): Promise<void> => {
-    for (let i = 0; i < 20 && gates.length === 0; i++) await Promise.resolve();
+    for (let i = 0; i < 20 && gates.length === 0; i++) await turn();
     gates.splice(0).forEach((open) => open());
     await new Promise((r) => setImmediate(r));
   };
@@ -19,18 +22,20 @@ function gatedWriter() {
 }
 
 describe('GroupCommit', () => {
-  it('writes the first job at once and everything that arrived meanwhile as one batch, in order', async () => {
+  it('writes the jobs of one turn as one batch, and everything that arrived meanwhile as the next, in order', async () => {
     const w = gatedWriter();
     const gc = new GroupCommit<number, string>(w.write, 100);
-    const first = gc.submit('t', 1);
-    const rest = [2, 3, 4].map((j) => gc.submit('t', j));
-    await w.openAll(); // batch [1]
-    await w.openAll(); // batch [2,3,4]
-    expect(await first).toBe('t:1');
-    expect(await Promise.all(rest)).toEqual(['t:2', 't:3', 't:4']);
+    const firstTurn = [1, 2].map((j) => gc.submit('t', j));
+    await turn();
+    expect(w.batches).toEqual([{ key: 't', jobs: [1, 2] }]);
+    const meanwhile = [3, 4, 5].map((j) => gc.submit('t', j));
+    await w.openAll(); // batch [1,2]
+    await w.openAll(); // batch [3,4,5]
+    expect(await Promise.all(firstTurn)).toEqual(['t:1', 't:2']);
+    expect(await Promise.all(meanwhile)).toEqual(['t:3', 't:4', 't:5']);
     expect(w.batches).toEqual([
-      { key: 't', jobs: [1] },
-      { key: 't', jobs: [2, 3, 4] },
+      { key: 't', jobs: [1, 2] },
+      { key: 't', jobs: [3, 4, 5] },
     ]);
     await gc.idle();
   });
@@ -40,7 +45,7 @@ describe('GroupCommit', () => {
     const gc = new GroupCommit<number, string>(w.write, 100);
     const a = gc.submit('a', 1);
     const b = gc.submit('b', 2);
-    await Promise.resolve();
+    await turn();
     expect(w.batches.map((x) => x.key)).toEqual(['a', 'b']);
     await w.openAll();
     expect(await Promise.all([a, b])).toEqual(['a:1', 'b:2']);
@@ -52,13 +57,14 @@ describe('GroupCommit', () => {
     const all = [1, 2, 3, 4, 5].map((j) => gc.submit('t', j));
     for (let i = 0; i < 4; i++) await w.openAll();
     await Promise.all(all);
-    expect(w.batches.map((b) => b.jobs)).toEqual([[1], [2, 3], [4, 5]]);
+    expect(w.batches.map((b) => b.jobs)).toEqual([[1, 2], [3, 4], [5]]);
   });
 
   it('when a shared batch fails, retries each job alone so only the bad one fails', async () => {
     const w = gatedWriter();
     const gc = new GroupCommit<number, string>(w.write, 100);
     const first = gc.submit('t', 1);
+    await turn(); // [1] is being written; the next three arrive meanwhile and share a batch
     const shared = [12, 13, 14].map((j) => gc.submit('t', j));
     const settled = Promise.allSettled(shared);
     for (let i = 0; i < 6; i++) await w.openAll();

@@ -5,8 +5,9 @@ interface Waiting<J, R> {
 }
 
 /**
- * Group commit, per key: jobs submitted while a key's batch is being written wait, and are
- * written together as the next batch, in the order they were submitted. One batch per key is in
+ * Group commit, per key: jobs submitted in the same turn of the event loop, or while a key's batch
+ * is being written, wait, and are written together as the next batch, in the order they were
+ * submitted. One batch per key is in
  * flight at a time, so a key's jobs never race each other for its lock; different keys proceed
  * in parallel. Each caller's promise settles when its own batch has been written.
  *
@@ -42,6 +43,10 @@ export class GroupCommit<J, R> {
 
   private async drain(key: string): Promise<void> {
     for (;;) {
+      // One turn of the event loop first: every job submitted by the requests being read right
+      // now joins this batch. (The embedded database runs its statements on this thread, so
+      // without it no request is read while a batch is written, and every batch held one job.)
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const queue = this.queues.get(key);
       if (!queue || queue.length === 0) {
         this.queues.delete(key);
