@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AuditService } from '../src/audit/audit.service';
+import { AuthSuccessSummary } from '../src/auth/auth-success-summary';
 import { Caches } from '../src/common/cache';
 import { APP_CONFIG, type AppConfig } from '../src/common/config';
 import { RequestContext } from '../src/common/context';
@@ -553,6 +554,9 @@ describe('sessions: concurrency, idempotency and tenant isolation', () => {
       expect(w.px.meetings().map((m) => m.id)).toContain(bSession.PEXIP.externalId);
       expect(w.fj.rooms().map((r) => r.id)).toContain(bSession.FISHJAM.externalId);
       expect(w.lk.room(bSession.LIVEKIT.externalId)).toBeDefined();
+      // B's principals authenticated above; their per-minute summaries are written when the minute
+      // closes. Write them now, so the snapshot holds them and a minute closing mid-suite adds nothing.
+      await w.t.app.get(AuthSuccessSummary).flush();
       before = await snapshotB();
     }, 180_000);
 

@@ -177,6 +177,21 @@ describe('sessions and join credentials over GraphQL (six vendors)', () => {
     expect(w.px.meetings().find((m) => m.id === s.externalId)).toBeUndefined();
   });
 
+  it('should create a Pexip meeting the emulator knows when createMeeting is called with no input at all, as POST /meetings takes no body', async () => {
+    const before = w.px.meetings().length;
+    const { createMeeting } = await ok(
+      w.t.gql<{ createMeeting: { sessionId: string; meetingId: string; apiAddress: string } }>(
+        'mutation { createMeeting { sessionId meetingId apiAddress } }',
+        {},
+        { auth: w.a.admin.auth },
+      ),
+    );
+    expect(createMeeting.apiAddress).toBe(w.px.url);
+    expect(w.px.meetings()).toHaveLength(before + 1);
+    expect(w.px.meetings().some((m) => m.id === createMeeting.meetingId)).toBe(true);
+    await endSession(createMeeting.sessionId);
+  });
+
   it('should mint an Agora token whose every field and signature check out, for a uid and for a user account', async () => {
     const s = await createSession({ provider: 'AGORA', customSessionId: 'town hall' });
     expect(s.externalId).toBe('town hall');

@@ -66,19 +66,21 @@ export class ConnectionsResolver {
   }
 
   @Mutation(() => MeetingModel, {
-    description: 'Creates a Pexip VPaaS meeting (the VPaaS tutorial `POST /meetings`).',
+    description:
+      'Creates a Pexip VPaaS meeting (the VPaaS tutorial `POST /meetings`, which takes no body: every input field, and the input itself, is optional).',
   })
   @Roles(...ANY_MEMBER)
   @Audit({ action: 'session.created', targetType: 'video_session' })
   async createMeeting(
     @Ctx() ctx: RequestContext,
-    @Args('input') input: CreateMeetingInput,
+    @Args('input', { type: () => CreateMeetingInput, nullable: true })
+    input?: CreateMeetingInput | null,
   ): Promise<MeetingModel> {
     const s = await this.sessions.create(ctx, {
       provider: ProviderKind.PEXIP,
-      credentialId: input.credentialId,
-      customSessionId: input.customSessionId,
-      name: input.name,
+      credentialId: input?.credentialId,
+      customSessionId: input?.customSessionId,
+      name: input?.name,
     });
     const cred = await this.sessions.credentialOf(ctx, s);
     return Object.assign(new MeetingModel(), {
