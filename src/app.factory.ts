@@ -2,17 +2,17 @@ import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
+import proxyAddr from 'proxy-addr';
 import { AppModule, type AppModuleOptions } from './app.module';
-import { Red5Admission } from './rate-limits/red5-admission';
+import { Red5Lane } from './compat/red5-lane';
 import { answerParserErrors, inputHygiene } from './common/http/input-hygiene';
 import { rawBodyFor } from './common/http/raw-body';
 import { type AppConfig } from './common/config';
 import { requestIdFrom } from './common/context/request-meta';
 import { type NextFunction, type Request, type Response } from 'express';
 
-/** Routes whose body is read raw: Red5 round-trip auth and vendor webhooks. */
-const VENDOR_CALLBACK =
-  /^\/t\/[^/]+\/(red5\/(validate|invalidate)Credentials|webhooks\/[^/]+\/[^/]+)\/?$/i;
+/** Routes whose body is read raw: vendor webhooks (signatures are over the exact bytes). */
+const VENDOR_CALLBACK = /^\/t\/[^/]+\/webhooks\/[^/]+\/[^/]+\/?$/i;
 
 /** Builds the HTTP application (not yet listening). Used by main.ts and the e2e tests alike. */
 export async function createApp(
@@ -27,8 +27,6 @@ export async function createApp(
   app.flushLogs(); // bufferLogs only flushes on listen(); tests never listen
   app.set('trust proxy', config.app.trustProxy);
   app.disable('x-powered-by');
-  // First of all: a refused Red5 flood costs nothing else (no id, no log line, no body read).
-  app.use(app.get(Red5Admission).middleware);
   // Before the body parsers, so even a request they reject carries an id.
   app.use((req: Request, res: Response, next: NextFunction) => {
     req.id = requestIdFrom(req.headers['x-request-id']);
@@ -37,11 +35,15 @@ export async function createApp(
   });
   app.use(inputHygiene(VENDOR_CALLBACK));
   answerParserErrors(app.getHttpServer());
-  // Vendor callbacks get their exact bytes (webhook signatures) and their own small cap (Red5
-  // always answers 200, even to a body no parser would take).
+  // Vendor webhooks get their exact bytes (signatures) and their own small cap.
   app.use(rawBodyFor(VENDOR_CALLBACK, { limitBytes: 64 * 1024, dropAfterBytes: 16 * 1024 * 1024 }));
   app.useBodyParser('json', { limit: config.app.bodyLimitBytes });
   app.useBodyParser('urlencoded', { limit: config.app.bodyLimitBytes, extended: false });
   await app.init();
+  // Red5 round-trip auth is answered before Express sees the request (its admission first, so a
+  // refused flood costs nothing else); everything else reaches Express unchanged.
+  const express = app.getHttpAdapter().getInstance() as { get(name: string): unknown };
+  const trust = express.get('trust proxy fn') as (addr: string, i: number) => boolean;
+  app.get(Red5Lane).attach(app.getHttpServer(), (req) => proxyAddr(req, trust));
   return app;
 }

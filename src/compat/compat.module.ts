@@ -10,12 +10,13 @@ import { FishjamCompatController } from './fishjam.controller';
 import { LiveKitCompatController } from './livekit.controller';
 import { OpenViduCompatController } from './openvidu.controller';
 import { PexipCompatController } from './pexip.controller';
-import { Red5CompatController } from './red5.controller';
+import { Red5Lane } from './red5-lane';
 import { WebhooksController } from './webhooks.controller';
 
 /**
  * Vendor-compatible REST routes under /t/:tenantSlug/: each vendor sample's exact contract, backed
- * by the same session services as GraphQL. Also Red5 round-trip auth and vendor webhooks.
+ * by the same session services as GraphQL. Also vendor webhooks, and Red5 round-trip auth (served by
+ * Red5Lane in front of Express, see app.factory).
  */
 @Module({
   imports: [SessionsModule, ProvidersModule, TenantsModule],
@@ -25,10 +26,9 @@ import { WebhooksController } from './webhooks.controller';
     PexipCompatController,
     AgoraCompatController,
     FishjamCompatController,
-    Red5CompatController,
     WebhooksController,
   ],
-  providers: [CompatReplyInterceptor, CompatTenantGuard, CompatCorsMiddleware],
+  providers: [CompatReplyInterceptor, CompatTenantGuard, CompatCorsMiddleware, Red5Lane],
 })
 export class CompatModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

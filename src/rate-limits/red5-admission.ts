@@ -1,17 +1,12 @@
+import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { type NextFunction, type Request, type Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../common/config';
 import { RateLimiter, type Rule, clientKey } from './rate-limiter.service';
 import { TenantGate } from './tenant-gate';
 
-/** Red5 round-trip auth routes: `/t/:slug/red5/(validate|invalidate)Credentials`. */
-const RED5_ROUTE = /^\/t\/([^/]+)\/red5\/(validate|invalidate)Credentials\/?$/i;
-
-const REFUSED = '{"result":false}';
-
 /**
- * Admission for the public Red5 routes, run as the first Express middleware: before the request id,
- * the access log, the body reader and Nest's routing. Red5 floods are the cheapest possible work
+ * Admission for the public Red5 routes, the first step of the Red5 lane (compat/red5-lane): before
+ * the request id, the access log and the body read. Red5 floods are the cheapest possible work
  * here, so one tenant's flood costs another tenant's validations almost nothing.
  * - Budgets per client IP and per tenant slug (the rate limiter; refusals are summarised per minute).
  * - Within its budget, a per-tenant gate: a few validations of a tenant decide at once (body read
@@ -46,28 +41,19 @@ export class Red5Admission {
     return this.held;
   }
 
-  /** The Express middleware (a bound function, for `app.use`). */
-  readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
-    const m = req.method === 'POST' ? RED5_ROUTE.exec(req.path) : null;
-    if (!m) return next();
-    this.admit(req, res, next, m[1].toLowerCase().slice(0, 64), m[2].toLowerCase()).catch(() =>
-      refuse(res),
-    );
-  };
-
   /**
    * An over-budget answer is held back a little: a client that floods in a loop then spends its
    * connections waiting instead of making this process answer refusals as fast as it can (which
    * alone would saturate the event loop and slow every other tenant). Bounded, so a flood from
    * many connections cannot pile up timers: past the cap, answers go at once.
    */
-  private refuseLater(res: Response): void {
-    if (this.refusalDelayMs === 0 || this.held >= MAX_HELD) return refuse(res);
+  private refuseLater(res: ServerResponse): void {
+    if (this.refusalDelayMs === 0 || this.held >= MAX_HELD) return answerRed5(res, false);
     this.held++;
     const timer = setTimeout(() => {
       res.off('close', gone);
       this.held--;
-      refuse(res);
+      answerRed5(res, false);
     }, this.refusalDelayMs);
     const gone = (): void => {
       clearTimeout(timer);
@@ -76,51 +62,60 @@ export class Red5Admission {
     res.once('close', gone);
   }
 
-  private async admit(
-    req: Request,
-    res: Response,
-    next: NextFunction,
-    slug: string,
-    verb: string,
+  /**
+   * Runs `decide` for a request within its budgets and its tenant's gate; answers any other itself.
+   * `decide` gets the callback that frees the slot once the decision is made (the lookup: what the
+   * gate protects); the slot is otherwise freed when the answer is out or the client is gone.
+   * Waiting for the audit batch to commit holds no database connection, so it holds no slot.
+   */
+  async admit(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: { slug: string; verb: string; ip: string | null },
+    decide: (decided: () => void) => void,
   ): Promise<void> {
-    const ip = req.ip ?? null;
     const where = {
-      route: `POST /t/:tenantSlug/red5/${verb}Credentials`,
-      clientIp: ip,
-      tenantSlug: slug,
+      route: `POST /t/:tenantSlug/red5/${route.verb}Credentials`,
+      clientIp: route.ip,
+      tenantSlug: route.slug,
     };
     const [byIp, byTenant] = await Promise.all([
-      this.limiter.consume(this.perIp, clientKey(ip), where),
-      this.limiter.consume(this.perTenant, slug, where),
+      this.limiter.consume(this.perIp, clientKey(route.ip), where),
+      this.limiter.consume(this.perTenant, route.slug, where),
     ]);
     if (byIp > 0 || byTenant > 0) return this.refuseLater(res);
     const admitted = await this.gate.run(
-      slug,
+      route.slug,
       () =>
         new Promise<true>((resolve) => {
           // A client that left while it waited in the queue: nothing to answer, the slot passes on
           // (waiting for its 'close', which has already fired, would hold the slot forever).
           if (res.closed || req.socket.destroyed) return resolve(true);
-          // The slot is held until the decision is made (the lookup: what the gate protects),
-          // else until the answer is out or the client is gone. Waiting for the audit batch to
-          // commit holds no database connection, so it need not hold a slot either.
-          req.red5Decided = () => resolve(true);
           res.once('close', () => resolve(true));
-          next();
+          decide(() => resolve(true));
         }),
       false,
     );
     if (!admitted) {
-      this.limiter.noteRejection('red5_concurrency', slug, where);
-      refuse(res);
+      this.limiter.noteRejection('red5_concurrency', route.slug, where);
+      answerRed5(res, false);
     }
   }
 }
 
 const MAX_HELD = 10_000;
 
-function refuse(res: Response): void {
+const ANSWERS = { true: Buffer.from('{"result":true}'), false: Buffer.from('{"result":false}') };
+
+/** Red5's only answers: HTTP 200 with `{"result": …}` (nothing once the answer has started). */
+export function answerRed5(res: ServerResponse, result: boolean): void {
   if (res.headersSent) return;
-  // The unread body is discarded by Node once the answer is finished (keep-alive stays usable).
-  res.status(200).type('application/json').send(REFUSED);
+  const body = ANSWERS[result ? 'true' : 'false'];
+  // The unread body of a refused request is discarded by Node once the answer is finished
+  // (keep-alive stays usable).
+  res.writeHead(200, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': body.length,
+  });
+  res.end(body);
 }

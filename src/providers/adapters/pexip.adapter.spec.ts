@@ -21,7 +21,7 @@ import { type JoinRequest, type ResolvedCredential } from '../video-provider';
 import { PexipAdapter } from './pexip.adapter';
 
 /** Vendor-call timeout here: long enough for a loaded CI machine, short enough for hang tests. */
-const TIMEOUT_MS = 1000;
+const TIMEOUT_MS = 2500;
 const CLIENT_ID = 'euopeke6qei65m5prjcvnqv2lq';
 const OTHER_CLIENT_ID = 'zq3v7dd2wbm4kqyq6n5u2mqf4a';
 
