@@ -4,6 +4,8 @@
  * request id, the metrics, the access log, Express's handling of everything else — and its own
  * edges. The decisions themselves are covered by red5.e2e-spec and red5-admission.e2e-spec.
  */
+import { type RequestMeta } from '../src/common/context';
+import { Red5AuthService } from '../src/sessions/red5-auth.service';
 import { seedRed5Tenant, type Red5Tenant, validateRed5 } from './helpers/red5';
 import { startTestApp, type TestApp } from './helpers/test-app';
 
@@ -147,5 +149,87 @@ describe('Red5 lane', () => {
     );
     expect(event.reason).toBe('body_too_large');
     expect(await auditCount()).toBe(before + 1);
+  });
+});
+
+describe('Red5 group lookup', () => {
+  let t: TestApp;
+  let a: Red5Tenant;
+  let b: Red5Tenant;
+  let red5: Red5AuthService;
+  const meta: RequestMeta = { requestId: 'group-lookup', clientIp: '127.0.0.1', userAgent: null };
+  const raw = (body: unknown) => Buffer.from(JSON.stringify(body));
+
+  /** Lookup statements sent while `run` runs. */
+  const lookups = async (run: () => Promise<unknown>): Promise<number> => {
+    const query = jest.spyOn(t.ds, 'query');
+    try {
+      await run();
+      return query.mock.calls.filter(([sql]) => String(sql).includes('FROM session_connection c'))
+        .length;
+    } finally {
+      query.mockRestore();
+    }
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    a = await seedRed5Tenant(t);
+    b = await seedRed5Tenant(t);
+    red5 = t.app.get(Red5AuthService);
+  });
+  afterAll(() => t?.close());
+
+  it('should decide each of the validations that arrive together from one shared statement', async () => {
+    const { token: _token, ...byName } = a.body;
+    const cases: Array<[string, string, unknown, boolean]> = [
+      ['token', a.tenant.slug, a.body, true],
+      ['user name and password', a.tenant.slug, byName, true],
+      ['wrong password', a.tenant.slug, { ...byName, password: 'not-it' }, false],
+      ['unknown token', a.tenant.slug, { ...a.body, token: 'no-such-token' }, false],
+      ["B's credential on A's slug", a.tenant.slug, b.body, false],
+      ["B's credential on B's slug", b.tenant.slug, b.body, true],
+      ['wrong stream', a.tenant.slug, { ...a.body, streamID: 'other-stream' }, false],
+    ];
+    let answers: boolean[] = [];
+    const statements = await lookups(async () => {
+      answers = await Promise.all(
+        cases.map(([, slug, body]) => red5.validate(slug, raw(body), false, meta)),
+      );
+    });
+    expect(statements).toBe(1);
+    expect(cases.map(([label], i) => [label, answers[i]])).toEqual(
+      cases.map(([label, , , want]) => [label, want]),
+    );
+  });
+
+  it('should see a revocation committed before the shared statement when a batch follows it', async () => {
+    const c = await seedRed5Tenant(t);
+    expect(await red5.validate(c.tenant.slug, raw(c.body), false, meta)).toBe(true);
+    expect(await red5.invalidate(c.tenant.slug, raw(c.body), false, meta)).toBe(true);
+    const answers = await Promise.all(
+      [c.body, c.body].map((body) => red5.validate(c.tenant.slug, raw(body), false, meta)),
+    );
+    expect(answers).toEqual([false, false]);
+  });
+
+  it('should deny every validation of a batch whose statement fails, and decide the next batch', async () => {
+    const query = jest.spyOn(t.ds, 'query');
+    query.mockRejectedValueOnce(new Error('connection lost'));
+    try {
+      const answers = await Promise.all(
+        [a.body, b.body].map((body, i) =>
+          red5.validate([a, b][i].tenant.slug, raw(body), false, meta).catch(() => 'threw'),
+        ),
+      );
+      // The service throws; the lane turns that into {"result":false}.
+      expect(answers).toEqual(['threw', 'threw']);
+    } finally {
+      query.mockRestore();
+    }
+    const after = await Promise.all(
+      [a, b].map((x) => red5.validate(x.tenant.slug, raw(x.body), false, meta)),
+    );
+    expect(after).toEqual([true, true]);
   });
 });

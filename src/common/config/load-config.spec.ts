@@ -119,7 +119,7 @@ describe('loadConfig', () => {
         webhookPerIp: 1200,
         red5PerIp: 6000,
         red5PerTenant: 6000,
-        red5Concurrency: 4,
+        red5Concurrency: 16,
         red5Queue: 1000,
         red5RefusalDelayMs: 1000,
         principalPerMinute: 5000,
