@@ -7,7 +7,7 @@ import {
 import { Injectable, Logger } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { type RequestMeta } from '../common/context';
-import { requestIdFrom } from '../common/context/request-meta';
+import { requestIdFrom, userAgentOf } from '../common/context/request-meta';
 import { readRawBody } from '../common/http/raw-body';
 import { MetricsService } from '../common/metrics/metrics.service';
 import { Red5Admission, answerRed5 } from '../rate-limits/red5-admission';
@@ -98,11 +98,10 @@ export class Red5Lane {
     (req as IncomingMessage & { id?: string }).id = requestId; // as Express's req.id, for the log
     res.setHeader('X-Request-Id', requestId);
     readRawBody(req, res, BODY, (body) => {
-      const ua = req.headers['user-agent'];
       const meta: RequestMeta = {
         requestId,
         clientIp: route.ip,
-        userAgent: ua ? ua.slice(0, 512) : null,
+        userAgent: userAgentOf(req.headers['user-agent']),
       };
       this.decide(route, body.raw, body.tooLarge, meta, decided).then(
         (result) => {

@@ -20,12 +20,16 @@ export function requestOf(context: ExecutionContext): Request {
   return context.switchToHttp().getRequest<Request>();
 }
 
+/** The User-Agent header as Roomkey records it: at most 512 characters, null when absent. */
+export function userAgentOf(header: string | undefined): string | null {
+  return header ? header.slice(0, 512) : null;
+}
+
 /** `req.ip` honours the configured trusted-proxy setting (Express `trust proxy`). */
 export function metaOf(req: Request): RequestMeta {
-  const ua = req.headers['user-agent'];
   return {
     requestId: typeof req.id === 'string' ? req.id : requestIdFrom(req.headers['x-request-id']),
     clientIp: req.ip ?? null,
-    userAgent: ua ? ua.slice(0, 512) : null,
+    userAgent: userAgentOf(req.headers['user-agent']),
   };
 }
