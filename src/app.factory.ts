@@ -1,10 +1,13 @@
+import { type IncomingMessage } from 'node:http';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import proxyAddr from 'proxy-addr';
 import { AppModule, type AppModuleOptions } from './app.module';
+import { AgoraLane } from './compat/agora-lane';
 import { Red5Lane } from './compat/red5-lane';
+import { attachLanes } from './common/http/lane';
 import { answerParserErrors, inputHygiene } from './common/http/input-hygiene';
 import { rawBodyFor } from './common/http/raw-body';
 import { type AppConfig } from './common/config';
@@ -44,6 +47,10 @@ export async function createApp(
   // refused flood costs nothing else); everything else reaches Express unchanged.
   const express = app.getHttpAdapter().getInstance() as { get(name: string): unknown };
   const trust = express.get('trust proxy fn') as (addr: string, i: number) => boolean;
-  app.get(Red5Lane).attach(app.getHttpServer(), (req) => proxyAddr(req, trust));
+  const clientIp = (req: IncomingMessage): string => proxyAddr(req, trust);
+  attachLanes(app.getHttpServer(), [
+    app.get(Red5Lane).lane(clientIp),
+    app.get(AgoraLane).lane(clientIp),
+  ]);
   return app;
 }

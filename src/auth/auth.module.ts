@@ -78,11 +78,21 @@ import { User } from '../users/user.entity';
     AuthSuccessSummary,
     // Order matters: anonymous per-IP budgets, then authentication (which charges the principal's
     // and tenant's budgets before counting the success), then roles.
+    // The last two are also exported: the lanes in front of Express (compat) run the same checks.
+    AuthenticationGuard,
+    RolesGuard,
     { provide: APP_GUARD, useClass: PublicRateLimitGuard },
-    { provide: APP_GUARD, useClass: AuthenticationGuard },
-    { provide: APP_GUARD, useClass: RolesGuard },
+    { provide: APP_GUARD, useExisting: AuthenticationGuard },
+    { provide: APP_GUARD, useExisting: RolesGuard },
   ],
   controllers: [JwksController, OidcController, SamlController],
-  exports: [BasicAuthService, TokenService, SigningKeysService, IdentityProvidersService],
+  exports: [
+    BasicAuthService,
+    TokenService,
+    SigningKeysService,
+    IdentityProvidersService,
+    AuthenticationGuard,
+    RolesGuard,
+  ],
 })
 export class AuthModule {}

@@ -132,7 +132,12 @@ export class AuthenticationGuard implements CanActivate {
     return DomainException.rateLimited(retryAfter, byTenant ? 'tenant_limit' : 'principal_limit');
   }
 
-  private async authenticate(req: Request, route: string): Promise<DomainException | null> {
+  /**
+   * One request's authentication (also run by the lanes in front of Express): the strategies, the
+   * principal's and tenant's budgets, the success count or the failure event. Sets `req.user` and
+   * returns null, or returns the refusal to answer.
+   */
+  async authenticate(req: Request, route: string): Promise<DomainException | null> {
     try {
       return await this.tryStrategies(req, route);
     } catch (err) {

@@ -8,7 +8,8 @@ import {
 } from '../common/auth/decorators';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
-import { RequestContext, metaOf, requestOf } from '../common/context';
+import { type AuthenticatedPrincipal } from '../common/auth/principal';
+import { RequestContext, type RequestMeta, metaOf, requestOf } from '../common/context';
 import { DomainException } from '../common/errors';
 
 /**
@@ -35,24 +36,38 @@ export class RolesGuard implements CanActivate {
     const principal = req.user;
     if (!principal) throw DomainException.unauthenticated('no_principal');
     const operation = `${context.getClass().name}.${context.getHandler().name}`;
+    await this.check(principal, decision, { meta: metaOf(req), operation });
+    return true;
+  }
+
+  /**
+   * The decision applied to a principal (also by the lanes in front of Express): returns when
+   * allowed, else records `authz.denied` and throws FORBIDDEN.
+   */
+  async check(
+    principal: AuthenticatedPrincipal,
+    decision: RolesDecision | undefined,
+    at: { meta: RequestMeta; operation: string },
+  ): Promise<void> {
+    const { operation } = at;
     let denial: DomainException;
     if (decision === undefined) {
       this.logger.error(`No roles decision on ${operation}`);
       denial = DomainException.forbidden('Operation not available', 'no_roles_decision');
     } else if (decision === PLATFORM_ADMIN) {
-      if (principal.isPlatformAdmin) return true;
+      if (principal.isPlatformAdmin) return;
       denial = DomainException.forbidden(
         'Only platform administrators can do this',
         'platform_admin_required',
       );
     } else {
-      if (decision.includes(principal.role)) return true;
+      if (decision.includes(principal.role)) return;
       denial = DomainException.forbidden(
         `Role ${principal.role} cannot do this`,
         'role_not_allowed',
       );
     }
-    await this.audit.recordQuietly(RequestContext.fromPrincipal(principal, metaOf(req)), {
+    await this.audit.recordQuietly(RequestContext.fromPrincipal(principal, at.meta), {
       action: 'authz.denied',
       outcome: AuditOutcome.DENIED,
       errorCode: denial.code,

@@ -7,7 +7,13 @@ import { agoraRtmUser, agoraUid } from '../providers/adapters/agora-limits';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
 import { AgoraRtmService } from '../sessions/agora-rtm.service';
 import { JoinRoom } from '../sessions/join-room';
-import { CompatReply, type Failure, type Reply, credentialParam } from './compat-reply';
+import {
+  CompatReply,
+  type CompatRoute,
+  type Failure,
+  type Reply,
+  credentialParam,
+} from './compat-reply';
 import { CompatTenantGuard } from './compat-tenant.guard';
 import { objectBody } from './compat-input';
 
@@ -36,6 +42,12 @@ const onError =
         : { error: `${what} - ${e.message}`, status: e.status };
     return { status: e.status, json, headers: AGORA_NO_CACHE };
   };
+
+/** The RTC token route: its name (audit, logs) and its error shape. */
+export const AGORA_RTC: CompatRoute = {
+  route: 'agora.rtc',
+  onError: onError('Error Generating RTC token'),
+};
 
 /** `publisher`/`1` or `subscriber`/`2` (the upstream service silently made anything else a subscriber). */
 function role(value: unknown, absent?: ParticipantRole): ParticipantRole {
@@ -98,23 +110,13 @@ export class AgoraCompatController {
 
   @Get(['rtc/:channelName/:role/:tokenType/:uid', 'rtc/:channelName/:role/:tokenType'])
   @Roles(...ANY_MEMBER)
-  @CompatReply('agora.rtc', onError('Error Generating RTC token'))
-  async rtc(
+  @CompatReply(AGORA_RTC.route, AGORA_RTC.onError)
+  rtc(
     @Ctx() ctx: RequestContext,
     @Param() p: Record<string, string>,
     @Query() q: Record<string, unknown>,
   ): Promise<Reply> {
-    const token = await this.rtcToken(
-      ctx,
-      'agora.rtc',
-      p.channelName,
-      role(p.role),
-      p.tokenType,
-      p.uid ?? '',
-      expiry(q.expiry),
-      q.credential,
-    );
-    return { status: 200, json: { rtcToken: token }, headers: AGORA_NO_CACHE };
+    return agoraRtc(this.joinRoom, ctx, p, q);
   }
 
   @Get('rtm/:uid')
@@ -152,7 +154,8 @@ export class AgoraCompatController {
     if (!rtmUser)
       throw DomainException.badInput('rtmuid', 'The RTM user id cannot be empty or "0"');
     agoraRtmUser(rtmUser); // both halves are checked before either is minted
-    const rtcToken = await this.rtcToken(
+    const rtcToken = await issueRtc(
+      this.joinRoom,
       ctx,
       'agora.rte',
       p.channelName,
@@ -191,7 +194,8 @@ export class AgoraCompatController {
       if (typeof b.channel !== 'string' || !b.channel)
         throw DomainException.badInput('channel', 'missing channel name');
       if (!uid) throw DomainException.badInput('uid', 'missing user ID or account');
-      token = await this.rtcToken(
+      token = await issueRtc(
+        this.joinRoom,
         ctx,
         'agora.getToken',
         b.channel,
@@ -210,30 +214,52 @@ export class AgoraCompatController {
     }
     return { status: 200, json: { token }, headers: AGORA_NO_CACHE };
   }
+}
 
-  /** The channel's session (created once), then a recorded connection with the token. */
-  private async rtcToken(
-    ctx: RequestContext,
-    route: string,
-    channel: string,
-    r: ParticipantRole,
-    tokenType: string,
-    uid: string,
-    seconds: number,
-    credential: unknown,
-  ): Promise<string> {
-    const join = { role: r, ttlSeconds: seconds, agora: rtcUser(tokenType, uid) };
-    const issued = await this.joinRoom.execute(ctx, {
-      origin: { via: VIA, route },
-      room: {
-        request: {
-          provider: ProviderKind.AGORA,
-          credentialId: credentialParam(credential),
-          customSessionId: channel,
-        },
+/** The RTC route's answer (the controller's, and the Agora lane's in front of Express). */
+export async function agoraRtc(
+  joinRoom: JoinRoom,
+  ctx: RequestContext,
+  p: Record<string, string | undefined>,
+  q: Record<string, unknown>,
+): Promise<Reply> {
+  const token = await issueRtc(
+    joinRoom,
+    ctx,
+    AGORA_RTC.route,
+    p.channelName ?? '',
+    role(p.role),
+    p.tokenType ?? '',
+    p.uid ?? '',
+    expiry(q.expiry),
+    q.credential,
+  );
+  return { status: 200, json: { rtcToken: token }, headers: AGORA_NO_CACHE };
+}
+
+/** The channel's session (created once), then a recorded connection with the token. */
+async function issueRtc(
+  joinRoom: JoinRoom,
+  ctx: RequestContext,
+  route: string,
+  channel: string,
+  r: ParticipantRole,
+  tokenType: string,
+  uid: string,
+  seconds: number,
+  credential: unknown,
+): Promise<string> {
+  const join = { role: r, ttlSeconds: seconds, agora: rtcUser(tokenType, uid) };
+  const issued = await joinRoom.execute(ctx, {
+    origin: { via: VIA, route },
+    room: {
+      request: {
+        provider: ProviderKind.AGORA,
+        credentialId: credentialParam(credential),
+        customSessionId: channel,
       },
-      join,
-    });
-    return String(issued.credential.token);
-  }
+    },
+    join,
+  });
+  return String(issued.credential.token);
 }

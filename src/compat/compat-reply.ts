@@ -1,3 +1,4 @@
+import { type ServerResponse } from 'node:http';
 import {
   type CallHandler,
   type ExecutionContext,
@@ -15,7 +16,9 @@ import { type Observable, from, lastValueFrom } from 'rxjs';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, type AppConfig } from '../common/config';
-import { RequestContext, metaOf } from '../common/context';
+import { type AuthenticatedPrincipal } from '../common/auth/principal';
+import { RequestContext, type RequestMeta, metaOf } from '../common/context';
+import { sendJson } from '../common/http/lane';
 import {
   type ClientError,
   DomainException,
@@ -37,7 +40,7 @@ export interface Reply {
 export type Failure = ClientError & { status: number };
 
 /** A compatibility route: its name (audit, logs) and how it answers a failure. */
-interface CompatRoute {
+export interface CompatRoute {
   route: string;
   onError: (e: Failure) => Reply;
 }
@@ -64,20 +67,78 @@ export const CompatReply = (route: string, onError: (e: Failure) => Reply): Meth
   );
 
 /**
- * Answers a compatibility route: the handler's `Reply`, or its error through the route's
- * `onError` with an `X-Roomkey-Error-Code` header (and `Retry-After` when the code has one), so
- * operators see the typed code behind a vendor-shaped error. A failure or refusal is audited as
- * one `compat.called` event; a success is audited by what it did (the issuance, the session it
- * created), not here. Guards run before this, so their refusals keep the global exception filter.
+ * How a compatibility route's work ends, wherever it is served (the interceptor above, or a lane
+ * in front of Express): its `Reply`, or its error through the route's `onError` with an
+ * `X-Roomkey-Error-Code` header (and `Retry-After` when the code has one), so operators see the
+ * typed code behind a vendor-shaped error. A failure or refusal is audited as one `compat.called`
+ * event; a success is audited by what it did (the issuance, the session it created), not here.
  */
 @Injectable()
-export class CompatReplyInterceptor implements NestInterceptor {
+export class CompatOutcomes {
   private readonly logger = new Logger('Compat');
 
   constructor(
-    private readonly reflector: Reflector,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async settle(
+    caller: { principal: AuthenticatedPrincipal; meta: RequestMeta },
+    spec: CompatRoute,
+    work: () => Promise<Reply>,
+  ): Promise<Reply> {
+    try {
+      return await work();
+    } catch (err) {
+      const e = toClientError(err, this.config.app.env === 'development');
+      if (e.code === ErrorCode.INTERNAL_SERVER_ERROR) {
+        this.logger.error(
+          { err, requestId: caller.meta.requestId, route: spec.route },
+          'unhandled error on a compatibility route',
+        );
+      }
+      const reply = spec.onError({ ...e, status: e.status ?? HTTP_STATUS_BY_CODE[e.code] });
+      reply.headers = { ...reply.headers, 'X-Roomkey-Error-Code': e.code };
+      if (e.retryAfter !== undefined)
+        reply.headers = { ...reply.headers, 'Retry-After': String(e.retryAfter) };
+      await this.recordFailure(caller, spec.route, reply.status, e.code);
+      return reply;
+    }
+  }
+
+  private async recordFailure(
+    caller: { principal: AuthenticatedPrincipal; meta: RequestMeta },
+    route: string,
+    status: number,
+    code: ErrorCode,
+  ): Promise<void> {
+    if (code === ErrorCode.SERVICE_UNAVAILABLE) {
+      // The audit write would wait out the same outage: log (codes only) instead.
+      this.logger.warn(
+        { requestId: caller.meta.requestId, route },
+        'database unavailable on a compatibility route',
+      );
+      return;
+    }
+    await this.audit.recordQuietly(RequestContext.fromPrincipal(caller.principal, caller.meta), {
+      action: 'compat.called',
+      outcome: code === ErrorCode.FORBIDDEN ? AuditOutcome.DENIED : AuditOutcome.FAILURE,
+      errorCode: code,
+      metadata: { route, status },
+    });
+  }
+}
+
+/**
+ * Answers a compatibility route: the handler's `Reply`, or its error through the route's
+ * `onError` (CompatOutcomes). Guards run before this, so their refusals keep the global
+ * exception filter.
+ */
+@Injectable()
+export class CompatReplyInterceptor implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly outcomes: CompatOutcomes,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler<Reply>): Observable<unknown> {
@@ -89,58 +150,31 @@ export class CompatReplyInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
+    const caller = { principal: req.user!, meta: metaOf(req) };
     return from(
-      this.settle(req, spec, () => lastValueFrom(next.handle())).then((reply) =>
-        answer(res, reply),
-      ),
+      this.outcomes
+        .settle(caller, spec, () => lastValueFrom(next.handle()))
+        .then((reply) => answer(res, reply)),
     );
   }
+}
 
-  private async settle(
-    req: Request,
-    spec: CompatRoute,
-    work: () => Promise<Reply>,
-  ): Promise<Reply> {
-    try {
-      return await work();
-    } catch (err) {
-      const e = toClientError(err, this.config.app.env === 'development');
-      if (e.code === ErrorCode.INTERNAL_SERVER_ERROR) {
-        this.logger.error(
-          { err, requestId: req.id, route: spec.route },
-          'unhandled error on a compatibility route',
-        );
-      }
-      const reply = spec.onError({ ...e, status: e.status ?? HTTP_STATUS_BY_CODE[e.code] });
-      reply.headers = { ...reply.headers, 'X-Roomkey-Error-Code': e.code };
-      if (e.retryAfter !== undefined)
-        reply.headers = { ...reply.headers, 'Retry-After': String(e.retryAfter) };
-      await this.recordFailure(req, spec.route, reply.status, e.code);
-      return reply;
-    }
+/** Writes a `Reply` on a bare `node:http` response (a lane), as `answer` below has Nest send it. */
+export function sendReply(res: ServerResponse, reply: Reply): void {
+  if (res.headersSent || res.destroyed) return;
+  if (reply.json !== undefined) {
+    sendJson(res, reply.status, reply.json, reply.headers);
+    return;
   }
-
-  private async recordFailure(
-    req: Request,
-    route: string,
-    status: number,
-    code: ErrorCode,
-  ): Promise<void> {
-    if (code === ErrorCode.SERVICE_UNAVAILABLE) {
-      // The audit write would wait out the same outage: log (codes only) instead.
-      this.logger.warn(
-        { requestId: req.id, route },
-        'database unavailable on a compatibility route',
-      );
-      return;
-    }
-    await this.audit.recordQuietly(RequestContext.fromPrincipal(req.user!, metaOf(req)), {
-      action: 'compat.called',
-      outcome: code === ErrorCode.FORBIDDEN ? AuditOutcome.DENIED : AuditOutcome.FAILURE,
-      errorCode: code,
-      metadata: { route, status },
-    });
+  for (const k in reply.headers) res.setHeader(k, reply.headers[k]);
+  res.statusCode = reply.status;
+  if (reply.text === undefined) {
+    res.end();
+    return;
   }
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(reply.text));
+  res.end(reply.text);
 }
 
 /**

@@ -2,7 +2,8 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { type Request } from 'express';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
-import { RequestContext, metaOf } from '../common/context';
+import { type AuthenticatedPrincipal } from '../common/auth/principal';
+import { RequestContext, type RequestMeta, metaOf } from '../common/context';
 import { DomainException } from '../common/errors';
 
 /**
@@ -17,20 +18,35 @@ export class CompatTenantGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<Request>();
     const principal = req.user;
     if (!principal) throw DomainException.unauthenticated('no_principal');
-    if (req.params.tenantSlug === principal.tenantSlug) return true;
-    const denial = DomainException.forbidden(
-      'This route belongs to another tenant',
-      'tenant_slug_mismatch',
-    );
-    await this.audit.recordQuietly(RequestContext.fromPrincipal(principal, metaOf(req)), {
-      action: 'authz.denied',
-      outcome: AuditOutcome.DENIED,
-      errorCode: denial.code,
-      metadata: {
-        operation: `${req.method} ${req.path}`.slice(0, 200),
-        reason: 'tenant_slug_mismatch',
-      },
+    const slug = req.params.tenantSlug;
+    await checkCompatTenant(this.audit, principal, typeof slug === 'string' ? slug : undefined, {
+      meta: metaOf(req),
+      operation: `${req.method} ${req.path}`,
     });
-    throw denial;
+    return true;
   }
+}
+
+/**
+ * The check itself, for the guard and the lanes in front of Express: `slug` (percent-decoded, as
+ * a route parameter) must be the principal's tenant, else an audited FORBIDDEN.
+ */
+export async function checkCompatTenant(
+  audit: AuditService,
+  principal: AuthenticatedPrincipal,
+  slug: string | undefined,
+  at: { meta: RequestMeta; operation: string },
+): Promise<void> {
+  if (slug === principal.tenantSlug) return;
+  const denial = DomainException.forbidden(
+    'This route belongs to another tenant',
+    'tenant_slug_mismatch',
+  );
+  await audit.recordQuietly(RequestContext.fromPrincipal(principal, at.meta), {
+    action: 'authz.denied',
+    outcome: AuditOutcome.DENIED,
+    errorCode: denial.code,
+    metadata: { operation: at.operation.slice(0, 200), reason: 'tenant_slug_mismatch' },
+  });
+  throw denial;
 }

@@ -2,9 +2,11 @@ import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from 
 import { ProvidersModule } from '../providers/providers.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TenantsModule } from '../tenants/tenants.module';
+import { AuthModule } from '../auth/auth.module';
+import { AgoraLane } from './agora-lane';
 import { AgoraCompatController } from './agora.controller';
 import { CompatCorsMiddleware } from './compat-cors.middleware';
-import { CompatReplyInterceptor } from './compat-reply';
+import { CompatOutcomes, CompatReplyInterceptor } from './compat-reply';
 import { CompatTenantGuard } from './compat-tenant.guard';
 import { FishjamCompatController } from './fishjam.controller';
 import { LiveKitCompatController } from './livekit.controller';
@@ -15,11 +17,11 @@ import { WebhooksController } from './webhooks.controller';
 
 /**
  * Vendor-compatible REST routes under /t/:tenantSlug/: each vendor sample's exact contract, backed
- * by the same session services as GraphQL. Also vendor webhooks, and Red5 round-trip auth (served by
- * Red5Lane in front of Express, see app.factory).
+ * by the same session services as GraphQL. Also vendor webhooks. Red5 round-trip auth and the Agora RTC
+ * route are served by lanes in front of Express (Red5Lane, AgoraLane; see app.factory).
  */
 @Module({
-  imports: [SessionsModule, ProvidersModule, TenantsModule],
+  imports: [SessionsModule, ProvidersModule, TenantsModule, AuthModule],
   controllers: [
     OpenViduCompatController,
     LiveKitCompatController,
@@ -28,7 +30,14 @@ import { WebhooksController } from './webhooks.controller';
     FishjamCompatController,
     WebhooksController,
   ],
-  providers: [CompatReplyInterceptor, CompatTenantGuard, CompatCorsMiddleware, Red5Lane],
+  providers: [
+    CompatReplyInterceptor,
+    CompatOutcomes,
+    CompatTenantGuard,
+    CompatCorsMiddleware,
+    Red5Lane,
+    AgoraLane,
+  ],
 })
 export class CompatModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -1,13 +1,8 @@
-import {
-  type IncomingMessage,
-  type RequestListener,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { Injectable, Logger } from '@nestjs/common';
-import { PinoLogger } from 'nestjs-pino';
 import { type RequestMeta } from '../common/context';
 import { requestIdFrom, userAgentOf } from '../common/context/request-meta';
+import { type Lane, laneAnswered } from '../common/http/lane';
 import { readRawBody } from '../common/http/raw-body';
 import { MetricsService } from '../common/metrics/metrics.service';
 import { Red5Admission, answerRed5 } from '../rate-limits/red5-admission';
@@ -51,17 +46,9 @@ export class Red5Lane {
     private readonly metrics: MetricsService,
   ) {}
 
-  /**
-   * Puts the lane in front of the server's request listeners (the Express application).
-   * `clientIp` is the address Express would give as `req.ip`.
-   */
-  attach(server: Server, clientIp: (req: IncomingMessage) => string | null): void {
-    const next = server.listeners('request') as RequestListener[];
-    server.removeAllListeners('request');
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (this.handles(req, res, clientIp)) return;
-      for (const listener of next) listener.call(server, req, res);
-    });
+  /** The lane (common/http/lane); `clientIp` is the address Express would give as `req.ip`. */
+  lane(clientIp: (req: IncomingMessage) => string | null): Lane {
+    return (req, res) => this.handles(req, res, clientIp);
   }
 
   /** Takes the request when it is a Red5 call (true), else leaves it alone (false). */
@@ -106,7 +93,7 @@ export class Red5Lane {
       this.decide(route, body.raw, body.tooLarge, meta, decided).then(
         (result) => {
           answerRed5(res, result);
-          this.done(req, res, route.verb, started);
+          laneAnswered(this.metrics, req, res, ROUTE_LABEL[route.verb], started);
         },
         () => undefined, // decide never rejects
       );
@@ -133,18 +120,6 @@ export class Red5Lane {
         'Red5 validation failed',
       );
       return false;
-    }
-  }
-
-  /** The access log line and metrics of an answered request, as the general path writes them. */
-  private done(req: IncomingMessage, res: ServerResponse, verb: Verb, started: bigint): void {
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const label = ROUTE_LABEL[verb];
-    this.metrics.httpRequests.inc({ method: 'POST', route: label, status: '200' });
-    this.metrics.httpDuration.observe({ method: 'POST', route: label }, seconds);
-    const log = PinoLogger.root;
-    if (log?.isLevelEnabled('info')) {
-      log.info({ req, res, responseTime: Math.round(seconds * 1000) }, 'request completed');
     }
   }
 }

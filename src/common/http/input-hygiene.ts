@@ -22,7 +22,8 @@ function queryField(query: string): string {
   return 'query';
 }
 
-const unsafe = (s: string): boolean => hasControlChars(s) || ENCODED_CONTROL.test(s);
+/** A control character, raw or percent-encoded (what the hygiene middleware refuses). */
+export const unsafe = (s: string): boolean => hasControlChars(s) || ENCODED_CONTROL.test(s);
 
 /**
  * Refuses control characters (NUL above all: PostgreSQL cannot store it in text) in the path, the
