@@ -158,6 +158,91 @@ describe(
       ).rejects.toThrow(/not a plain table or column name/);
       expect(await chainRows(a, tenant.id)).toEqual(before);
     });
+
+    describe('on the head the instance last wrote', () => {
+      const revoke = (t: TestApp, tenantId: string, targetId: string) =>
+        t.app.get(AuditService).record(
+          null,
+          { ...systemActor('known-head'), tenantId },
+          {
+            action: 'api_key.revoked',
+            targetType: 'api_key',
+            targetId,
+            metadata: { keyId: 'rk_known_head' },
+          },
+        );
+      /** The statements the instance sends while `work` runs (transaction control included). */
+      async function statements(t: TestApp, work: () => Promise<unknown>): Promise<string[]> {
+        const seen: string[] = [];
+        const runner = t.ds.createQueryRunner;
+        const spy = jest.spyOn(t.ds, 'createQueryRunner').mockImplementation((...args) => {
+          const qr = runner.apply(t.ds, args);
+          const query = qr.query.bind(qr);
+          qr.query = ((sql: string, ...rest: unknown[]) => {
+            seen.push(sql.replace(/\s+/g, ' ').trim());
+            return (query as (...a: unknown[]) => Promise<unknown>)(sql, ...rest);
+          }) as typeof qr.query;
+          return qr;
+        });
+        try {
+          await work();
+        } finally {
+          spy.mockRestore();
+        }
+        return seen;
+      }
+
+      it('should write a batch of plain appends as one statement, no lock, once it knows the head', async () => {
+        const tenant = await seedTenant(a);
+        const seeded = (await chainRows(a, tenant.id)).length;
+        await revoke(a, tenant.id, 'first'); // locks and reads the head: now it is known
+        const sent = await statements(a, () =>
+          Promise.all([1, 2, 3].map((i) => revoke(a, tenant.id, `known-${i}`))),
+        );
+        expect(sent).toHaveLength(1);
+        expect(sent[0]).toMatch(/^WITH head AS \( UPDATE audit_chain_head .* AND last_hash = /);
+        expect(sent.join('\n')).not.toMatch(/FOR UPDATE|START TRANSACTION|BEGIN/i);
+        const rows = (await chainRows(a, tenant.id)).slice(seeded);
+        expect(rows.map((r) => r.target_id)).toEqual(['first', 'known-1', 'known-2', 'known-3']);
+        expect(await a.app.get(AuditService).verify(tenant.id)).toMatchObject({ ok: true });
+      });
+
+      it('should leave nothing of the statement and write the batch under the lock when the head moved elsewhere', async () => {
+        const tenant = await seedTenant(a);
+        const seeded = (await chainRows(a, tenant.id)).length;
+        await revoke(a, tenant.id, 'first');
+        // Another writer moves the head: an append inside a transaction of its own, as another
+        // instance's batch would, behind this instance's back (its known head is put back).
+        const audit = a.app.get(AuditService);
+        const heads = (audit as unknown as { heads: Map<string, unknown> }).heads;
+        const known = heads.get(tenant.id);
+        expect(known).toBeDefined();
+        await a.ds.transaction((m) =>
+          audit.record(
+            m,
+            { ...systemActor('elsewhere'), tenantId: tenant.id },
+            {
+              action: 'api_key.revoked',
+              targetType: 'api_key',
+              targetId: 'elsewhere',
+              metadata: { keyId: 'rk_elsewhere' },
+            },
+          ),
+        );
+        heads.set(tenant.id, known);
+        const sent = await statements(a, () => revoke(a, tenant.id, 'after'));
+        // The known-head statement failed whole, then the lock, the batch, the commit.
+        expect(sent[0]).toMatch(/^WITH head AS/);
+        expect(sent.some((q) => /FOR UPDATE/.test(q))).toBe(true);
+        const rows = (await chainRows(a, tenant.id)).slice(seeded);
+        expect(rows.map((r) => r.target_id)).toEqual(['first', 'elsewhere', 'after']);
+        expect(rows.map((r) => Number(r.seq))).toEqual([1, 2, 3].map((i) => seeded + i));
+        expect(await audit.verify(tenant.id)).toMatchObject({
+          ok: true,
+          checkedCount: seeded + 3,
+        });
+      });
+    });
   },
 );
 

@@ -74,6 +74,13 @@ interface Appended {
 }
 
 const BATCH = 1000;
+/** A chain's head: the last event's seq and hash. */
+interface ChainHead {
+  last_seq: string;
+  last_hash: string;
+}
+/** After a batch found its known head moved (another instance), batches lock it for this long. */
+const RACED_BACKOFF_MS = 1000;
 /** Events per group-commit batch: 20 parameters each, well under PostgreSQL's 65,535. */
 const MAX_APPEND_BATCH = 500;
 const EVENT_COLUMNS = [
@@ -246,6 +253,10 @@ export function rowToEvent(r: EventRow): ChainedEvent {
 @Injectable()
 export class AuditService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(AuditService.name);
+  /** Per chain, the head this instance's last batch wrote (see writeBatch). */
+  private readonly heads = new Map<string, ChainHead>();
+  /** Per chain, until when batches take the lock after a known head was found moved. */
+  private readonly raced = new Map<string, number>();
   private readonly appends = new GroupCommit<AppendJob, Appended>(
     (tenantId, jobs) => this.writeBatch(tenantId, jobs),
     MAX_APPEND_BATCH,
@@ -324,77 +335,139 @@ export class AuditService implements BeforeApplicationShutdown {
     return this.appends.idle();
   }
 
-  /** One batch of a tenant's appends: business work first, then the head lock, events, head. */
-  private writeBatch(tenantId: string, jobs: AppendJob[]): Promise<Appended[]> {
-    return this.ds.transaction(async (m) => {
+  /**
+   * One batch of a tenant's appends. When this instance wrote the chain's last batch it knows the
+   * head, and a batch of plain appends (no business work to run first) is one statement, its own
+   * transaction: the head moves only if it is still the one known, and otherwise the statement
+   * fails whole (nothing of it stays) and the batch is written the locked way. Else (or then),
+   * business work first, then the head lock, events, head, in one transaction.
+   */
+  private async writeBatch(tenantId: string, jobs: AppendJob[]): Promise<Appended[]> {
+    const known = this.heads.get(tenantId);
+    if (known && !jobs.some((j) => j.work) && Date.now() >= (this.raced.get(tenantId) ?? 0)) {
+      try {
+        return await this.writeOnKnownHead(tenantId, jobs, known);
+      } catch {
+        // Another instance moved the head (or the batch itself fails, and fails again below).
+        this.raced.set(tenantId, Date.now() + RACED_BACKOFF_MS);
+      }
+    }
+    this.heads.delete(tenantId);
+    const { appended, head } = await this.ds.transaction(async (m) => {
       const results: unknown[] = [];
       for (const job of jobs) results.push(job.work ? await job.work(m) : undefined);
       // The head is locked only now, so the lock is held for the inserts alone.
-      const head = await this.lockHead(m, tenantId);
-      const key = this.keys.ring('audit').current;
-      const occurredAt = new Date(); // taken under the lock: time never runs backwards along a chain
-      let prevHash = head.last_hash;
-      let seq = BigInt(head.last_seq);
-      const events = jobs.map((job, i) => {
-        const entry = typeof job.entry === 'function' ? job.entry(results[i]) : job.entry;
-        seq += 1n;
-        const event = buildEvent(
-          tenantId,
-          seq.toString(),
-          occurredAt,
-          prevHash,
-          job.actor,
-          entry,
-          key,
-        );
-        prevHash = event.hash;
-        return event;
-      });
-      const params: unknown[] = [tenantId, seq.toString(), prevHash];
-      const values = (list: readonly unknown[]): string => {
-        const first = params.length;
-        params.push(...list);
-        return `(${list.map((_, c) => `$${first + c + 1}`).join(', ')})`;
-      };
-      const inserts = businessInserts(jobs, values);
-      const rows = events.map((e) => values(eventValues(e)));
-      // PostgreSQL's limit; a batch over it fails, and its jobs are then written one by one.
-      if (params.length > MAX_PARAMETERS)
-        throw new Error(`an audit batch of ${params.length} parameters is too large`);
+      const locked = await this.lockHead(m, tenantId);
+      // Taken under the lock: time never runs backwards along a chain.
+      const batch = this.batchStatement(tenantId, jobs, results, locked, new Date());
       await m.query(
-        `WITH ${inserts.map((sql, i) => `business_${i} AS (${sql}), `).join('')}appended AS (
-           INSERT INTO audit_event (${EVENT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')}
-         )
+        `${batch.with}
          UPDATE audit_chain_head SET last_seq = $2, last_hash = $3 WHERE tenant_id = $1`,
-        params,
+        batch.params,
       );
-      return events.map((event, i) => ({ event, result: results[i] }));
+      return { appended: batch.appended, head: batch.head };
     });
+    this.heads.set(tenantId, head);
+    return appended;
+  }
+
+  /**
+   * The batch as one statement on the head this instance last wrote. The time is taken before the
+   * statement but after that head's batch committed, so it still never runs backwards.
+   */
+  private async writeOnKnownHead(
+    tenantId: string,
+    jobs: AppendJob[],
+    known: ChainHead,
+  ): Promise<Appended[]> {
+    const batch = this.batchStatement(tenantId, jobs, [], known, new Date());
+    const k = batch.params.length;
+    batch.params.push(known.last_seq, known.last_hash);
+    // 1 / 0 when the head was not the known one: the statement fails, nothing of it stays.
+    await this.ds.query(
+      `${batch.with.replace(
+        'WITH ',
+        `WITH head AS (
+           UPDATE audit_chain_head SET last_seq = $2, last_hash = $3
+           WHERE tenant_id = $1 AND last_seq = $${k + 1} AND last_hash = $${k + 2}
+           RETURNING 1
+         ), `,
+      )}
+       SELECT 1 / (SELECT count(*)::int FROM head) AS moved`,
+      batch.params,
+    );
+    this.heads.set(tenantId, batch.head);
+    return batch.appended;
+  }
+
+  /**
+   * The events of a batch chained from `head`, and the `WITH` clause that inserts them with their
+   * business rows: parameters $1..$3 are the tenant and the new head's seq and hash.
+   */
+  private batchStatement(
+    tenantId: string,
+    jobs: AppendJob[],
+    results: unknown[],
+    head: ChainHead,
+    occurredAt: Date,
+  ): { with: string; params: unknown[]; appended: Appended[]; head: ChainHead } {
+    const key = this.keys.ring('audit').current;
+    let prevHash = head.last_hash;
+    let seq = BigInt(head.last_seq);
+    const appended = jobs.map((job, i) => {
+      const entry = typeof job.entry === 'function' ? job.entry(results[i]) : job.entry;
+      seq += 1n;
+      const event = buildEvent(
+        tenantId,
+        seq.toString(),
+        occurredAt,
+        prevHash,
+        job.actor,
+        entry,
+        key,
+      );
+      prevHash = event.hash;
+      return { event, result: results[i] };
+    });
+    const params: unknown[] = [tenantId, seq.toString(), prevHash];
+    const values = (list: readonly unknown[]): string => {
+      const first = params.length;
+      params.push(...list);
+      return `(${list.map((_, c) => `$${first + c + 1}`).join(', ')})`;
+    };
+    const inserts = businessInserts(jobs, values);
+    const rows = appended.map((a) => values(eventValues(a.event)));
+    // PostgreSQL's limit (two more for the known head); a batch over it fails, and its jobs are
+    // then written one by one.
+    if (params.length + 2 > MAX_PARAMETERS)
+      throw new Error(`an audit batch of ${params.length} parameters is too large`);
+    return {
+      with: `WITH ${inserts.map((sql, i) => `business_${i} AS (${sql}), `).join('')}appended AS (
+           INSERT INTO audit_event (${EVENT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')}
+         )`,
+      params,
+      appended,
+      head: { last_seq: seq.toString(), last_hash: prevHash },
+    };
   }
 
   /** The tenant's chain head, locked for this transaction (created at the genesis if missing). */
-  private async lockHead(
-    m: EntityManager,
-    tenantId: string,
-  ): Promise<{ last_seq: string; last_hash: string }> {
+  private async lockHead(m: EntityManager, tenantId: string): Promise<ChainHead> {
     const select =
       'SELECT last_seq, last_hash FROM audit_chain_head WHERE tenant_id = $1 FOR UPDATE';
-    const [head] = await m.query<Array<{ last_seq: string; last_hash: string }>>(select, [
-      tenantId,
-    ]);
+    const [head] = await m.query<ChainHead[]>(select, [tenantId]);
     if (head) return head;
     await m.query(
       'INSERT INTO audit_chain_head (tenant_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING',
       [tenantId, GENESIS_HASH],
     );
-    const [created] = await m.query<Array<{ last_seq: string; last_hash: string }>>(select, [
-      tenantId,
-    ]);
+    const [created] = await m.query<ChainHead[]>(select, [tenantId]);
     return created;
   }
 
   private async append(m: EntityManager, actor: AuditActor, entry: AnyEntry): Promise<AuditEvent> {
     const tenantId = chainOf(actor, entry);
+    this.heads.delete(tenantId); // moved outside the batches: the next batch locks and reads it
     const head = await this.lockHead(m, tenantId);
     const seq = (BigInt(head.last_seq) + 1n).toString();
     const key = this.keys.ring('audit').current;
