@@ -1,10 +1,11 @@
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { AuditService } from '../audit/audit.service';
 import { AuthenticationGuard } from '../auth/authentication.guard';
 import { RolesGuard } from '../auth/roles.guard';
-import { ANY_MEMBER } from '../common/auth/roles';
+import { ROLES_KEY, type RolesDecision } from '../common/auth/decorators';
 import { APP_CONFIG, type AppConfig } from '../common/config';
 import { RequestContext, type RequestMeta } from '../common/context';
 import { requestIdFrom, userAgentOf } from '../common/context/request-meta';
@@ -13,7 +14,7 @@ import { unsafe } from '../common/http/input-hygiene';
 import { type Lane, type LaneRequest, laneAnswered, sendJson } from '../common/http/lane';
 import { MetricsService } from '../common/metrics/metrics.service';
 import { JoinRoom } from '../sessions/join-room';
-import { AGORA_RTC, agoraRtc } from './agora.controller';
+import { AGORA_RTC, AgoraCompatController, agoraRtc } from './agora.controller';
 import { CompatOutcomes, sendReply } from './compat-reply';
 import { checkCompatTenant } from './compat-tenant.guard';
 
@@ -61,8 +62,11 @@ function decodeAll(parts: (string | undefined)[]): (string | undefined)[] | unde
 export class AgoraLane {
   private readonly logger = new Logger('Compat');
   private readonly development: boolean;
+  /** The controller route's own `@Roles()` decision, so the two cannot drift apart. */
+  private readonly decision: RolesDecision | undefined;
 
   constructor(
+    reflector: Reflector,
     private readonly authentication: AuthenticationGuard,
     private readonly roles: RolesGuard,
     private readonly audit: AuditService,
@@ -72,6 +76,13 @@ export class AgoraLane {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.development = config.app.env === 'development';
+    // Read for its metadata, never called.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    const handler = AgoraCompatController.prototype.rtc;
+    this.decision = reflector.getAllAndOverride<RolesDecision | undefined>(ROLES_KEY, [
+      handler,
+      AgoraCompatController,
+    ]);
   }
 
   /** The lane (common/http/lane); `clientIp` is the address Express would give as `req.ip`. */
@@ -129,7 +140,7 @@ export class AgoraLane {
       const refused = await this.authentication.authenticate(req as never, `GET ${call.label}`);
       if (refused) throw refused;
       const principal = req.user as NonNullable<Express.Request['user']>;
-      await this.roles.check(principal, ANY_MEMBER, { meta, operation: OPERATION });
+      await this.roles.check(principal, this.decision, { meta, operation: OPERATION });
       await checkCompatTenant(this.audit, principal, call.slug, {
         meta,
         operation: `GET ${call.path}`,
