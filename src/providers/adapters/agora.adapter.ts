@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { RtcRole, RtcTokenBuilder, RtmTokenBuilder } from 'agora-token';
+import { RtmTokenBuilder } from 'agora-token';
 import { DomainException } from '../../common/errors';
 import { AGORA_CHANNEL, vendorName } from '../names';
 import { AGORA_MAX_TTL, agoraAccount, agoraRtmUser, agoraUid } from './agora-limits';
+import { agoraRtcToken } from './agora-rtc-token';
 import { ParticipantRole, ProviderKind } from '../provider-kind';
 import {
   type IssuedJoin,
@@ -17,9 +18,11 @@ import {
 } from '../video-provider';
 
 /**
- * Agora: tokens (AccessToken2, "007") are minted locally with the official `agora-token`. Expiries
- * are seconds from now (not timestamps), string users go through buildTokenWithUserAccount, and
- * every limit is checked here because Agora's builders do not.
+ * Agora: tokens (AccessToken2, "007") are minted locally: RTC tokens by agoraRtcToken, byte for
+ * byte the official `agora-token` builders' output at a third of their cost (the hottest mint of
+ * all), RTM tokens by the official `agora-token`. Expiries are seconds from now (not timestamps), a
+ * string user is a user account (never parsed as a uid), and every limit is checked here because
+ * Agora's builders do not.
  */
 @Injectable()
 export class AgoraAdapter implements VideoProvider {
@@ -58,34 +61,19 @@ export class AgoraAdapter implements VideoProvider {
     }
     const appId = String(cred.config.appId);
     const cert = cred.secrets.appCertificate;
-    const role = req.role === ParticipantRole.SUBSCRIBER ? RtcRole.SUBSCRIBER : RtcRole.PUBLISHER;
     const account = req.options?.userAccount;
-    let token: string;
     let uid: number | null = null;
     let userAccount: string | null = null;
-    if (typeof account === 'string' && account !== '') {
-      userAccount = agoraAccount(account);
-      token = RtcTokenBuilder.buildTokenWithUserAccount(
-        appId,
-        cert,
-        channel,
-        userAccount,
-        role,
-        req.ttlSeconds,
-        req.ttlSeconds,
-      );
-    } else {
-      uid = agoraUid(req.options?.uid) ?? 0;
-      token = RtcTokenBuilder.buildTokenWithUid(
-        appId,
-        cert,
-        channel,
-        uid,
-        role,
-        req.ttlSeconds,
-        req.ttlSeconds,
-      );
-    }
+    if (typeof account === 'string' && account !== '') userAccount = agoraAccount(account);
+    else uid = agoraUid(req.options?.uid) ?? 0;
+    const token = agoraRtcToken({
+      appId,
+      appCertificate: cert,
+      channel,
+      user: userAccount ?? uid ?? 0,
+      publisher: req.role !== ParticipantRole.SUBSCRIBER,
+      expireSeconds: req.ttlSeconds,
+    });
     const credential: Record<string, unknown> = { token, appId, channel, uid, userAccount };
     if (req.options?.rtm === true) {
       if (!userAccount && !uid)
@@ -132,15 +120,14 @@ export class AgoraAdapter implements VideoProvider {
   }
 
   private selfCheck(cred: ResolvedCredential): string {
-    const t = RtcTokenBuilder.buildTokenWithUid(
-      String(cred.config.appId),
-      cred.secrets.appCertificate,
-      'roomkey-self-check',
-      0,
-      RtcRole.SUBSCRIBER,
-      60,
-      60,
-    );
+    const t = agoraRtcToken({
+      appId: String(cred.config.appId),
+      appCertificate: cred.secrets.appCertificate,
+      channel: 'roomkey-self-check',
+      user: 0,
+      publisher: false,
+      expireSeconds: 60,
+    });
     if (!t.startsWith('007'))
       throw DomainException.badInput(
         'appCertificate',
