@@ -255,12 +255,30 @@ describe('Agora lane', () => {
             .post(`/t/${slug()}/agora/rtc/c/publisher/uid/1`)
             .set('authorization', w.a.memberKey),
       ],
+      [
+        'a control character in X-Roomkey-Tenant',
+        // Node's client refuses C0 bytes in headers; C1 (here NEL, U+0085) still travels.
+        () => get(`/t/${slug()}/agora/rtc/c/publisher/uid/1`).set('x-roomkey-tenant', 'a\u0085'),
+      ],
       ['another Agora route', () => get(`/t/${slug()}/agora/rtm/alice`)],
       ['too many segments', () => get(`/t/${slug()}/agora/rtc/c/publisher/uid/1/2`)],
     ])('should not take %s', async (_what, send) => {
       const r = await send();
       expect(served).not.toHaveBeenCalled();
       expect(r.status).toBeGreaterThanOrEqual(200);
+    });
+
+    it('should answer the hygiene refusal naming the header when X-Roomkey-Tenant has a control character', async () => {
+      const r = await get(`/t/${slug()}/agora/rtc/c/publisher/uid/1`).set(
+        'x-roomkey-tenant',
+        'a\u0085',
+      );
+      expect(r.status).toBe(400);
+      expect(r.headers['x-roomkey-error-code']).toBe('BAD_USER_INPUT');
+      expect(JSON.parse(r.text)).toEqual({
+        error: expect.objectContaining({ field: 'x-roomkey-tenant' }) as unknown,
+      });
+      expect(served).not.toHaveBeenCalled();
     });
 
     it('should still answer the hygiene refusal in the general shape when the query has a control character', async () => {

@@ -10,7 +10,7 @@ import { APP_CONFIG, type AppConfig } from '../common/config';
 import { RequestContext, type RequestMeta } from '../common/context';
 import { requestIdFrom, userAgentOf } from '../common/context/request-meta';
 import { httpErrorAnswer } from '../common/errors';
-import { unsafe } from '../common/http/input-hygiene';
+import { refusedHeader, unsafe } from '../common/http/input-hygiene';
 import { type Lane, type LaneRequest, laneAnswered, sendJson } from '../common/http/lane';
 import { MetricsService } from '../common/metrics/metrics.service';
 import { JoinRoom } from '../sessions/join-room';
@@ -55,7 +55,8 @@ function decodeAll(parts: (string | undefined)[]): (string | undefined)[] | unde
  *
  * The lane takes a request only when the decision to take it is free of doubt and synchronous:
  * `GET`, no `Origin` (browser calls keep the per-tenant CORS middleware), no control character in
- * the path or query (the hygiene middleware answers those), parameters that percent-decode.
+ * the path, the query or `X-Roomkey-Tenant` (the hygiene middleware answers those), parameters
+ * that percent-decode.
  * Everything else — HEAD, preflights, the other Agora routes — reaches Express unchanged.
  */
 @Injectable()
@@ -101,6 +102,7 @@ export class AgoraLane {
     const path = q === -1 ? url : url.slice(0, q);
     const m = RTC_ROUTE.exec(path);
     if (!m || unsafe(path) || (q !== -1 && unsafe(url.slice(q + 1)))) return false;
+    if (refusedHeader(req) !== null) return false;
     const decoded = decodeAll(m.slice(1));
     if (!decoded) return false;
     const [slug, channelName, role, tokenType, uid] = decoded;

@@ -1,4 +1,4 @@
-import { type Server } from 'node:http';
+import { type IncomingMessage, type Server } from 'node:http';
 import { type Duplex } from 'node:stream';
 import { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { DomainException } from '../errors/domain.exception';
@@ -53,15 +53,22 @@ export function inputHygiene(exempt: RegExp): RequestHandler {
       );
       return;
     }
-    for (const name of CHECKED_HEADERS) {
-      const value = req.headers[name];
-      if (value !== undefined && ([] as string[]).concat(value).some(hasControlChars)) {
-        next(DomainException.badInput(name, `The ${name} header contains a control character`));
-        return;
-      }
+    const header = refusedHeader(req);
+    if (header !== null) {
+      next(DomainException.badInput(header, `The ${header} header contains a control character`));
+      return;
     }
     next();
   };
+}
+
+/** The first header Roomkey reads whose value carries a control character, else null. */
+export function refusedHeader(req: IncomingMessage): string | null {
+  for (const name of CHECKED_HEADERS) {
+    const value = req.headers[name];
+    if (value !== undefined && ([] as string[]).concat(value).some(hasControlChars)) return name;
+  }
+  return null;
 }
 
 /**
