@@ -7,12 +7,16 @@ import proxyAddr from 'proxy-addr';
 import { AppModule, type AppModuleOptions } from './app.module';
 import { AgoraLane } from './compat/agora-lane';
 import { Red5Lane } from './compat/red5-lane';
+import { GraphqlLane, type GraphqlLaneParts, jsonBodyOptions } from './common/http/graphql-lane';
 import { attachLanes } from './common/http/lane';
+import { MetricsService } from './common/metrics/metrics.service';
 import { answerParserErrors, inputHygiene } from './common/http/input-hygiene';
 import { rawBodyFor } from './common/http/raw-body';
 import { type AppConfig } from './common/config';
 import { requestIdFrom } from './common/context/request-meta';
 import { type NextFunction, type Request, type Response } from 'express';
+import { type ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { GRAPHQL_MODULE_OPTIONS, GraphQLModule } from '@nestjs/graphql';
 
 /** Routes whose body is read raw: vendor webhooks (signatures are over the exact bytes). */
 const VENDOR_CALLBACK = /^\/t\/[^/]+\/webhooks\/[^/]+\/[^/]+\/?$/i;
@@ -40,7 +44,7 @@ export async function createApp(
   answerParserErrors(app.getHttpServer());
   // Vendor webhooks get their exact bytes (signatures) and their own small cap.
   app.use(rawBodyFor(VENDOR_CALLBACK, { limitBytes: 64 * 1024, dropAfterBytes: 16 * 1024 * 1024 }));
-  app.useBodyParser('json', { limit: config.app.bodyLimitBytes });
+  app.useBodyParser('json', jsonBodyOptions(config.app.bodyLimitBytes));
   app.useBodyParser('urlencoded', { limit: config.app.bodyLimitBytes, extended: false });
   await app.init();
   // Red5 round-trip auth is answered before Express sees the request (its admission first, so a
@@ -48,9 +52,19 @@ export async function createApp(
   const express = app.getHttpAdapter().getInstance() as { get(name: string): unknown };
   const trust = express.get('trust proxy fn') as (addr: string, i: number) => boolean;
   const clientIp = (req: IncomingMessage): string => proxyAddr(req, trust);
+  const graphql = app.get<GraphQLModule<ApolloDriver>>(GraphQLModule);
+  const graphqlOptions = app.get<ApolloDriverConfig>(GRAPHQL_MODULE_OPTIONS);
   attachLanes(app.getHttpServer(), [
     app.get(Red5Lane).lane(clientIp),
     app.get(AgoraLane).lane(clientIp),
+    new GraphqlLane({
+      apollo: graphql.graphQlAdapter.instance,
+      context: graphqlOptions.context as GraphqlLaneParts['context'],
+      express: app.getHttpAdapter().getInstance(),
+      metrics: app.get(MetricsService),
+      bodyLimitBytes: config.app.bodyLimitBytes,
+      development: config.app.env === 'development',
+    }).lane(),
   ]);
   return app;
 }
