@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
+import { wellFormed } from '../common/text';
 import { KeyStore } from '../common/keys/key-store';
 import { withStatementTimeout } from '../database/pg-client';
 import { type AuditAction, type AuditActionMetadata } from './audit-actions';
@@ -66,7 +67,6 @@ interface AppendJob {
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
-const MAX_PARAMETERS = 65_535;
 
 interface Appended {
   event: AuditEvent;
@@ -81,7 +81,7 @@ interface ChainHead {
 }
 /** After a batch found its known head moved (another instance), batches lock it for this long. */
 const RACED_BACKOFF_MS = 1000;
-/** Events per group-commit batch: 20 parameters each, well under PostgreSQL's 65,535. */
+/** Events per group-commit batch (the rows travel as one JSON parameter per table). */
 const MAX_APPEND_BATCH = 500;
 const EVENT_COLUMNS = [
   'id',
@@ -124,11 +124,47 @@ function eventValues(e: AuditEvent): unknown[] {
     e.clientIp,
     e.userAgent,
     e.requestId,
-    JSON.stringify(e.metadata),
+    e.metadata,
     e.prevHash,
     e.hash,
     e.keyId,
   ];
+}
+
+/**
+ * One value of a batch row as JSON, for `jsonb_populate_recordset` to read with the column's own
+ * input function: bytes as `\x` hex (bytea), times as ISO strings, objects as nested JSON (jsonb).
+ */
+function jsonReady(v: unknown): unknown {
+  if (v instanceof Date) return v.toISOString();
+  if (Buffer.isBuffer(v)) return `\\x${v.toString('hex')}`;
+  if (typeof v === 'bigint') return v.toString();
+  return v;
+}
+
+/** How JSON.stringify writes a lone UTF-16 surrogate (a pair is written as itself). */
+const SURROGATE_ESCAPE = /\\ud[89a-f]/i;
+
+/**
+ * Rows of one table as a JSON array of objects keyed by column name. A lone surrogate becomes
+ * U+FFFD, as the driver's UTF-8 encoding of a text parameter makes it (PostgreSQL refuses the
+ * escape JSON would carry).
+ */
+function jsonRows(columns: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  const objects = rows.map((values) => {
+    const o: Record<string, unknown> = {};
+    for (let i = 0; i < columns.length; i++) o[columns[i]] = jsonReady(values[i]);
+    return o;
+  });
+  const text = JSON.stringify(objects);
+  if (!SURROGATE_ESCAPE.test(text)) return text;
+  return JSON.stringify(objects, (_k, x: unknown) => (typeof x === 'string' ? wellFormed(x) : x));
+}
+
+/** The INSERT of a table's batch rows, passed as one JSON parameter (`$n`). */
+function insertFromJson(table: string, columns: readonly string[], n: number): string {
+  const list = columns.join(', ');
+  return `INSERT INTO ${table} (${list}) SELECT ${list} FROM jsonb_populate_recordset(NULL::${table}, $${n}::jsonb)`;
 }
 
 /** Raw row shape (snake_case) read for verification and export. */
@@ -169,23 +205,26 @@ function buildEvent(
   entry: AnyEntry,
   key: { id: string; key: Buffer },
 ): AuditEvent {
+  // Every text field as the database will keep it, so the stored event matches its hash.
+  const text = (v: string | null | undefined): string | null =>
+    v === null || v === undefined ? null : wellFormed(v);
   const event = Object.assign(new AuditEvent(), {
     id: randomUUID(),
     tenantId,
     seq,
     occurredAt,
     actorType: actor.actorType,
-    actorId: actor.actorId,
-    actorLabel: actor.actorLabel.slice(0, 320),
+    actorId: text(actor.actorId),
+    actorLabel: wellFormed(actor.actorLabel.slice(0, 320)),
     authMethod: actor.authMethod,
     action: entry.action,
-    targetType: entry.targetType ?? null,
-    targetId: entry.targetId ?? null,
+    targetType: text(entry.targetType),
+    targetId: text(entry.targetId),
     outcome: entry.outcome ?? AuditOutcome.SUCCESS,
-    errorCode: entry.errorCode ?? null,
-    clientIp: actor.clientIp,
-    userAgent: actor.userAgent?.slice(0, 512) ?? null,
-    requestId: actor.requestId,
+    errorCode: text(entry.errorCode),
+    clientIp: text(actor.clientIp),
+    userAgent: text(actor.userAgent?.slice(0, 512)),
+    requestId: text(actor.requestId),
     metadata: boundMetadata(entry.metadata ?? {}),
     prevHash,
     keyId: key.id,
@@ -197,20 +236,26 @@ function buildEvent(
   return event;
 }
 
-/** One multi-row INSERT per table and column list, for the batch rows of all jobs, in job order. */
-function businessInserts(
-  jobs: AppendJob[],
-  values: (list: readonly unknown[]) => string,
-): string[] {
-  const byShape = new Map<string, { table: string; columns: readonly string[]; rows: string[] }>();
-  for (const row of jobs.flatMap((j) => j.rows ?? [])) {
-    const shape = `${row.table}(${row.columns.join(',')})`;
-    let group = byShape.get(shape);
-    if (!group) byShape.set(shape, (group = { table: row.table, columns: row.columns, rows: [] }));
-    group.rows.push(values(row.values));
+/**
+ * One INSERT per table and column list for the batch rows of all jobs, in job order; each takes
+ * its rows as one JSON parameter, pushed by `param`.
+ */
+function businessInserts(jobs: AppendJob[], param: (json: string) => number): string[] {
+  const byShape = new Map<
+    string,
+    { table: string; columns: readonly string[]; rows: (readonly unknown[])[] }
+  >();
+  for (const job of jobs) {
+    for (const row of job.rows ?? []) {
+      const shape = `${row.table}(${row.columns.join(',')})`;
+      let group = byShape.get(shape);
+      if (!group)
+        byShape.set(shape, (group = { table: row.table, columns: row.columns, rows: [] }));
+      group.rows.push(row.values);
+    }
   }
-  return [...byShape.values()].map(
-    (g) => `INSERT INTO ${g.table} (${g.columns.join(', ')}) VALUES ${g.rows.join(', ')}`,
+  return [...byShape.values()].map((g) =>
+    insertFromJson(g.table, g.columns, param(jsonRows(g.columns, g.rows))),
   );
 }
 
@@ -430,20 +475,17 @@ export class AuditService implements BeforeApplicationShutdown {
       return { event, result: results[i] };
     });
     const params: unknown[] = [tenantId, seq.toString(), prevHash];
-    const values = (list: readonly unknown[]): string => {
-      const first = params.length;
-      params.push(...list);
-      return `(${list.map((_, c) => `$${first + c + 1}`).join(', ')})`;
-    };
-    const inserts = businessInserts(jobs, values);
-    const rows = appended.map((a) => values(eventValues(a.event)));
-    // PostgreSQL's limit (two more for the known head); a batch over it fails, and its jobs are
-    // then written one by one.
-    if (params.length + 2 > MAX_PARAMETERS)
-      throw new Error(`an audit batch of ${params.length} parameters is too large`);
+    const param = (json: string): number => params.push(json);
+    const inserts = businessInserts(jobs, param);
+    const events = param(
+      jsonRows(
+        EVENT_COLUMNS,
+        appended.map((a) => eventValues(a.event)),
+      ),
+    );
     return {
       with: `WITH ${inserts.map((sql, i) => `business_${i} AS (${sql}), `).join('')}appended AS (
-           INSERT INTO audit_event (${EVENT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')}
+           ${insertFromJson('audit_event', EVENT_COLUMNS, events)}
          )`,
       params,
       appended,

@@ -1,10 +1,12 @@
+import { wellFormed } from '../common/text';
 export const MAX_METADATA_KEYS = 50;
 export const MAX_METADATA_VALUE = 500;
 const KEY = /^[A-Za-z0-9_.-]{1,40}$/;
 
 /**
  * Bounds metadata: at most 50 keys named `[A-Za-z0-9_.-]{1,40}`, scalar values, strings cut to 500
- * characters. Anything else is dropped rather than failing the audited operation.
+ * characters (a lone surrogate, even one the cut leaves, becomes U+FFFD: see wellFormed). Anything
+ * else is dropped rather than failing the audited operation.
  */
 export function boundMetadata(input: object): Record<string, string | number | boolean | null> {
   const out: Record<string, string | number | boolean | null> = {};
@@ -14,7 +16,7 @@ export function boundMetadata(input: object): Record<string, string | number | b
     if (!KEY.test(k) || v === undefined) continue;
     if (v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))
       out[k] = v;
-    else if (typeof v === 'string') out[k] = v.slice(0, MAX_METADATA_VALUE);
+    else if (typeof v === 'string') out[k] = wellFormed(v.slice(0, MAX_METADATA_VALUE));
     else continue;
     n++;
   }
