@@ -6,7 +6,7 @@ import { type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
 import { wellFormed } from '../common/text';
 import { KeyStore } from '../common/keys/key-store';
-import { withStatementTimeout } from '../database/pg-client';
+import { prepared, withStatementTimeout } from '../database/pg-client';
 import { type AuditAction, type AuditActionMetadata } from './audit-actions';
 import { type AuditActor } from './audit-actor';
 import {
@@ -406,8 +406,8 @@ export class AuditService implements BeforeApplicationShutdown {
       // Taken under the lock: time never runs backwards along a chain.
       const batch = this.batchStatement(tenantId, jobs, results, locked, new Date());
       await m.query(
-        `${batch.with}
-         UPDATE audit_chain_head SET last_seq = $2, last_hash = $3 WHERE tenant_id = $1`,
+        prepared(`${batch.with}
+         UPDATE audit_chain_head SET last_seq = $2, last_hash = $3 WHERE tenant_id = $1`),
         batch.params,
       );
       return { appended: batch.appended, head: batch.head };
@@ -430,7 +430,7 @@ export class AuditService implements BeforeApplicationShutdown {
     batch.params.push(known.last_seq, known.last_hash);
     // 1 / 0 when the head was not the known one: the statement fails, nothing of it stays.
     await this.ds.query(
-      `${batch.with.replace(
+      prepared(`${batch.with.replace(
         'WITH ',
         `WITH head AS (
            UPDATE audit_chain_head SET last_seq = $2, last_hash = $3
@@ -438,7 +438,7 @@ export class AuditService implements BeforeApplicationShutdown {
            RETURNING 1
          ), `,
       )}
-       SELECT 1 / (SELECT count(*)::int FROM head) AS moved`,
+       SELECT 1 / (SELECT count(*)::int FROM head) AS moved`),
       batch.params,
     );
     this.heads.set(tenantId, batch.head);
@@ -447,7 +447,9 @@ export class AuditService implements BeforeApplicationShutdown {
 
   /**
    * The events of a batch chained from `head`, and the `WITH` clause that inserts them with their
-   * business rows: parameters $1..$3 are the tenant and the new head's seq and hash.
+   * business rows: parameters $1..$3 are the tenant and the new head's seq and hash. The text
+   * depends only on the tables of the batch rows, never on the batch size, so the statements
+   * built on it are prepared once per connection (`prepared`).
    */
   private batchStatement(
     tenantId: string,

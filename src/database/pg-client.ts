@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Client, type ClientConfig } from 'pg';
 import { countStatement } from './statement-count';
 
@@ -6,6 +7,24 @@ export const READ_TIMEOUT_MARGIN_MS = 1000;
 
 /** The longest timer Node keeps (about 24.8 days): "no read timeout" in practice. */
 const NO_TIMEOUT_MS = 2_147_483_647;
+
+/** Statement texts the driver prepares once per connection, by name (see `prepared`). */
+const PREPARED = new Map<string, string>();
+/** More distinct texts than this are a bug (a text built from values): they run unprepared. */
+const MAX_PREPARED = 64;
+
+/**
+ * Marks `text` as a hot statement that PostgreSQL should parse and plan once per connection
+ * rather than on every run: RoomkeyPgClient sends it as a named prepared statement (the name is a
+ * hash of the text, so one name never means two texts). Only for texts built from code, never
+ * from values; PGlite ignores the mark. Returns `text`.
+ */
+export function prepared(text: string): string {
+  if (!PREPARED.has(text) && PREPARED.size < MAX_PREPARED) {
+    PREPARED.set(text, `rk_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`);
+  }
+  return text;
+}
 
 /** RoomkeyPgClient's own options, next to pg's. */
 export interface RoomkeyClientConfig extends ClientConfig {
@@ -38,10 +57,17 @@ export class RoomkeyPgClient extends Client {
   // pg's query() is heavily overloaded; TypeORM calls the promise form `query(text, values)`.
   override query(...args: unknown[]): never {
     countStatement();
-    if (this.readTimeoutOverrideMs !== undefined && typeof args[0] === 'string') {
+    const name = typeof args[0] === 'string' ? PREPARED.get(args[0]) : undefined;
+    if (typeof args[0] === 'string' && (name || this.readTimeoutOverrideMs !== undefined)) {
       const override = this.readTimeoutOverrideMs;
       args = [
-        { text: args[0], query_timeout: override === 0 ? NO_TIMEOUT_MS : override },
+        {
+          text: args[0],
+          ...(name ? { name } : {}),
+          ...(override !== undefined
+            ? { query_timeout: override === 0 ? NO_TIMEOUT_MS : override }
+            : {}),
+        },
         ...args.slice(1),
       ];
     }
