@@ -1,9 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import {
   type ChainedEvent,
   type ChainedFields,
   ChainVerifier,
   GENESIS_HASH,
+  canonicalChained,
   canonicalJson,
   chainHash,
   checkpointSignature,
@@ -101,6 +102,34 @@ describe('pickChained', () => {
     expect(Object.keys(picked).sort()).toEqual(Object.keys(fields(1)).sort());
     expect(picked).not.toHaveProperty('hash');
     expect(picked).not.toHaveProperty('prevHash');
+  });
+});
+
+describe('canonicalChained', () => {
+  it('should write exactly canonicalJson(pickChained(fields)), whatever the fields hold', () => {
+    const variants: ChainedFields[] = [
+      fields(1),
+      fields(2, { actorId: null, targetType: null, targetId: null, clientIp: null }),
+      fields(3, { userAgent: 'a "quoted" \\ agent\n😀 é', actorLabel: 'Ünïcode 中 \u2028' }),
+      fields(4, { metadata: { z: 1, a: null, M: 'x', nested: { b: [2, 1], a: true } } }),
+      fields(5, { metadata: {} }),
+      // A field left undefined is left out, as canonicalJson leaves it out.
+      fields(6, {
+        errorCode: undefined as unknown as null,
+        requestId: undefined as unknown as null,
+      }),
+      { ...fields(7), extra: 'not hashed' } as ChainedFields,
+    ];
+    for (const f of variants) expect(canonicalChained(f)).toBe(canonicalJson(pickChained(f)));
+  });
+
+  it('should hash as HMAC(key, prevHash ‖ canonicalJson(pickChained(fields))), the stored chains’ format', () => {
+    const f = fields(9);
+    const expected = createHmac('sha256', KEY_A)
+      .update(GENESIS_HASH)
+      .update(canonicalJson(pickChained(f)))
+      .digest('hex');
+    expect(chainHash(KEY_A, GENESIS_HASH, f)).toBe(expected);
   });
 });
 

@@ -74,6 +74,16 @@ describe('RateLimiter', () => {
     expect(await limiter.consume(rule, '192.0.2.2', where)).toBe(0);
     expect(notes).toEqual([{ ...where, scope: 'ip_login', source: '192.0.2.1' }]);
   });
+
+  it('should keep counting an id as one key after more distinct ids than the digest memo holds', async () => {
+    const rule = limiter.perMinute('principal', 2);
+    const where = { route: 'test', clientIp: null };
+    expect(await limiter.consume(rule, 'key-under-test', where)).toBe(0);
+    // Past the memo's size it starts over: the id's digest is computed again, and must match.
+    for (let i = 0; i < 10_050; i++) await limiter.consume(rule, `other-${i}`, where);
+    expect(await limiter.consume(rule, 'key-under-test', where)).toBe(0);
+    expect(await limiter.consume(rule, 'key-under-test', where)).toBe(60);
+  });
 });
 
 describe('clientKey', () => {

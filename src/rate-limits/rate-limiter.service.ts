@@ -48,6 +48,8 @@ export function clientKey(ip: string | null | undefined): string {
 }
 /** Larger than any real count: "never block on this call". */
 const UNLIMITED = 1e12;
+/** Remembered key digests; past this many the memo starts over (ids can come from clients). */
+const MAX_DIGESTS = 10_000;
 /** How long a lock's growth is remembered: a lock within a day of the previous one doubles it. */
 const STRIKE_MEMORY_MS = 86_400_000;
 
@@ -59,6 +61,8 @@ const STRIKE_MEMORY_MS = 86_400_000;
 @Injectable()
 export class RateLimiter {
   private readonly limits: RateLimitsSection;
+  /** Key digests of ids seen lately (a digest never changes; the hot path counts 2-4 keys). */
+  private readonly digests = new Map<string, string>();
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -164,7 +168,12 @@ export class RateLimiter {
   /** Identifiers (emails, IPs) are hashed: the counter store never holds them in clear. */
   private key(...parts: string[]): string {
     const id = parts.pop() as string;
-    const digest = createHash('sha256').update(id).digest('base64url').slice(0, 22);
+    let digest = this.digests.get(id);
+    if (digest === undefined) {
+      digest = createHash('sha256').update(id).digest('base64url').slice(0, 22);
+      if (this.digests.size >= MAX_DIGESTS) this.digests.clear();
+      this.digests.set(id, digest);
+    }
     return `${this.limits.prefix}:${parts.join(':')}:${digest}`;
   }
 }

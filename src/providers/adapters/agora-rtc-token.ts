@@ -66,6 +66,17 @@ function u32(value: number): Buffer {
   return b;
 }
 
+/** The last HMAC(key u32 issueTs, appCertificate): it changes once a second per certificate. */
+let lastIssueKey: { cert: string; issueTs: number; key: Buffer } | undefined;
+
+function issueKey(appCertificate: string, issueTs: number): Buffer {
+  const last = lastIssueKey;
+  if (last && last.issueTs === issueTs && last.cert === appCertificate) return last.key;
+  const key = hmac(u32(issueTs), appCertificate);
+  lastIssueKey = { cert: appCertificate, issueTs, key };
+  return key;
+}
+
 /** The token, or '' when the app id or certificate is not 32 hex characters (as the package). */
 export function agoraRtcToken(input: AgoraRtcTokenInput): string {
   const { appId, appCertificate, channel, expireSeconds } = input;
@@ -110,7 +121,7 @@ export function agoraRtcToken(input: AgoraRtcTokenInput): string {
   p = stream.writeUInt16LE(uidBytes, p);
   p += stream.write(uid, p);
 
-  const signingKey = hmac(u32(salt), hmac(u32(issueTs), appCertificate));
+  const signingKey = hmac(u32(salt), issueKey(appCertificate, issueTs));
   hmac(signingKey, stream.subarray(info, p)).copy(stream, content + 2);
   stream.writeUInt32BE(adler32(stream, content, p), p);
   return `007${stream.toString('base64')}`;
