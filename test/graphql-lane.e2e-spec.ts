@@ -7,8 +7,10 @@
  * so the two answers must match), which requests it leaves alone, and what it must keep — the
  * request id, the one audit event, the metrics and the access log.
  */
+import { storage } from 'nestjs-pino/storage';
 import { type Response } from 'supertest';
 import { GraphqlLane } from '../src/common/http/graphql-lane';
+import { JoinRoom } from '../src/sessions/join-room';
 import { uniq } from './helpers/assertions';
 import { type VendorWorld, startVendorWorld } from './helpers/vendors';
 
@@ -160,6 +162,31 @@ describe('GraphQL lane', () => {
       JSON.parse(r.text) as { data: { createConnection: { credential: { token: string } } } }
     ).data.createConnection.credential.token;
     expect(w.t.logs.slice(lines).join('\n')).not.toContain(token);
+  });
+
+  it('should give the resolvers a logger bound to the request, with its id, when the lane serves it', async () => {
+    const seen: unknown[] = [];
+    const execute = JoinRoom.prototype.execute;
+    const spy = jest.spyOn(JoinRoom.prototype, 'execute').mockImplementation(function (
+      this: JoinRoom,
+      ...args: Parameters<JoinRoom['execute']>
+    ) {
+      seen.push(storage.getStore()?.logger.bindings());
+      return execute.apply(this, args);
+    });
+    try {
+      const id = `graphql-lane-bound-${uniq()}`;
+      const r = await mint(id);
+      expect(r.status).toBe(200);
+      expect(served).toHaveBeenCalledTimes(1);
+      expect(seen).toEqual([
+        expect.objectContaining({
+          req: { id, method: 'POST', path: '/graphql' },
+        }),
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   describe('answers as the general path does', () => {

@@ -8,7 +8,7 @@ import { requestIdFrom } from '../context/request-meta';
 import { httpErrorAnswer } from '../errors';
 import { type MetricsService } from '../metrics/metrics.service';
 import { refusedHeader } from './input-hygiene';
-import { type Lane, laneAnswered } from './lane';
+import { type Lane, type LaneRequest, laneAnswered } from './lane';
 
 /** The body parser options of the general path (app.factory) and of this lane alike. */
 export const jsonBodyOptions = (limitBytes: number): { limit: number } => ({ limit: limitBytes });
@@ -73,6 +73,8 @@ export class GraphqlLane {
     const length = h['content-length'];
     if (length === undefined || !/^\d{1,12}$/.test(length)) return false;
     if (Number(length) === 0 || Number(length) > this.parts.bodyLimitBytes) return false;
+    // The id first: the request-bound logger below serializes the request as it is bound.
+    (req as LaneRequest & { id?: string }).id = requestIdFrom(req.headers['x-request-id']);
     const log = PinoLogger.root;
     // pino-http's request-bound logger, only when something can be logged at all.
     if (log?.isLevelEnabled('fatal')) {
@@ -91,9 +93,7 @@ export class GraphqlLane {
     req.res = res;
     res.req = req;
     res.locals ??= Object.create(null) as Record<string, unknown>;
-    const requestId = requestIdFrom(req.headers['x-request-id']);
-    req.id = requestId;
-    res.setHeader('X-Request-Id', requestId);
+    res.setHeader('X-Request-Id', req.id as string);
     try {
       const refused = await new Promise<unknown>((resolve) => {
         const next: NextFunction = (err?: unknown) => resolve(err);
