@@ -1,5 +1,6 @@
 import { type IncomingMessage, type ServerResponse } from 'node:http';
-import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
+import { type ApolloServer, type BaseContext } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
 import { Logger } from '@nestjs/common';
 import { type Express, type NextFunction, type Request, type Response, json } from 'express';
 import { PinoLogger } from 'nestjs-pino';
@@ -12,6 +13,9 @@ import { type Lane, type LaneRequest, laneAnswered } from './lane';
 
 /** The body parser options of the general path (app.factory) and of this lane alike. */
 export const jsonBodyOptions = (limitBytes: number): { limit: number } => ({ limit: limitBytes });
+
+/** The integration's handler answers every request itself; it never calls `next`. */
+const NO_NEXT: NextFunction = () => undefined;
 
 /** `application/json`, with or without parameters (the JSON parser reads only these). */
 const JSON_TYPE = /^application\/json\s*(?:;|$)/i;
@@ -37,10 +41,10 @@ export interface GraphqlLaneParts {
  *   (so `req.ip` under `trust proxy`, `res.send` with its ETag, `res.json` behave identically);
  * - the body is read by the same JSON parser with the same options (`express.json`), and a body
  *   it refuses is answered by the global exception filter's code (httpErrorAnswer) in its shape;
- * - Apollo runs exactly as `@as-integrations/express5` runs it (the same HTTP request, the same
- *   context function), with every plugin and limit of the module: CSRF prevention, the cost and
- *   depth limits, error formatting, the GraphQL metrics; guards, pipes and interceptors run in the
- *   resolvers as always;
+ * - Apollo runs through `@as-integrations/express5`'s own handler with the module's context
+ *   function, as the module mounts it, so every plugin and limit applies: CSRF prevention, the
+ *   cost and depth limits, error formatting, the GraphQL metrics; guards, pipes and interceptors
+ *   run in the resolvers as always;
  * - the request id (`X-Request-Id`, echoed), the HTTP metrics under the route `/graphql`, pino's
  *   request-bound logger for whatever the resolvers log, and the access log line.
  *
@@ -52,11 +56,16 @@ export interface GraphqlLaneParts {
  */
 export class GraphqlLane {
   private readonly parse: ReturnType<typeof json>;
+  /** The Express integration's own handler, as the GraphQL module mounts it on `/graphql`. */
+  private readonly apollo: ReturnType<typeof expressMiddleware>;
   // The global exception filter's logger: a refused body is answered by its code, logged as it logs.
   private readonly logger = new Logger('HttpExceptionFilter');
 
   constructor(private readonly parts: GraphqlLaneParts) {
     this.parse = json(jsonBodyOptions(parts.bodyLimitBytes));
+    this.apollo = expressMiddleware(parts.apollo, {
+      context: ({ req, res }) => Promise.resolve(parts.context({ req, res }) as BaseContext),
+    });
   }
 
   /** The lane (common/http/lane). */
@@ -99,33 +108,16 @@ export class GraphqlLane {
         const next: NextFunction = (err?: unknown) => resolve(err);
         this.parse(req, res, next);
       });
-      if (refused) this.refuse(req, res, refused);
-      else await this.execute(req, res);
+      if (refused) {
+        this.refuse(req, res, refused);
+      } else {
+        req.body ??= {}; // as the GraphQL module's own middleware before the integration
+        await this.apollo(req, res, NO_NEXT);
+      }
     } catch (err) {
       this.refuse(req, res, err);
     }
     laneAnswered(this.parts.metrics, req, res, '/graphql', started);
-  }
-
-  /** What `@as-integrations/express5` does with a parsed request. */
-  private async execute(req: Request, res: Response): Promise<void> {
-    const body = (req.body as unknown) ?? {};
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const answer = await this.parts.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: 'POST', headers, search: '', body },
-      context: () => Promise.resolve(this.parts.context({ req, res }) as BaseContext),
-    });
-    for (const [key, value] of answer.headers) res.setHeader(key, value);
-    res.statusCode = answer.status ?? 200;
-    if (answer.body.kind === 'complete') {
-      res.send(answer.body.string);
-      return;
-    }
-    for await (const chunk of answer.body.asyncIterator) res.write(chunk);
-    res.end();
   }
 
   /** As the global exception filter answers (a body the JSON parser refuses, mostly). */
