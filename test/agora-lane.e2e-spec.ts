@@ -10,22 +10,10 @@ import { type Response } from 'supertest';
 import { AgoraLane } from '../src/compat/agora-lane';
 import { uniq } from './helpers/assertions';
 import { type VendorWorld, startVendorWorld } from './helpers/vendors';
+import { httpRequests } from './helpers/metrics';
 
 /** An origin no tenant allows: CORS adds only `Vary: Origin`, and the request goes to Express. */
 const FOREIGN_ORIGIN = 'http://not-allowed.test';
-
-/** The value of `roomkey_http_requests_total` for one label set (0 when absent). */
-function requests(metrics: string, labels: Record<string, string>): number {
-  const wanted = Object.entries(labels)
-    .map(([k, v]) => `${k}="${v}"`)
-    .sort()
-    .join(',');
-  for (const line of metrics.split('\n')) {
-    const m = /^roomkey_http_requests_total\{([^}]*)\} (\S+)$/.exec(line);
-    if (m && m[1].split(',').sort().join(',') === wanted) return Number(m[2]);
-  }
-  return 0;
-}
 
 /** What must be the same whoever answered (the request id differs by design). */
 function shape(r: Response): unknown {
@@ -105,12 +93,12 @@ describe('Agora lane', () => {
     };
     const metrics = async (): Promise<string> =>
       (await w.t.http().get('/metrics').set('authorization', w.a.adminKey)).text;
-    const before = requests(await metrics(), labels);
+    const before = httpRequests(await metrics(), labels);
     const lines = w.t.logs.length;
     const channel = `lane-log-${uniq()}`;
     const r = await get(`/t/${slug()}/agora/rtc/${channel}/subscriber/uid/7?expiry=900`);
     expect(r.status).toBe(200);
-    expect(requests(await metrics(), labels)).toBe(before + 1);
+    expect(httpRequests(await metrics(), labels)).toBe(before + 1);
     const written = w.t.logs
       .slice(lines)
       .filter((l) => l.includes(`/agora/rtc/${channel}/`))

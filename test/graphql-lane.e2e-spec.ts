@@ -13,21 +13,9 @@ import { GraphqlLane } from '../src/common/http/graphql-lane';
 import { JoinRoom } from '../src/sessions/join-room';
 import { uniq } from './helpers/assertions';
 import { type VendorWorld, startVendorWorld } from './helpers/vendors';
+import { httpRequests } from './helpers/metrics';
 
 const ORIGIN = 'http://elsewhere.test';
-
-/** The value of `roomkey_http_requests_total` for one label set (0 when absent). */
-function requests(metrics: string, labels: Record<string, string>): number {
-  const wanted = Object.entries(labels)
-    .map(([k, v]) => `${k}="${v}"`)
-    .sort()
-    .join(',');
-  for (const line of metrics.split('\n')) {
-    const m = /^roomkey_http_requests_total\{([^}]*)\} (\S+)$/.exec(line);
-    if (m && m[1].split(',').sort().join(',') === wanted) return Number(m[2]);
-  }
-  return 0;
-}
 
 /** The answer without what differs by design between two requests (ids, ETags over them). */
 function shape(r: Response): unknown {
@@ -138,14 +126,14 @@ describe('GraphQL lane', () => {
     const labels = { method: 'POST', route: '/graphql', status: '200' };
     const metrics = async (): Promise<string> =>
       (await w.t.http().get('/metrics').set('authorization', w.a.adminKey)).text;
-    const before = requests(await metrics(), labels);
+    const before = httpRequests(await metrics(), labels);
     const lines = w.t.logs.length;
     const id = `graphql-lane-log-${uniq()}`;
     const r = await mint(id);
     expect(r.status).toBe(200);
     expect(served).toHaveBeenCalledTimes(1);
     // The metrics request itself is a GET: only the mint counts here.
-    expect(requests(await metrics(), labels)).toBe(before + 1);
+    expect(httpRequests(await metrics(), labels)).toBe(before + 1);
     const written = w.t.logs
       .slice(lines)
       .map((l) => JSON.parse(l) as Record<string, unknown>)

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { LifecycleState } from '../src/health/health.controller';
 import { type ServerProcess, buildServer, spawnServer, waitReady } from './helpers/server-process';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, basic, startTestApp, type TestApp } from './helpers/test-app';
+import { metricSample } from './helpers/metrics';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const IDE_ASSETS: Array<[string, RegExp]> = [
@@ -15,21 +16,6 @@ const IDE_ASSETS: Array<[string, RegExp]> = [
   ['graphiql.css', /^text\/css/],
   ['init.js', /^text\/javascript/],
 ];
-
-/** The value of one Prometheus sample, or undefined when no sample has exactly these labels. */
-function sample(metrics: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of metrics.split('\n')) {
-    const m = /^([a-z_]+)\{([^}]*)\} (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = Object.fromEntries(
-      [...m[2].matchAll(/([a-z_]+)="([^"]*)"/g)].map((l) => [l[1], l[2]]),
-    );
-    const wanted = Object.entries(labels);
-    if (wanted.length === Object.keys(got).length && wanted.every(([k, v]) => got[k] === v))
-      return Number(m[3]);
-  }
-  return undefined;
-}
 
 /** Every label value of every sample in a scrape. */
 function labelValues(metrics: string): string[] {
@@ -95,11 +81,15 @@ describe('operations endpoints', () => {
 
   describe('metrics', () => {
     it('should count HTTP requests by route pattern when /metrics is scraped', async () => {
-      const before = sample((await t.http().get('/metrics')).text, 'roomkey_http_requests_total', {
-        method: 'GET',
-        route: '/health/live',
-        status: '200',
-      });
+      const before = metricSample(
+        (await t.http().get('/metrics')).text,
+        'roomkey_http_requests_total',
+        {
+          method: 'GET',
+          route: '/health/live',
+          status: '200',
+        },
+      );
       await t.http().get('/health/live');
       await t.http().get('/health/live');
       const res = await t.http().get('/metrics');
@@ -107,7 +97,7 @@ describe('operations endpoints', () => {
       expect(res.headers['content-type']).toMatch(/^text\/plain;/);
       expect(res.headers['content-type']).toMatch(/version=0\.0\.4/);
       expect(res.text).toContain('# TYPE roomkey_http_requests_total counter');
-      const after = sample(res.text, 'roomkey_http_requests_total', {
+      const after = metricSample(res.text, 'roomkey_http_requests_total', {
         method: 'GET',
         route: '/health/live',
         status: '200',
@@ -135,31 +125,41 @@ describe('operations endpoints', () => {
     it('should count GraphQL root fields when a me query runs', async () => {
       const labels = { type: 'query', field: 'me', outcome: 'success' };
       const before =
-        sample((await t.http().get('/metrics')).text, 'roomkey_graphql_operations_total', labels) ??
-        0;
+        metricSample(
+          (await t.http().get('/metrics')).text,
+          'roomkey_graphql_operations_total',
+          labels,
+        ) ?? 0;
       const r = await t.gql('{ me { role } }', {}, { auth: t.adminAuth });
       expect(r.body.errors).toBeUndefined();
       const text = (await t.http().get('/metrics')).text;
-      expect(sample(text, 'roomkey_graphql_operations_total', labels)).toBe(before + 1);
+      expect(metricSample(text, 'roomkey_graphql_operations_total', labels)).toBe(before + 1);
     });
 
     it('should label GraphQL HTTP requests with route /graphql when a query is posted', async () => {
       const labels = { method: 'POST', route: '/graphql', status: '200' };
       const before =
-        sample((await t.http().get('/metrics')).text, 'roomkey_http_requests_total', labels) ?? 0;
+        metricSample(
+          (await t.http().get('/metrics')).text,
+          'roomkey_http_requests_total',
+          labels,
+        ) ?? 0;
       await t.gql('{ __typename }');
       const text = (await t.http().get('/metrics')).text;
-      expect(sample(text, 'roomkey_http_requests_total', labels)).toBe(before + 1);
+      expect(metricSample(text, 'roomkey_http_requests_total', labels)).toBe(before + 1);
     });
 
     it('should count a failed operation as an error when the caller is not authenticated', async () => {
       const labels = { type: 'query', field: 'me', outcome: 'error' };
       const before =
-        sample((await t.http().get('/metrics')).text, 'roomkey_graphql_operations_total', labels) ??
-        0;
+        metricSample(
+          (await t.http().get('/metrics')).text,
+          'roomkey_graphql_operations_total',
+          labels,
+        ) ?? 0;
       await t.gql('{ me { role } }');
       const text = (await t.http().get('/metrics')).text;
-      expect(sample(text, 'roomkey_graphql_operations_total', labels)).toBe(before + 1);
+      expect(metricSample(text, 'roomkey_graphql_operations_total', labels)).toBe(before + 1);
     });
 
     it('should never use raw paths as labels when paths carry slugs, ids or query strings', async () => {
@@ -181,10 +181,14 @@ describe('operations endpoints', () => {
     it('should label requests as unmatched when no route matches them', async () => {
       const labels = { method: 'GET', route: 'unmatched', status: '404' };
       const before =
-        sample((await t.http().get('/metrics')).text, 'roomkey_http_requests_total', labels) ?? 0;
+        metricSample(
+          (await t.http().get('/metrics')).text,
+          'roomkey_http_requests_total',
+          labels,
+        ) ?? 0;
       await t.http().get(`/t/some-tenant/${randomUUID()}`);
       const text = (await t.http().get('/metrics')).text;
-      expect(sample(text, 'roomkey_http_requests_total', labels)).toBe(before + 1);
+      expect(metricSample(text, 'roomkey_http_requests_total', labels)).toBe(before + 1);
     });
   });
 

@@ -8,21 +8,7 @@ import { type RequestMeta } from '../src/common/context';
 import { Red5AuthService } from '../src/sessions/red5-auth.service';
 import { seedRed5Tenant, type Red5Tenant, validateRed5 } from './helpers/red5';
 import { startTestApp, type TestApp } from './helpers/test-app';
-
-/** The value of `roomkey_http_requests_total` for one label set (0 when absent). */
-function requests(metrics: string, labels: Record<string, string>): number {
-  for (const line of metrics.split('\n')) {
-    const m = /^roomkey_http_requests_total\{([^}]*)\} (\S+)$/.exec(line);
-    if (!m) continue;
-    const got = Object.fromEntries(
-      [...m[1].matchAll(/([a-z_]+)="([^"]*)"/g)].map((l) => [l[1], l[2]]),
-    );
-    const wanted = Object.entries(labels);
-    if (wanted.length === Object.keys(got).length && wanted.every(([k, v]) => got[k] === v))
-      return Number(m[2]);
-  }
-  return 0;
-}
+import { httpRequests } from './helpers/metrics';
 
 describe('Red5 lane', () => {
   let t: TestApp;
@@ -66,11 +52,11 @@ describe('Red5 lane', () => {
       route: '/t/:tenantSlug/red5/validateCredentials',
       status: '200',
     };
-    const before = requests((await t.http().get('/metrics')).text, labels);
+    const before = httpRequests((await t.http().get('/metrics')).text, labels);
     const lines = t.logs.length;
     await validateRed5(t, a.tenant.slug, a.body);
     await validateRed5(t, a.tenant.slug, { ...a.body, password: 'wrong-password-canary' });
-    expect(requests((await t.http().get('/metrics')).text, labels)).toBe(before + 2);
+    expect(httpRequests((await t.http().get('/metrics')).text, labels)).toBe(before + 2);
     const written = t.logs.slice(lines).filter((l) => l.includes('/red5/validateCredentials'));
     expect(written).toHaveLength(2);
     for (const line of written) {
