@@ -8,26 +8,12 @@
  */
 import { type Response } from 'supertest';
 import { AgoraLane } from '../src/compat/agora-lane';
-import { uniq } from './helpers/assertions';
+import { answerShape, uniq } from './helpers/assertions';
 import { type VendorWorld, startVendorWorld } from './helpers/vendors';
 import { httpRequests } from './helpers/metrics';
 
 /** An origin no tenant allows: CORS adds only `Vary: Origin`, and the request goes to Express. */
 const FOREIGN_ORIGIN = 'http://not-allowed.test';
-
-/** What must be the same whoever answered (the request id differs by design). */
-function shape(r: Response): unknown {
-  const body = JSON.parse(r.text) as { error?: { requestId?: string } };
-  if (body.error && typeof body.error === 'object') delete body.error.requestId;
-  return {
-    status: r.status,
-    body,
-    type: r.headers['content-type'],
-    code: r.headers['x-roomkey-error-code'],
-    retryAfter: r.headers['retry-after'],
-    cacheControl: r.headers['cache-control'],
-  };
-}
 
 describe('Agora lane', () => {
   let w: VendorWorld;
@@ -189,7 +175,7 @@ describe('Agora lane', () => {
         const express = await get(path, auth, FOREIGN_ORIGIN).set('x-request-id', expressId);
         expect(served).toHaveBeenCalledTimes(1); // the second went to Express
         expect(lane.status).toBeGreaterThanOrEqual(400);
-        expect(shape(lane)).toEqual(shape(express));
+        expect(answerShape(lane)).toEqual(answerShape(express));
         const laneBody = JSON.parse(lane.text) as { error?: { requestId?: string } };
         if (laneBody.error?.requestId !== undefined) expect(laneBody.error.requestId).toBe(laneId);
         expect(lane.text).not.toMatch(/rk_nope|wrong/);

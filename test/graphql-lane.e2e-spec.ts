@@ -11,39 +11,11 @@ import { storage } from 'nestjs-pino/storage';
 import { type Response } from 'supertest';
 import { GraphqlLane } from '../src/common/http/graphql-lane';
 import { JoinRoom } from '../src/sessions/join-room';
-import { uniq } from './helpers/assertions';
+import { answerShape, uniq } from './helpers/assertions';
 import { type VendorWorld, startVendorWorld } from './helpers/vendors';
 import { httpRequests } from './helpers/metrics';
 
 const ORIGIN = 'http://elsewhere.test';
-
-/** The answer without what differs by design between two requests (ids, ETags over them). */
-function shape(r: Response): unknown {
-  const scrub = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(scrub);
-    if (v && typeof v === 'object')
-      return Object.fromEntries(
-        Object.entries(v as Record<string, unknown>)
-          .filter(([k]) => k !== 'requestId')
-          .map(([k, x]) => [k, scrub(x)]),
-      );
-    return v;
-  };
-  let body: unknown = r.text;
-  try {
-    body = scrub(JSON.parse(r.text));
-  } catch {
-    // not JSON: compared as text
-  }
-  return {
-    status: r.status,
-    body,
-    type: r.headers['content-type'],
-    code: r.headers['x-roomkey-error-code'],
-    retryAfter: r.headers['retry-after'],
-    cacheControl: r.headers['cache-control'],
-  };
-}
 
 describe('GraphQL lane', () => {
   let w: VendorWorld;
@@ -240,7 +212,7 @@ describe('GraphQL lane', () => {
       const viaExpress = await post(body, { ...headers, origin: ORIGIN });
       expect(served).toHaveBeenCalledTimes(1);
       expect(viaLane.status).toBeGreaterThanOrEqual(200);
-      expect(shape(viaLane)).toEqual(shape(viaExpress));
+      expect(answerShape(viaLane)).toEqual(answerShape(viaExpress));
       // Express's ETag hashes the body: equal unless the body carries the request id.
       if (!viaLane.text.includes('requestId'))
         expect(viaLane.headers.etag).toBe(viaExpress.headers.etag);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCode } from '../../src/common/errors/error-code';
+import { type Response } from 'supertest';
 import { type GqlResult, type TestApp } from './test-app';
 
 /** The closed set of `extensions.code` values from PRODUCT.md. */
@@ -51,3 +52,35 @@ export async function counts(t: TestApp): Promise<Counts> {
 }
 
 export const uniq = (): string => randomBytes(4).toString('hex');
+
+/**
+ * What must be the same in two answers to the same request, whoever answered it (a lane or the
+ * general path): status, body without its request ids (they differ by design), and the headers
+ * that carry meaning. A body that is not JSON is compared as text.
+ */
+export function answerShape(r: Response): unknown {
+  const scrub = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(scrub);
+    if (v && typeof v === 'object')
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>)
+          .filter(([k]) => k !== 'requestId')
+          .map(([k, x]) => [k, scrub(x)]),
+      );
+    return v;
+  };
+  let body: unknown = r.text;
+  try {
+    body = scrub(JSON.parse(r.text));
+  } catch {
+    // not JSON: compared as text
+  }
+  return {
+    status: r.status,
+    body,
+    type: r.headers['content-type'],
+    code: r.headers['x-roomkey-error-code'],
+    retryAfter: r.headers['retry-after'],
+    cacheControl: r.headers['cache-control'],
+  };
+}
