@@ -11,6 +11,10 @@
  */
 import { RtcRole, RtcTokenBuilder } from 'agora-token';
 
+/** The GraphQL floors' request (bench/framework-floor-graphql.ts): the same token as a mutation. */
+export const RTC_MUTATION =
+  'mutation { rtcToken(input: {channelName: "bench-channel", role: "publisher", uid: 42, expiry: 600}) { rtcToken } }';
+
 /** The sample's headers on every answer. */
 export const NO_CACHE = {
   'Cache-Control': 'private, no-cache, no-store, must-revalidate',

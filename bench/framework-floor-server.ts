@@ -1,7 +1,9 @@
 /**
  * A server of `npm run bench:floor`, in its own process (the parent pins it to one core): the
  * Agora sample's RTC handler (bench/agora-rtc.ts) on the stack named by FLOOR_SERVER —
- * `nest-express`, `nest-fastify` (bench/framework-floor-nest.ts) or `node-http` (below) — with
+ * `nest-express`, `nest-fastify` (bench/framework-floor-nest.ts), `node-http` (below), or behind
+ * a GraphQL mutation: `apollo-express`, `nest-apollo`, `nest-apollo-guarded`
+ * (bench/framework-floor-graphql.ts) — with
  * APP_ID and APP_CERTIFICATE from the environment. The Express 5 baseline is bench/agora-sample.ts
  * itself. Listens on 127.0.0.1 (ephemeral port) and reports the port to its parent over IPC (see
  * serveForParent); only the chosen stack is loaded.
@@ -55,8 +57,16 @@ async function main(): Promise<void> {
   } else if (kind === 'nest-express' || kind === 'nest-fastify') {
     const { startNest } = await import('./framework-floor-nest');
     server = (await startNest(kind, appId, appCertificate)).getHttpServer() as Server;
+  } else if (kind === 'apollo-express') {
+    const { startApolloExpress } = await import('./framework-floor-graphql');
+    server = await startApolloExpress(appId, appCertificate);
+  } else if (kind === 'nest-apollo' || kind === 'nest-apollo-guarded') {
+    const { startNestApollo } = await import('./framework-floor-graphql');
+    server = (await startNestApollo(kind, appId, appCertificate)).getHttpServer() as Server;
   } else {
-    throw new Error(`FLOOR_SERVER must be nest-express, nest-fastify or node-http, not ${kind}`);
+    throw new Error(
+      `FLOOR_SERVER must be nest-express, nest-fastify, node-http, apollo-express, nest-apollo or nest-apollo-guarded, not ${kind}`,
+    );
   }
   serveForParent(`${kind} floor server`, server);
 }

@@ -8,7 +8,13 @@
  *   1. the Express 5 replica of the sample (bench/agora-sample.ts), the baseline;
  *   2. NestJS 11 on its Express adapter (minimal module, one controller, no guards);
  *   3. NestJS 11 on `@nestjs/platform-fastify` (Fastify 5);
- *   4. plain `node:http`.
+ *   4. plain `node:http`;
+ * and the same token behind one GraphQL mutation (POST /graphql, bench/framework-floor-graphql.ts):
+ *   5. Apollo Server 5 on Express 5, no Nest;
+ *   6. NestJS 11 + @nestjs/apollo 13, code-first, one resolver — Roomkey's stack at its least;
+ *   7. the same with one global guard, interceptor and ValidationPipe (class-validator input).
+ * Rows 5-7 are the floor under Roomkey's GraphQL createConnection: what the stack costs before
+ * any authentication, database or audit work.
  * Prints req/s, the ratio to the sample, mean µs per request (1e6 / req/s: wall time of the
  * server's one core per answer at saturation), the server process's CPU µs per answer over the
  * measured run (user + system, from process.cpuUsage: time spent waiting for the core is left
@@ -26,6 +32,7 @@ import {
   startServer,
   stopChild,
 } from './bench-processes';
+import { RTC_MUTATION } from './agora-rtc';
 import { type LoadResult } from './load';
 import {
   type Plan,
@@ -53,6 +60,8 @@ interface Floor {
   name: string;
   script: string;
   env: Record<string, string>;
+  /** Served as the GraphQL mutation RTC_MUTATION (POST /graphql) instead of GET RTC. */
+  graphql?: true;
 }
 
 const FLOORS: Floor[] = [
@@ -68,6 +77,24 @@ const FLOORS: Floor[] = [
     env: { FLOOR_SERVER: 'nest-fastify' },
   },
   { name: 'node:http', script: 'framework-floor-server', env: { FLOOR_SERVER: 'node-http' } },
+  {
+    name: 'GraphQL: Apollo 5 + Express 5',
+    script: 'framework-floor-server',
+    env: { FLOOR_SERVER: 'apollo-express' },
+    graphql: true,
+  },
+  {
+    name: 'GraphQL: NestJS 11 + Apollo',
+    script: 'framework-floor-server',
+    env: { FLOOR_SERVER: 'nest-apollo' },
+    graphql: true,
+  },
+  {
+    name: 'GraphQL: Nest + guard/pipe/icpt',
+    script: 'framework-floor-server',
+    env: { FLOOR_SERVER: 'nest-apollo-guarded' },
+    graphql: true,
+  },
 ];
 
 interface Measured {
@@ -123,14 +150,24 @@ async function measure(floor: Floor, pinning: Pinning, loader: LoadRunner): Prom
     floor.name,
   );
   try {
-    const plan: Plan = {
-      url: server.url + RTC,
-      method: 'GET',
-      headers: {},
-      connections: protocol.connections,
-      check: { prefix: '{"rtcToken":"007' },
-      timeoutSeconds: 30,
-    };
+    const plan: Plan = floor.graphql
+      ? {
+          url: `${server.url}/graphql`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: RTC_MUTATION }),
+          connections: protocol.connections,
+          check: { includes: '"rtcToken":"007', excludes: '"errors"' },
+          timeoutSeconds: 30,
+        }
+      : {
+          url: server.url + RTC,
+          method: 'GET',
+          headers: {},
+          connections: protocol.connections,
+          check: { prefix: '{"rtcToken":"007' },
+          timeoutSeconds: 30,
+        };
     await probe(floor.name, plan);
     const warm = await warmUp(loader, plan, protocol);
     const cpu0 = await childCpuMicros(server.child, floor.name);
