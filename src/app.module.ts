@@ -34,6 +34,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MembersModule } from './members/members.module';
 import { CompatModule } from './compat/compat.module';
+import { compatRefusal } from './compat/compat-refusals';
 import { ProvidersModule } from './providers/providers.module';
 import { RateLimitsModule } from './rate-limits/rate-limits.module';
 import { SessionsModule } from './sessions/sessions.module';
@@ -127,7 +128,7 @@ export class AppModule implements NestModule {
             stopAtFirstError: false,
           }),
         },
-        { provide: APP_FILTER, useValue: new HttpExceptionFilter(development) },
+        { provide: APP_FILTER, useValue: new HttpExceptionFilter(development, compatRefusal) },
       ],
     };
   }

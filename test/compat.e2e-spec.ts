@@ -436,7 +436,6 @@ describe('vendor-compatible routes under /t/:tenantSlug/', () => {
       ['a dot', 'a.b'],
       ['a non-ASCII letter', 'séance'],
       ['a zero-width space', 'a\u200bb'],
-      ['an empty string', ''],
     ])(
       'should answer 400 with the typed error and call OpenVidu zero times when customSessionId contains %s',
       async (_name, customSessionId) => {
@@ -562,7 +561,7 @@ describe('vendor-compatible routes under /t/:tenantSlug/', () => {
     });
 
     it.each([
-      ['type is IPCAM', { type: 'IPCAM', rtspUri: 'rtsp://127.0.0.1/cam' }, 'type'],
+      ['type is IPCAM without an rtspUri', { type: 'IPCAM' }, 'rtspUri'],
       ['type is unknown', { type: 'SIP' }, 'type'],
       ['role is unknown', { role: 'OWNER' }, 'role'],
       ['data is not a string', { data: { a: 1 } }, 'data'],
@@ -788,6 +787,22 @@ describe('vendor-compatible routes under /t/:tenantSlug/', () => {
         expectRefused(await changes(m), 'livekit.token', 400, 'BAD_USER_INPUT');
       },
     );
+
+    it.each([
+      ['roomName contains a slash', { roomName: 'a/b', participantName: 'p' }, 'roomName '],
+      ['roomName is too long', { roomName: 'r'.repeat(129), participantName: 'p' }, 'roomName '],
+      [
+        'participantName contains a #',
+        { roomName: 'r', participantName: 'p#1' },
+        'participantName ',
+      ],
+    ])('should name the field the sample sends when %s', async (_name, body, prefix) => {
+      const res = await post(tokenPath(), w.a.adminKey, body);
+      expect(res.status).toBe(400);
+      const message = (res.body as { errorMessage: string }).errorMessage;
+      expect(message.startsWith(prefix)).toBe(true);
+      expect(message).not.toMatch(/customSessionId|identity/);
+    });
 
     it('should answer 503 {errorMessage} and leave no row when LiveKit is down', async () => {
       w.lk.faults.set({ status: 503 });
@@ -1592,6 +1607,27 @@ describe('vendor-compatible routes under /t/:tenantSlug/', () => {
     }
 
     const UUID_MESSAGE = 'credential must be a credential id (UUID)';
+
+    /**
+     * A refusal before the handler (401, 403) in the route's vendor shape (README "Refusals"):
+     * the typed code in X-Roomkey-Error-Code on every one; Fishjam `{error: "<text>"}`, LiveKit
+     * `{errorMessage}`, Pexip text, Agora Roomkey's `{error}` with the token service's no-cache
+     * headers, OpenVidu Roomkey's `{error}`.
+     */
+    function expectRefusal(r: RouteCase, res: Response, code: string): void {
+      expect(res.headers['x-roomkey-error-code']).toBe(code);
+      const vendor = r.route.split('.')[0];
+      if (vendor === 'fishjam') expect(res.body).toEqual({ error: expect.any(String) });
+      else if (vendor === 'livekit') expect(res.body).toEqual({ errorMessage: expect.any(String) });
+      else if (vendor === 'pexip') {
+        expect(res.headers['content-type']).toMatch(/^text\/plain/);
+        expect(res.text.length).toBeGreaterThan(0);
+        expect(() => JSON.parse(res.text) as unknown).toThrow();
+      } else expect(res.body.error).toMatchObject({ code });
+      if (vendor === 'agora') expect(res.headers).toMatchObject(NO_CACHE);
+      else expect(res.headers['cache-control']).not.toBe(NO_CACHE['cache-control']);
+    }
+
     const ROUTES: RouteCase[] = [
       {
         route: 'openvidu.sessions',
@@ -1739,7 +1775,7 @@ describe('vendor-compatible routes under /t/:tenantSlug/', () => {
           const m = await mark();
           const res = await call(r.method, r.path(slugB()), { auth: await auth(), body: r.body });
           expect(res.status).toBe(403);
-          expect(res.body.error).toMatchObject({ code: 'FORBIDDEN' });
+          expectRefusal(r, res, 'FORBIDDEN');
           expect(w.totalCalls()).toBe(0);
           const c = await changes(m);
           expect(c.sessions).toEqual([]);
@@ -1775,6 +1811,47 @@ describe('vendor-compatible routes under /t/:tenantSlug/', () => {
       );
     });
 
+    it.each([
+      ['agora', 'GET', 'agora/rtc/ch/publisher', { error: { code: 'NOT_FOUND' } }],
+      ['fishjam', 'GET', 'fishjam/no-such-route', { error: expect.any(String) }],
+      ['livekit', 'POST', 'livekit/no-such-route', { errorMessage: expect.any(String) }],
+      ['openvidu', 'POST', 'openvidu/api/no-such-route', { error: { code: 'NOT_FOUND' } }],
+    ])(
+      "should answer an unknown %s path 404 in the vendor's shape",
+      async (vendor, method, rest, body) => {
+        const res = await call(method as Method, `/t/${slugA()}/${rest}`, {
+          auth: w.a.adminKey,
+        });
+        expect(res.status).toBe(404);
+        expect(res.headers['x-roomkey-error-code']).toBe('NOT_FOUND');
+        expect(res.body).toMatchObject(body);
+        if (vendor === 'agora') expect(res.headers).toMatchObject(NO_CACHE);
+      },
+    );
+
+    it('should answer a LiveKit body over the size limit 413 {errorMessage} and record nothing', async () => {
+      const m = await mark();
+      const res = await post(`/t/${slugA()}/livekit/token`, w.a.adminKey, {
+        roomName: 'r',
+        participantName: 'p'.repeat(2 * 1024 * 1024),
+      });
+      expect(res.status).toBe(413);
+      expect(res.body).toEqual({ errorMessage: expect.any(String) });
+      expect(res.headers['x-roomkey-error-code']).toBe('BAD_USER_INPUT');
+      expect(w.totalCalls()).toBe(0);
+      const c = await changes(m);
+      expect(c.sessions).toEqual([]);
+      expect(c.connections).toEqual([]);
+    });
+
+    it('should answer an unknown Pexip path 404 as text, which the tutorial client cannot take for a meeting', async () => {
+      const res = await call('POST', `/t/${slugA()}/pexip/no-such-route`, { auth: w.a.adminKey });
+      expect(res.status).toBe(404);
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+      expect(res.text).toMatch(/\S/);
+      expect(() => JSON.parse(res.text) as unknown).toThrow();
+    });
+
     it("should answer 403 on every route and record nothing in tenant A when tenant B's Bearer token calls tenant A's slug", async () => {
       const auth = await bearer('adminB');
       const m = await mark();
@@ -1799,7 +1876,7 @@ describe('vendor-compatible routes under /t/:tenantSlug/', () => {
         const m = await mark();
         const res = await call(r.method, r.path(slugA()), { body: r.body });
         expect(res.status).toBe(401);
-        expect(res.body.error).toMatchObject({ code: 'UNAUTHENTICATED' });
+        expectRefusal(r, res, 'UNAUTHENTICATED');
         expect(w.totalCalls()).toBe(0);
         const c = await changes(m);
         expect(c.sessions).toEqual([]);
@@ -1817,6 +1894,7 @@ describe('vendor-compatible routes under /t/:tenantSlug/', () => {
         const m = await mark();
         const res = await call(r.method, r.path(slugA()), { auth: wrong, body: r.body });
         expect(res.status).toBe(401);
+        expectRefusal(r, res, 'UNAUTHENTICATED');
         expect(w.totalCalls()).toBe(0);
         const c = await changes(m);
         expect(c.sessions).toEqual([]);

@@ -229,6 +229,29 @@ describe('Rate limits', () => {
       expect(statuses.slice(8)).toEqual([429, 429]);
       expect(Number(limited!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(limited!.body).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+      expect(limited!.headers['cache-control']).toBe(
+        'private, no-cache, no-store, must-revalidate',
+      );
+
+      // The same refusal on other vendors' routes, in each sample's shape (README "Refusals").
+      const livekit = await t
+        .http()
+        .post(`/t/${tenant.slug}/livekit/token`)
+        .set('authorization', tenant.owner.auth)
+        .set('x-forwarded-for', freshIp())
+        .send({ roomName: 'r', participantName: 'p' });
+      expect(livekit.status).toBe(429);
+      expect(livekit.body).toEqual({ errorMessage: 'Too many requests: retry later' });
+      expect(Number(livekit.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(livekit.headers['x-roomkey-error-code']).toBe('RATE_LIMITED');
+      const pexip = await t
+        .http()
+        .get(`/t/${tenant.slug}/pexip/api-address`)
+        .set('authorization', tenant.owner.auth)
+        .set('x-forwarded-for', freshIp());
+      expect(pexip.status).toBe(429);
+      expect(pexip.headers['content-type']).toMatch(/^text\/plain/);
+      expect(pexip.text).toBe('Too many requests: retry later');
     });
   });
 

@@ -9,13 +9,14 @@ import { ROLES_KEY, type RolesDecision } from '../common/auth/decorators';
 import { APP_CONFIG, type AppConfig } from '../common/config';
 import { RequestContext, type RequestMeta } from '../common/context';
 import { requestIdFrom, userAgentOf } from '../common/context/request-meta';
-import { httpErrorAnswer } from '../common/errors';
+import { httpErrorAnswer, shapedErrorAnswer } from '../common/errors';
 import { refusedHeader, unsafe } from '../common/http/input-hygiene';
-import { type Lane, type LaneRequest, laneAnswered, sendJson } from '../common/http/lane';
+import { type Lane, type LaneRequest, laneAnswered } from '../common/http/lane';
 import { MetricsService } from '../common/metrics/metrics.service';
 import { JoinRoom } from '../sessions/join-room';
 import { AGORA_RTC, AgoraCompatController, agoraRtc } from './agora.controller';
 import { CompatOutcomes, sendReply } from './compat-reply';
+import { compatRefusal } from './compat-refusals';
 import { checkCompatTenant } from './compat-tenant.guard';
 
 /** `GET /t/:tenantSlug/agora/rtc/:channelName/:role/:tokenType[/:uid][/]`, as Express matches it. */
@@ -154,7 +155,7 @@ export class AgoraLane {
       sendReply(res, reply);
     } catch (err) {
       const answer = httpErrorAnswer(err, requestId, this.development, this.logger);
-      sendJson(res, answer.status, answer.body, answer.headers);
+      sendReply(res, shapedErrorAnswer(compatRefusal, call.path, answer));
     }
     laneAnswered(this.metrics, req, res, call.label, started);
   }

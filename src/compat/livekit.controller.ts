@@ -5,7 +5,7 @@ import { Ctx, type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
 import { ProviderKind } from '../providers/provider-kind';
 import { JoinRoom } from '../sessions/join-room';
-import { CompatReply, type Reply, credentialParam } from './compat-reply';
+import { CompatReply, type Failure, type Reply, credentialParam } from './compat-reply';
 import { CompatTenantGuard } from './compat-tenant.guard';
 import { objectBody } from './compat-input';
 
@@ -13,6 +13,22 @@ const VIA = 'compat.livekit';
 /** The sample's token lifetime (livekit-server-sdk's default, 6 h). */
 const SAMPLE_TTL_SECONDS = 6 * 3600;
 export const LIVEKIT_MISSING_FIELDS = 'roomName and participantName are required';
+
+/** Our request fields under the sample's names: the room is `roomName`, the identity `participantName`. */
+const SAMPLE_FIELDS: Record<string, string> = {
+  customSessionId: 'roomName',
+  identity: 'participantName',
+};
+
+/** The sample's `{errorMessage}`, naming the field the caller sent. */
+const onError = (e: Failure): Reply => {
+  const name = e.field === undefined ? undefined : SAMPLE_FIELDS[e.field];
+  const message =
+    name !== undefined && e.message.startsWith(`${e.field} `)
+      ? `${name}${e.message.slice(e.field!.length)}`
+      : e.message;
+  return { status: e.status, json: { errorMessage: message } };
+};
 
 /**
  * The OpenVidu 3 / LiveKit sample application server: `POST /token {roomName, participantName}`
@@ -26,10 +42,7 @@ export class LiveKitCompatController {
 
   @Post('token')
   @Roles(...ANY_MEMBER)
-  @CompatReply('livekit.token', (e): Reply => ({
-    status: e.status,
-    json: { errorMessage: e.message },
-  }))
+  @CompatReply('livekit.token', onError)
   async token(
     @Ctx() ctx: RequestContext,
     @Body() body: unknown,

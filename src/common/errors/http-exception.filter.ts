@@ -4,12 +4,37 @@ import { describeDatabaseError, isDatabaseUnavailable } from './database-unavail
 import { HTTP_STATUS_BY_CODE, ErrorCode } from './error-code';
 import { type ClientError, toClientError } from './to-client-error';
 
-/** Maps exceptions on plain HTTP routes to `{ error: { code, message } }` with a matching status. */
+/** A complete HTTP answer in another shape than `{ error }` (a vendor sample's). */
+export interface ShapedAnswer {
+  status: number;
+  json?: unknown;
+  text?: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Answers a refusal on a path in its own shape, or `undefined` for the plain `{ error }` answer:
+ * how the compatibility routes answer what is refused before their handler runs (authentication,
+ * roles, an unknown tenant or path), each in its vendor sample's shape (src/compat).
+ */
+export type RefusalShaper = (
+  path: string,
+  failure: Omit<ClientError, 'status'> & { status: number },
+  plain: ShapedAnswer,
+) => ShapedAnswer | undefined;
+
+/**
+ * Maps exceptions on plain HTTP routes to `{ error: { code, message } }` with a matching status,
+ * or to the shape `reshape` gives for the request's path.
+ */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
 
-  constructor(private readonly development: boolean) {}
+  constructor(
+    private readonly development: boolean,
+    private readonly reshape?: RefusalShaper,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception; // GraphQL errors go through formatError.
@@ -18,8 +43,28 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const requestId = typeof req.id === 'string' ? req.id : undefined;
     const answer = httpErrorAnswer(exception, requestId, this.development, this.logger);
     if (res.headersSent) return;
-    res.set(answer.headers).status(answer.status).json(answer.body);
+    const shaped = shapedErrorAnswer(this.reshape, req.path, answer);
+    res.set(shaped.headers ?? {}).status(shaped.status);
+    if (shaped.json !== undefined) res.json(shaped.json);
+    else if (shaped.text !== undefined) res.type('text/plain; charset=utf-8').send(shaped.text);
+    else res.end();
   }
+}
+
+/**
+ * `answer` as the path's refusal shape gives it (with the answer's own `X-Roomkey-Error-Code` and
+ * `Retry-After` kept), or as `{ error }` JSON when the path has none.
+ */
+export function shapedErrorAnswer(
+  reshape: RefusalShaper | undefined,
+  path: string,
+  answer: HttpErrorAnswer,
+): ShapedAnswer {
+  const plain: ShapedAnswer = { status: answer.status, json: answer.body, headers: answer.headers };
+  if (!reshape) return plain;
+  const { requestId: _, ...error } = answer.body.error;
+  const shaped = reshape(path, { ...error, status: answer.status }, plain);
+  return shaped ? { ...shaped, headers: { ...shaped.headers, ...answer.headers } } : plain;
 }
 
 /** The answer of a plain HTTP route to an exception: status, headers and `{ error }` body. */
