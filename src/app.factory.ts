@@ -10,6 +10,8 @@ import { Red5Lane } from './compat/red5-lane';
 import { GraphqlLane, type GraphqlLaneParts, jsonBodyOptions } from './common/http/graphql-lane';
 import { attachLanes } from './common/http/lane';
 import { MetricsService } from './common/metrics/metrics.service';
+import { joinLinkPaths } from './join-links/join-link-paths';
+import { JoinLinksService } from './join-links/join-links.service';
 import { answerParserErrors, inputHygiene } from './common/http/input-hygiene';
 import { rawBodyFor } from './common/http/raw-body';
 import { type AppConfig } from './common/config';
@@ -41,6 +43,8 @@ export async function createApp(
     next();
   });
   app.use(inputHygiene(VENDOR_CALLBACK));
+  // Join links in the path reach their vendor's compatibility routes (and get the link's CORS).
+  app.use(joinLinkPaths(app.get(JoinLinksService)));
   answerParserErrors(app.getHttpServer());
   // Vendor webhooks get their exact bytes (signatures) and their own small cap.
   app.use(rawBodyFor(VENDOR_CALLBACK, { limitBytes: 64 * 1024, dropAfterBytes: 16 * 1024 * 1024 }));

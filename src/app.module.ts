@@ -12,6 +12,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { type DestinationStream } from 'pino';
 import { ApiKeysModule } from './api-keys/api-keys.module';
+import { JoinLinksModule } from './join-links/join-links.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CacheModule } from './common/cache/cache.module';
@@ -54,6 +55,7 @@ export const FEATURE_MODULES = [
   TenantsModule,
   MembersModule,
   ApiKeysModule,
+  JoinLinksModule,
   ProvidersModule,
   SessionsModule,
 ];

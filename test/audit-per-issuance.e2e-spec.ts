@@ -115,6 +115,32 @@ const MINT_ROUTES: MintRoute[] = [
     issues: ['agora.rtm_token.issued'],
   },
   {
+    route: 'agora.getToken',
+    method: 'POST',
+    path: (r) => `/t/${r.slug}/agora/getToken`,
+    body: (r) => ({ tokenType: 'rtm', uid: 'rtm-user-3', channel: r.channel }),
+    issues: ['agora.rtm_token.issued'],
+  },
+  {
+    route: 'agora.chat',
+    method: 'GET',
+    path: (r) => `/t/${r.slug}/agora/chat/account/chat-user-1/`,
+    issues: ['agora.chat_token.issued'],
+  },
+  {
+    route: 'agora.chat',
+    method: 'GET',
+    path: (r) => `/t/${r.slug}/agora/chat/app/`,
+    issues: ['agora.chat_token.issued'],
+  },
+  {
+    route: 'agora.getToken',
+    method: 'POST',
+    path: (r) => `/t/${r.slug}/agora/getToken`,
+    body: () => ({ tokenType: 'chat', uid: 'chat-user-2' }),
+    issues: ['agora.chat_token.issued'],
+  },
+  {
     route: 'livekit.token',
     method: 'POST',
     path: (r) => `/t/${r.slug}/livekit/token`,

@@ -165,6 +165,51 @@ describe(
       for (const t of [a, b, b]) expect((await mint(t, key.auth, channel)).status).toBe(401);
     });
 
+    it('should refuse a revoked join link on B within 1 s when it is revoked through A', async () => {
+      const origin = 'https://app.example.test';
+      const created = await a.gql<{
+        createJoinLink: { joinLink: { id: string }; basePath: string };
+      }>(
+        'mutation ($input: CreateJoinLinkInput!) { createJoinLink(input: $input) { joinLink { id } basePath } }',
+        {
+          input: {
+            name: 'revoke-me',
+            provider: 'AGORA',
+            roomPattern: '*',
+            maxRole: 'PUBLISHER',
+            origins: [origin],
+            expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+          },
+        },
+        { auth: admin },
+      );
+      expect(created.body.errors).toBeUndefined();
+      const { joinLink, basePath } = created.body.data!.createJoinLink;
+      const channel = `link-${uniq()}`;
+      const viaLink = (t: TestApp) =>
+        t
+          .http()
+          .get(`${basePath}/rtc/${channel}/publisher/uid/9`)
+          .set('origin', origin)
+          .then((res) => res.status);
+      // Twice on B: the second answer comes from B's cache of the verified link.
+      for (const t of [b, b]) expect(await viaLink(t)).toBe(200);
+
+      const r = await a.gql(
+        'mutation ($id: ID!) { revokeJoinLink(id: $id) { status } }',
+        { id: joinLink.id },
+        { auth: admin },
+      );
+      expect(r.body.errors).toBeUndefined();
+      expect(await viaLink(a)).toBe(401);
+      await within(
+        DEADLINE_MS,
+        () => viaLink(b),
+        (status) => status === 401,
+      );
+      for (const t of [a, b, b]) expect(await viaLink(t)).toBe(401);
+    });
+
     it("should mint with the new secret on B within 1 s when the credential's secret is changed through A", async () => {
       const key = await seedApiKey(a, tenant, MemberRole.MEMBER);
       const channel = `rotate-${uniq()}`;

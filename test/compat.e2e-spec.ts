@@ -300,11 +300,28 @@ describe('vendor-compatible routes under /t/:tenantSlug/', () => {
     return { decoded, rtc: onlyService(decoded, AGORA_SERVICE_RTC) };
   }
 
-  function rtmOf(token: string): { decoded: DecodedAgoraToken; userId: string } {
+  /** An RTM token; with `streamChannel`, also the token service's grant on it (join, publish data). */
+  function rtmOf(
+    token: string,
+    streamChannel?: string,
+  ): { decoded: DecodedAgoraToken; userId: string } {
     const decoded = decodeAgoraToken(token);
     expect(verifyAgoraSignature(decoded, w.secrets.agoraCertificate)).toBe(true);
-    expect(decoded.services.map((s) => s.type)).toEqual([AGORA_SERVICE_RTM]);
-    return { decoded, userId: onlyService(decoded, AGORA_SERVICE_RTM).userId };
+    const userId = onlyService(decoded, AGORA_SERVICE_RTM).userId;
+    if (streamChannel === undefined) {
+      expect(decoded.services.map((s) => s.type)).toEqual([AGORA_SERVICE_RTM]);
+    } else {
+      expect(decoded.services.map((s) => s.type)).toEqual([AGORA_SERVICE_RTC, AGORA_SERVICE_RTM]);
+      expect(onlyService(decoded, AGORA_SERVICE_RTC)).toMatchObject({
+        channel: streamChannel,
+        uid: userId,
+        privileges: [
+          { id: AGORA_RTC_PRIVILEGE.JOIN_CHANNEL, expire: decoded.expire },
+          { id: AGORA_RTC_PRIVILEGE.PUBLISH_DATA, expire: decoded.expire },
+        ],
+      });
+    }
+    return { decoded, userId };
   }
 
   // =============================================================================================
@@ -1214,7 +1231,7 @@ describe('vendor-compatible routes under /t/:tenantSlug/', () => {
         expect(decoded.expire).toBe(900);
         expect(rtc).toMatchObject({ channel, uid: rtcUid });
         expect(rtc.privileges.map((p) => p.id).sort()).toEqual(privileges);
-        const rtm = rtmOf(String(res.body.rtmToken));
+        const rtm = rtmOf(String(res.body.rtmToken), channel);
         expect(rtm.userId).toBe(rtmUser);
         expect(rtm.decoded.expire).toBe(900);
         const c = await changes(m);
@@ -1350,16 +1367,16 @@ describe('vendor-compatible routes under /t/:tenantSlug/', () => {
 
       it.each([
         [
-          'tokenType is chat',
-          { tokenType: 'chat', uid: '1' },
-          'Unsupported tokenType (use rtc or rtm)',
+          'tokenType is video',
+          { tokenType: 'video', uid: '1' },
+          'Unsupported tokenType (use rtc, rtm or chat)',
         ],
         [
           'tokenType is missing',
           { channel: 'c', uid: '1' },
-          'Unsupported tokenType (use rtc or rtm)',
+          'Unsupported tokenType (use rtc, rtm or chat)',
         ],
-        ['the body is empty', {}, 'Unsupported tokenType (use rtc or rtm)'],
+        ['the body is empty', {}, 'Unsupported tokenType (use rtc, rtm or chat)'],
         ['an rtc request has no channel', { tokenType: 'rtc', uid: '1' }, 'missing channel name'],
         [
           'an rtc request has an empty channel',

@@ -16,6 +16,17 @@ export interface AuditActionMetadata {
   'member.removed': { userId: string; role: MemberRole };
   'api_key.created': { keyId: string; role: MemberRole; expiresAt: string | null };
   'api_key.revoked': { keyId: string };
+  'join_link.created': {
+    keyId: string;
+    provider: string;
+    roomPattern: string;
+    maxRole: string;
+    /** The origins, separated by spaces (metadata values are scalars). */
+    origins: string;
+    ratePerMinute: number;
+    expiresAt: string;
+  };
+  'join_link.revoked': { keyId: string };
   'auth.token.refreshed': { familyId: string };
   'auth.refresh.reuse_detected': { familyId: string };
   'auth.logout': { familyId: string; revoked: number };
@@ -62,7 +73,22 @@ export interface AuditActionMetadata {
     route: string;
   };
   'connection.revoked': { sessionId: string; provider: string; reason: string; via: string };
-  'agora.rtm_token.issued': { userId: string; expiresAt: string; via: string; route: string };
+  'agora.rtm_token.issued': {
+    userId: string;
+    /** The stream channel the token may join and publish data in (a name or `*`), if any. */
+    streamChannel: string | null;
+    expiresAt: string;
+    via: string;
+    route: string;
+  };
+  'agora.chat_token.issued': {
+    /** `app`: the Chat app-wide token (no user); `user`: one Chat user's token. */
+    scope: 'app' | 'user';
+    userId: string | null;
+    expiresAt: string;
+    via: string;
+    route: string;
+  };
   'compat.called': { route: string; status: number };
   'red5.validated': {
     reason: string;
@@ -119,6 +145,11 @@ export const AUDIT_ACTIONS: Record<
   'member.removed': { targetType: 'member', description: 'A member was removed.' },
   'api_key.created': { targetType: 'api_key', description: 'An API key was created.' },
   'api_key.revoked': { targetType: 'api_key', description: 'An API key was revoked.' },
+  'join_link.created': {
+    targetType: 'join_link',
+    description: 'A scoped join link was created (its scope; never the link).',
+  },
+  'join_link.revoked': { targetType: 'join_link', description: 'A join link was revoked.' },
   'auth.token.refreshed': { targetType: 'session', description: 'A refresh token was rotated.' },
   'auth.refresh.reuse_detected': {
     targetType: 'session',
@@ -181,7 +212,13 @@ export const AUDIT_ACTIONS: Record<
   'connection.revoked': { targetType: 'connection', description: 'A join credential was revoked.' },
   'agora.rtm_token.issued': {
     targetType: 'provider_credential',
-    description: 'An Agora RTM token was issued (with the via and route it was asked through).',
+    description:
+      'An Agora RTM token was issued (with its stream channel, if any, and the via and route it was asked through).',
+  },
+  'agora.chat_token.issued': {
+    targetType: 'provider_credential',
+    description:
+      'An Agora Chat token was issued: a user token, or the app-wide token (with the via and route it was asked through).',
   },
   'compat.called': {
     targetType: null,

@@ -4,6 +4,7 @@ import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKey } from '../api-keys/api-key.entity';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { JoinLinksModule } from '../join-links/join-links.module';
 import { MembersModule } from '../members/members.module';
 import { TenantsModule } from '../tenants/tenants.module';
 import { UsersModule } from '../users/users.module';
@@ -55,6 +56,7 @@ import { User } from '../users/user.entity';
       ...IDENTITY_ENTITIES,
     ]),
     ApiKeysModule,
+    JoinLinksModule,
     UsersModule,
     MembersModule,
     TenantsModule,

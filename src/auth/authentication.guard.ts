@@ -19,10 +19,16 @@ import {
   describeDatabaseError,
   isDatabaseUnavailable,
 } from '../common/errors';
+import { AuditOutcome } from '../audit/audit-event.entity';
+import { ActorType, AuthMethod, MemberRole } from '../common/auth/roles';
+import { RequestContext } from '../common/context';
+import { type LinkRequest, linkCheck, linkRequestOf } from '../join-links/join-link-paths';
+import { LINK_VENDORS } from '../join-links/join-link-scope';
+import { JoinLinksService, type VerifiedJoinLink } from '../join-links/join-links.service';
 import { routeOf } from '../rate-limits/rate-limit.guard';
 import { RateLimiter, type Rule } from '../rate-limits/rate-limiter.service';
 import { AuthSuccessSummary } from './auth-success-summary';
-import { recordAuthFailure } from './authentication-failed';
+import { AuthenticationFailed, recordAuthFailure } from './authentication-failed';
 import { BasicStrategy } from './strategies/basic.strategy';
 import { ExternalJwtStrategy } from './strategies/external-jwt.strategy';
 import { JwtStrategy } from './strategies/jwt.strategy';
@@ -75,6 +81,7 @@ export class AuthenticationGuard implements CanActivate {
     basic: BasicStrategy,
     jwt: JwtStrategy,
     external: ExternalJwtStrategy,
+    private readonly joinLinks: JoinLinksService,
   ) {
     this.strategies = [basic, jwt, external];
     this.principalRule = limiter.perMinute('principal', config.rateLimits.principalPerMinute);
@@ -161,6 +168,8 @@ export class AuthenticationGuard implements CanActivate {
   }
 
   private async tryStrategies(req: Request, route: string): Promise<DomainException | null> {
+    const link = linkRequestOf(req);
+    if (link) return this.viaLink(req, route, link);
     let reason = req.headers.authorization ? 'unsupported_credentials' : 'missing_credentials';
     for (const strategy of this.strategies) {
       const outcome = await runStrategy(strategy, req);
@@ -197,4 +206,95 @@ export class AuthenticationGuard implements CanActivate {
     await recordAuthFailure(this.audit, metaOf(req), error);
     return error;
   }
+
+  /**
+   * A request through a join link (README "Join links"): the link is the only credential looked
+   * at. It must be valid, opened on its own vendor's path, from one of its origins, and within
+   * its own per-minute budget and the tenant's; its principal carries the link's scope, which the
+   * session and join steps enforce.
+   */
+  private async viaLink(
+    req: Request,
+    route: string,
+    link: LinkRequest,
+  ): Promise<DomainException | null> {
+    const check = await linkCheck(this.joinLinks, link);
+    if (!check.ok) {
+      const error = new AuthenticationFailed(
+        check.reason,
+        AuthMethod.JOIN_LINK,
+        check.tenantId,
+        check.keyId,
+      );
+      await recordAuthFailure(this.audit, metaOf(req), error);
+      return error;
+    }
+    const principal = linkPrincipal(check.link);
+    const origin = req.headers.origin;
+    const refusal =
+      LINK_VENDORS[link.vendor] !== check.link.provider
+        ? 'join_link_vendor'
+        : origin === undefined || !check.link.origins.includes(origin)
+          ? 'join_link_origin'
+          : null;
+    if (refusal) {
+      const denial = DomainException.forbidden(
+        refusal === 'join_link_vendor'
+          ? `This join link is for ${check.link.provider} routes only`
+          : 'This join link cannot be used from this origin',
+        refusal,
+      );
+      await this.audit.recordQuietly(RequestContext.fromPrincipal(principal, metaOf(req)), {
+        action: 'authz.denied',
+        outcome: AuditOutcome.DENIED,
+        errorCode: denial.code,
+        metadata: { operation: route, reason: refusal },
+      });
+      return denial;
+    }
+    const meta = metaOf(req);
+    const where = {
+      route,
+      clientIp: meta.clientIp,
+      tenantId: principal.tenantId,
+      actorType: principal.actorType,
+    };
+    const [byLink, byTenant] = await Promise.all([
+      this.limiter.consume(
+        { name: 'join_link', limit: check.link.ratePerMinute, windowMs: 60_000 },
+        check.link.id,
+        where,
+        check.link.keyId,
+      ),
+      this.limiter.consume(this.tenantRule, principal.tenantId, where, principal.tenantSlug),
+    ]);
+    const retryAfter = Math.max(byLink, byTenant);
+    if (retryAfter > 0)
+      return DomainException.rateLimited(retryAfter, byTenant ? 'tenant_limit' : 'join_link_limit');
+    req.user = principal;
+    this.successes.note(principal);
+    return null;
+  }
+}
+
+/** A join link's principal: a MEMBER of its tenant whose every step is bounded by its scope. */
+function linkPrincipal(link: VerifiedJoinLink): AuthenticatedPrincipal {
+  return {
+    actorType: ActorType.JOIN_LINK,
+    actorId: link.id,
+    actorLabel: link.keyId,
+    userId: null,
+    apiKeyId: null,
+    tenantId: link.tenantId,
+    tenantSlug: link.tenantSlug,
+    role: MemberRole.MEMBER,
+    authMethod: AuthMethod.JOIN_LINK,
+    isPlatformAdmin: false,
+    joinLink: {
+      id: link.id,
+      provider: link.provider,
+      roomPattern: link.roomPattern,
+      maxRole: link.maxRole,
+    },
+  };
 }

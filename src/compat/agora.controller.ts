@@ -5,6 +5,7 @@ import { Ctx, type RequestContext } from '../common/context';
 import { DomainException, ErrorCode } from '../common/errors';
 import { agoraRtmUser, agoraUid } from '../providers/adapters/agora-limits';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
+import { AgoraChatService } from '../sessions/agora-chat.service';
 import { AgoraRtmService } from '../sessions/agora-rtm.service';
 import { JoinRoom } from '../sessions/join-room';
 import {
@@ -13,6 +14,7 @@ import {
   type Failure,
   type Reply,
   credentialParam,
+  inSampleTerms,
 } from './compat-reply';
 import { CompatTenantGuard } from './compat-tenant.guard';
 import { objectBody } from './compat-input';
@@ -30,18 +32,21 @@ export const AGORA_ROLES = 'publisher, 1, subscriber, 2';
 
 /**
  * The token service's two error shapes: a bad parameter is `{message: "<what>: <why>"}`, a token
- * that cannot be built (unknown tokenType, bad uid) `{error: "<what> - <why>"}`; both with status.
+ * that cannot be built (unknown tokenType, bad uid) `{error: "<what> - <why>"}` (its Chat routes
+ * write `"<what>: <why>"` there too); both with status.
  */
 const onError =
-  (what: string) =>
+  (what: string, builderSeparator = ' - ') =>
   (e: Failure): Reply => {
     const builder = e.field === 'tokenType' || e.field === 'uid';
+    const why = inSampleTerms(e, { customSessionId: 'channelName' });
     const json =
       e.code === ErrorCode.BAD_USER_INPUT && !builder
-        ? { message: `${what}: ${e.message}`, status: e.status }
-        : { error: `${what} - ${e.message}`, status: e.status };
+        ? { message: `${what}: ${why}`, status: e.status }
+        : { error: `${what}${builderSeparator}${why}`, status: e.status };
     return { status: e.status, json, headers: AGORA_NO_CACHE };
   };
+const onChatError = onError('Error Generating Chat token', ': ');
 
 /** The RTC token route: its name (audit, logs) and its error shape. */
 export const AGORA_RTC: CompatRoute = {
@@ -87,11 +92,20 @@ function rtcUser(tokenType: string, value: string): { uid?: number; userAccount?
   throw DomainException.badInput('tokenType', 'tokenType must be uid or userAccount');
 }
 
+/** A getToken body's optional string field: absent, null and '' are none. */
+function optionalString(b: Record<string, unknown>, name: string): string | null {
+  const v = b[name];
+  if (v === undefined || v === null || v === '') return null;
+  if (typeof v !== 'string') throw DomainException.badInput(name, `${name} must be a string`);
+  return v;
+}
+
 /**
  * The Agora token service (AgoraIO-Community/agora-token-service): `/ping`, `/rtc/…`, `/rtm/…`,
- * `/rte/…` and `POST /getToken`, with its JSON bodies, 400 errors and no-cache headers. Routes
- * match with or without the trailing slash. RTC tokens go through Roomkey's session (one per
- * channel) and connection records.
+ * `/rte/…`, `/chat/app/`, `/chat/account/:chatid/` and `POST /getToken`, with its JSON bodies,
+ * 400 errors and no-cache headers. Routes match with or without the trailing slash. RTC tokens go
+ * through Roomkey's session (one per channel) and connection records; RTM tokens carry the
+ * service's stream-channel privileges wherever it adds them (`/rte/…`, getToken with a channel).
  */
 @Controller('t/:tenantSlug/agora')
 @UseGuards(CompatTenantGuard)
@@ -99,6 +113,7 @@ export class AgoraCompatController {
   constructor(
     private readonly joinRoom: JoinRoom,
     private readonly rtm: AgoraRtmService,
+    private readonly chat: AgoraChatService,
   ) {}
 
   @Get('ping')
@@ -108,7 +123,13 @@ export class AgoraCompatController {
     return Promise.resolve({ status: 200, json: { message: 'pong' }, headers: AGORA_NO_CACHE });
   }
 
-  @Get(['rtc/:channelName/:role/:tokenType/:uid', 'rtc/:channelName/:role/:tokenType'])
+  // `…/:tokenType//` is the token service's empty uid segment (uid 0); the Agora lane leaves it
+  // here. Written `/{/}` because Express drops a pattern's trailing slashes.
+  @Get([
+    'rtc/:channelName/:role/:tokenType/:uid',
+    'rtc/:channelName/:role/:tokenType',
+    'rtc/:channelName/:role/:tokenType/{/}',
+  ])
   @Roles(...ANY_MEMBER)
   @CompatReply(AGORA_RTC.route, AGORA_RTC.onError)
   rtc(
@@ -140,12 +161,16 @@ export class AgoraCompatController {
   @Get([
     'rte/:channelName/:role/:tokenType/:rtcuid/:rtmuid',
     'rte/:channelName/:role/:tokenType/:rtcuid',
+    // an empty rtc uid segment is uid 0, as on the rtc route
+    'rte/:channelName/:role/:tokenType//:rtmuid',
+    'rte/:channelName/:role/:tokenType/{/}',
   ])
   @Roles(...ANY_MEMBER)
   @CompatReply('agora.rte', onError('Error Generating RTC and RTM token'))
   async rte(
     @Ctx() ctx: RequestContext,
-    @Param() p: Record<string, string>,
+    @Param()
+    p: { channelName: string; role: string; tokenType: string; rtcuid?: string; rtmuid?: string },
     @Query() q: Record<string, unknown>,
   ): Promise<Reply> {
     const r = role(p.role);
@@ -161,22 +186,57 @@ export class AgoraCompatController {
       p.channelName,
       r,
       p.tokenType,
-      p.rtcuid,
+      p.rtcuid ?? '', // absent on the empty-segment routes: uid 0
       seconds,
       q.credential,
     );
-    const { token } = await this.rtm.issue(ctx, credentialParam(q.credential), rtmUser, seconds, {
-      via: VIA,
-      route: 'agora.rte',
-    });
+    const { token } = await this.rtm.issue(
+      ctx,
+      credentialParam(q.credential),
+      rtmUser,
+      seconds,
+      { via: VIA, route: 'agora.rte' },
+      p.channelName, // the RTM token may join the channel as a stream channel
+    );
     return { status: 200, json: { rtcToken, rtmToken: token }, headers: AGORA_NO_CACHE };
+  }
+
+  @Get('chat/app')
+  @Roles(...ANY_MEMBER)
+  @CompatReply('agora.chat', onChatError)
+  async chatApp(@Ctx() ctx: RequestContext, @Query() q: Record<string, unknown>): Promise<Reply> {
+    const seconds = expiry(q.expiry);
+    const origin = { via: VIA, route: 'agora.chat' };
+    const { token } = await this.chat.issue(
+      ctx,
+      credentialParam(q.credential),
+      null,
+      seconds,
+      origin,
+    );
+    return { status: 200, json: { chatToken: token }, headers: AGORA_NO_CACHE };
+  }
+
+  @Get('chat/account/:chatid')
+  @Roles(...ANY_MEMBER)
+  @CompatReply('agora.chat', onChatError)
+  async chatAccount(
+    @Ctx() ctx: RequestContext,
+    @Param('chatid') chatid: string,
+    @Query() q: Record<string, unknown>,
+  ): Promise<Reply> {
+    const seconds = expiry(q.expiry);
+    const origin = { via: VIA, route: 'agora.chat' };
+    const credential = credentialParam(q.credential);
+    const { token } = await this.chat.issue(ctx, credential, chatid, seconds, origin, 'chatid');
+    return { status: 200, json: { chatToken: token }, headers: AGORA_NO_CACHE };
   }
 
   @Post('getToken')
   @Roles(...ANY_MEMBER)
   @CompatReply('agora.getToken', (e): Reply => ({
     status: e.status,
-    json: { error: e.message, status: e.status },
+    json: { error: inSampleTerms(e, { customSessionId: 'channel' }), status: e.status },
     headers: AGORA_NO_CACHE,
   }))
   async getToken(
@@ -207,10 +267,18 @@ export class AgoraCompatController {
       );
     } else if (b.tokenType === 'rtm') {
       if (!uid) throw DomainException.badInput('uid', 'missing user ID or account');
+      // A channel (or `*`) gives the token stream-channel privileges, as the token service does.
+      const channel = optionalString(b, 'channel');
       const origin = { via: VIA, route: 'agora.getToken' };
-      token = (await this.rtm.issue(ctx, credentialParam(credential), uid, seconds, origin)).token;
+      const cred = credentialParam(credential);
+      token = (await this.rtm.issue(ctx, cred, uid, seconds, origin, channel)).token;
+    } else if (b.tokenType === 'chat') {
+      // No uid: the Chat app token (OWNER or ADMIN only); a uid: that Chat user's token.
+      const origin = { via: VIA, route: 'agora.getToken' };
+      const cred = credentialParam(credential);
+      token = (await this.chat.issue(ctx, cred, uid || null, seconds, origin)).token;
     } else {
-      throw DomainException.badInput('tokenType', 'Unsupported tokenType (use rtc or rtm)');
+      throw DomainException.badInput('tokenType', 'Unsupported tokenType (use rtc, rtm or chat)');
     }
     return { status: 200, json: { token }, headers: AGORA_NO_CACHE };
   }

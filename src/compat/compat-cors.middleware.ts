@@ -1,20 +1,11 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
-import cors from 'cors';
 import { type NextFunction, type Request, type Response } from 'express';
 import { TenantDirectory } from '../tenants/tenant-directory';
+import { allowedCors } from './compat-cors-headers';
+import { linkRequestOf } from '../join-links/join-link-paths';
 
 /** Compatibility routes that browsers call (Red5 and webhook callbacks are server to server). */
 const BROWSER_ROUTE = /^\/t\/([^/]+)\/(openvidu|livekit|pexip|agora|fishjam)(\/|$)/i;
-
-/** CORS headers for an origin the tenant allowed (echoed exactly, never `*`). */
-const allowedCors = cors({
-  origin: true,
-  methods: ['GET', 'POST'],
-  allowedHeaders: ['Authorization', 'Content-Type', 'X-Roomkey-Tenant', 'X-Request-Id'],
-  exposedHeaders: ['X-Request-Id', 'X-Roomkey-Error-Code'],
-  maxAge: 600,
-  optionsSuccessStatus: 204,
-});
 
 /**
  * Per-tenant CORS for the compatibility routes, off by default: only the origins a tenant admin
@@ -29,7 +20,8 @@ export class CompatCorsMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction): void {
     const route = BROWSER_ROUTE.exec(req.path);
     const origin = req.headers.origin;
-    if (!route || !origin) {
+    // A join link's request got its own CORS (only the link's origins) in joinLinkPaths.
+    if (!route || !origin || linkRequestOf(req)) {
       next();
       return;
     }

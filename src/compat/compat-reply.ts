@@ -47,6 +47,18 @@ export interface CompatRoute {
 
 const COMPAT_REPLY_KEY = 'roomkey:compat-reply';
 
+/**
+ * A failure's message naming the field as the sample's client sent it (`names` maps Roomkey's
+ * request fields, e.g. `customSessionId`, to the sample's, e.g. `roomName`). Roomkey's messages
+ * start with the field's name; others are kept as they are.
+ */
+export function inSampleTerms(e: Failure, names: Record<string, string>): string {
+  const name = e.field === undefined ? undefined : names[e.field];
+  return name !== undefined && e.message.startsWith(`${e.field} `)
+    ? `${name}${e.message.slice(e.field!.length)}`
+    : e.message;
+}
+
 /** `?credential=<id>` picks a credential other than the tenant's default. */
 export function credentialParam(value: unknown): string | null {
   if (value === undefined || value === '') return null;

@@ -5,7 +5,13 @@ import { Ctx, type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
 import { ProviderKind } from '../providers/provider-kind';
 import { JoinRoom } from '../sessions/join-room';
-import { CompatReply, type Failure, type Reply, credentialParam } from './compat-reply';
+import {
+  CompatReply,
+  type Failure,
+  type Reply,
+  credentialParam,
+  inSampleTerms,
+} from './compat-reply';
 import { CompatTenantGuard } from './compat-tenant.guard';
 import { objectBody } from './compat-input';
 
@@ -21,14 +27,10 @@ const SAMPLE_FIELDS: Record<string, string> = {
 };
 
 /** The sample's `{errorMessage}`, naming the field the caller sent. */
-const onError = (e: Failure): Reply => {
-  const name = e.field === undefined ? undefined : SAMPLE_FIELDS[e.field];
-  const message =
-    name !== undefined && e.message.startsWith(`${e.field} `)
-      ? `${name}${e.message.slice(e.field!.length)}`
-      : e.message;
-  return { status: e.status, json: { errorMessage: message } };
-};
+const onError = (e: Failure): Reply => ({
+  status: e.status,
+  json: { errorMessage: inSampleTerms(e, SAMPLE_FIELDS) },
+});
 
 /**
  * The OpenVidu 3 / LiveKit sample application server: `POST /token {roomName, participantName}`

@@ -2,7 +2,10 @@ import { Body, Controller, Param, Post, Query, UseGuards } from '@nestjs/common'
 import { Roles } from '../common/auth/decorators';
 import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
-import { DomainException } from '../common/errors';
+import {
+  openViduConnectionOptions,
+  openViduSessionOptions,
+} from '../providers/adapters/openvidu-options';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
 import { JoinRoom } from '../sessions/join-room';
 import { SessionsService } from '../sessions/sessions.service';
@@ -26,7 +29,10 @@ const onError = (e: Failure): Reply =>
 /**
  * The OpenVidu 2 sample application server (openvidu-basic-node/java): `POST /api/sessions`
  * answers the session id as plain text, `POST /api/sessions/:id/connections` a token. Bodies are
- * OpenVidu's REST bodies. A customSessionId that exists is the same session (idempotent).
+ * OpenVidu's REST bodies, as openvidu-node-client sends them (unset properties as null, an unset
+ * customSessionId as ""): every session and connection property is checked by OpenVidu's rules
+ * and forwarded. A customSessionId that exists is the same session (idempotent); "" is none, and
+ * the session gets a generated id, as on OpenVidu.
  */
 @Controller('t/:tenantSlug/openvidu/api/sessions')
 @UseGuards(CompatTenantGuard)
@@ -45,27 +51,15 @@ export class OpenViduCompatController {
     @Query('credential') credential: unknown,
   ): Promise<Reply> {
     const b = objectBody(body);
-    const options: Record<string, unknown> = {
-      mediaMode: oneOf(b, 'mediaMode', ['ROUTED']),
-      recordingMode: oneOf(b, 'recordingMode', ['MANUAL', 'ALWAYS']),
-      forcedVideoCodec: oneOf(b, 'forcedVideoCodec', [
-        'MEDIA_SERVER_PREFERRED',
-        'NONE',
-        'VP8',
-        'VP9',
-        'H264',
-      ]),
-      allowTranscoding: field(b, 'allowTranscoding', 'boolean'),
-      defaultRecordingProperties: field(b, 'defaultRecordingProperties', 'object'),
-      mediaNode: field(b, 'mediaNode', 'object'),
-    };
+    const customSessionId = field(b, 'customSessionId', 'string');
+    const options = openViduSessionOptions(b);
     const session = await this.sessions.create(
       ctx,
       {
         provider: ProviderKind.OPENVIDU,
         credentialId: credentialParam(credential),
-        customSessionId: field(b, 'customSessionId', 'string'),
-        options: { [ProviderKind.OPENVIDU]: options },
+        customSessionId: customSessionId === '' ? null : customSessionId,
+        options: { [ProviderKind.OPENVIDU]: { ...options } },
       },
       VIA,
     );
@@ -82,10 +76,12 @@ export class OpenViduCompatController {
     @Query('credential') credential: unknown,
   ): Promise<Reply> {
     const b = objectBody(body);
-    if ((oneOf(b, 'type', ['WEBRTC', 'IPCAM']) ?? 'WEBRTC') === 'IPCAM') {
-      throw DomainException.badInput('type', 'IPCAM connections are not supported: use WEBRTC');
-    }
-    const role = oneOf(b, 'role', Object.values(ParticipantRole)) as ParticipantRole | undefined;
+    const openvidu = openViduConnectionOptions(b);
+    // OpenVidu reads a role only for WEBRTC: an IP camera publishes.
+    const role =
+      openvidu.type === 'WEBRTC'
+        ? (oneOf(b, 'role', Object.values(ParticipantRole)) as ParticipantRole | undefined)
+        : undefined;
     const data = field(b, 'data', 'string');
     const issued = await this.joinRoom.execute(ctx, {
       origin: { via: VIA, route: 'openvidu.connections' },
@@ -97,7 +93,7 @@ export class OpenViduCompatController {
           what: 'Session',
         },
       },
-      join: { role, data },
+      join: { role, data, openvidu },
       // OpenVidu closes a session when its last participant leaves; the sample's front ends
       // reuse the id, so it is created again under the same id (as the sample server would).
       recreateIfGone: (gone) => ({
@@ -107,6 +103,8 @@ export class OpenViduCompatController {
         options: { [ProviderKind.OPENVIDU]: gone.options },
       }),
     });
-    return { status: 200, text: String(issued.credential.token) };
+    // An IP camera connection has no token: the sample server then answers an empty body.
+    const { token } = issued.credential;
+    return { status: 200, text: typeof token === 'string' ? token : '' };
   }
 }

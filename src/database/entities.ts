@@ -7,6 +7,7 @@ import {
   JwtIssuer,
   LoginAttempt,
 } from '../auth/identity-providers/identity-provider.entities';
+import { JoinLink } from '../join-links/join-link.entity';
 import { ProviderCredential } from '../providers/provider-credential.entity';
 import { SessionConnection } from '../sessions/connection.entity';
 import { VideoSession } from '../sessions/video-session.entity';
@@ -21,6 +22,7 @@ export const ENTITIES = [
   User,
   Membership,
   ApiKey,
+  JoinLink,
   AuditEvent,
   AuditChainHead,
   AuditCheckpoint,

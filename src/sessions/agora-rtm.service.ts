@@ -3,12 +3,14 @@ import { AuditService } from '../audit/audit.service';
 import { type RequestContext } from '../common/context';
 import { AgoraAdapter } from '../providers/adapters/agora.adapter';
 import { ProviderCredentialsService } from '../providers/provider-credentials.service';
+import { checkLinkRoom, checkLinkVendor } from '../join-links/join-link-scope';
 import { ProviderKind } from '../providers/provider-kind';
 import { type JoinOrigin } from './connections.service';
 
 /**
  * Agora RTM (signalling) tokens belong to a user, not to a channel, so they have no session or
- * connection row; each one is still minted by the Agora adapter and audited.
+ * connection row; each one is still minted by the Agora adapter and audited. A stream channel, when
+ * given, adds its join and publish-data privileges to the token (and is recorded with it).
  */
 @Injectable()
 export class AgoraRtmService {
@@ -24,9 +26,14 @@ export class AgoraRtmService {
     userId: string,
     ttlSeconds: number,
     origin: JoinOrigin,
+    streamChannel: string | null = null,
   ): Promise<{ token: string; expiresAt: Date }> {
+    // Through a join link, a stream channel is a room: its pattern must cover it (`*`, every
+    // channel, only when the pattern is `*` itself).
+    if (streamChannel !== null) checkLinkRoom(ctx.joinLink, ProviderKind.AGORA, streamChannel);
+    else checkLinkVendor(ctx.joinLink, ProviderKind.AGORA);
     const cred = await this.credentials.resolve(ctx, credentialId, ProviderKind.AGORA);
-    const token = await this.agora.rtmToken(cred, userId, ttlSeconds);
+    const token = await this.agora.rtmToken(cred, userId, ttlSeconds, streamChannel);
     const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
     await this.audit.record(null, ctx, {
       action: 'agora.rtm_token.issued',
@@ -34,6 +41,7 @@ export class AgoraRtmService {
       targetId: cred.id,
       metadata: {
         userId,
+        streamChannel,
         expiresAt: expiresAt.toISOString(),
         via: origin.via,
         route: origin.route,

@@ -6,7 +6,8 @@ import { AuditService, type BatchRow } from '../audit/audit.service';
 import { type RequestContext } from '../common/context';
 import { DomainException, ErrorCode } from '../common/errors';
 import { DISPLAY_TEXT, LIVEKIT_NAME, vendorName } from '../providers/names';
-import { agoraAccount, agoraUid } from '../providers/adapters/agora-limits';
+import { agoraAccount, agoraChatUser, agoraUid } from '../providers/adapters/agora-limits';
+import { openViduJoinOptions } from '../providers/adapters/openvidu-options';
 import { ProviderCredentialsService } from '../providers/provider-credentials.service';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
 import { ProviderRegistry } from '../providers/provider-registry';
@@ -16,7 +17,7 @@ import {
   type VideoProvider,
 } from '../providers/video-provider';
 import { SessionConnection } from './connection.entity';
-import { assertMayIssue, assertMayManage } from './session-policy';
+import { assertMayIssue, assertMayManage, assertMayPublishCamera } from './session-policy';
 import { ConnectionStatus, SessionStatus } from './session-status';
 import { SessionsService, type Via } from './sessions.service';
 import { type VideoSession } from './video-session.entity';
@@ -61,7 +62,13 @@ export interface JoinInput {
     uid?: number | string | null;
     userAccount?: string | null;
     rtm?: boolean | null;
+    rtmStreamChannel?: boolean | null;
+    chat?: boolean | null;
   } | null;
+  /** OpenVidu 2 connection properties but role and data (openvidu-options.ts checks them). */
+  openvidu?: object | null;
+  /** Fishjam: a livestream token (viewer for a SUBSCRIBER, streamer for a PUBLISHER), not a peer. */
+  fishjam?: { livestream?: boolean | null } | null;
 }
 
 /** Where an issuance came from, for its audit event: the channel (`via`) and the route in it. */
@@ -116,6 +123,7 @@ export class ConnectionsService {
   ): Promise<IssuedConnection> {
     const role = input.role ?? ParticipantRole.PUBLISHER;
     assertMayIssue(ctx, role);
+    assertMayPublishCamera(ctx, input.openvidu);
     if (session.status !== SessionStatus.ACTIVE || !session.externalId) {
       throw DomainException.conflict('The session has ended', 'sessionId');
     }
@@ -302,6 +310,18 @@ export class ConnectionsService {
     if (input.agora != null && kind !== ProviderKind.AGORA) {
       throw DomainException.badInput('agora', `agora options do not apply to a ${kind} session`);
     }
+    if (input.fishjam != null && kind !== ProviderKind.FISHJAM) {
+      throw DomainException.badInput(
+        'fishjam',
+        `fishjam options do not apply to a ${kind} session`,
+      );
+    }
+    if (input.openvidu != null && kind !== ProviderKind.OPENVIDU) {
+      throw DomainException.badInput(
+        'openvidu',
+        `openvidu options do not apply to a ${kind} session`,
+      );
+    }
     if (kind === ProviderKind.AGORA) {
       if (input.identity != null) {
         throw DomainException.badInput(
@@ -309,16 +329,41 @@ export class ConnectionsService {
           'Agora identities are agora.uid or agora.userAccount',
         );
       }
-      const { uid, userAccount, rtm } = input.agora ?? {};
-      if (userAccount != null && userAccount !== '') agoraAccount(userAccount);
+      const { uid, userAccount, rtm, rtmStreamChannel, chat } = input.agora ?? {};
+      const account = userAccount != null && userAccount !== '';
+      if (account) agoraAccount(userAccount);
       else agoraUid(uid);
-      return { identity: '', displayName, options: { uid, userAccount, rtm: rtm === true } };
+      if (rtmStreamChannel === true && rtm !== true) {
+        throw DomainException.badInput('rtmStreamChannel', 'rtmStreamChannel needs rtm');
+      }
+      if (chat === true) {
+        const user = account ? userAccount : uid ? String(uid) : null;
+        if (!user)
+          throw DomainException.badInput(
+            'chat',
+            'A Chat token needs a non-zero uid or a userAccount',
+          );
+        agoraChatUser(user, account ? 'userAccount' : 'uid');
+      }
+      const options = {
+        uid,
+        userAccount,
+        rtm: rtm === true,
+        rtmStreamChannel: rtmStreamChannel === true,
+        chat: chat === true,
+      };
+      return { identity: '', displayName, options };
     }
     const identity =
       input.identity != null
         ? vendorName(input.identity, 'identity', LIVEKIT_NAME)
         : `rk-${randomBytes(8).toString('hex')}`;
-    return { identity, displayName, options: {} };
+    if (input.fishjam?.livestream === true) {
+      return { identity, displayName, options: { livestream: true } };
+    }
+    const options =
+      kind === ProviderKind.OPENVIDU ? { ...openViduJoinOptions(input.openvidu, input.role) } : {};
+    return { identity, displayName, options };
   }
 
   private newRow(

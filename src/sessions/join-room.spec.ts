@@ -35,6 +35,12 @@ function setup(issue: (session: VideoSession) => Promise<IssuedConnection>) {
         return Promise.resolve(ext === 'missing' ? null : room(`open-${ext}`));
       },
     ),
+    findOpenByCustomId: jest.fn(
+      (_c: RequestContext, _k: ProviderKind, _cred: string | null, key: string) => {
+        steps.push(`find-key:${key}`);
+        return Promise.resolve(key === 'missing' ? null : room(`named-${key}`));
+      },
+    ),
   };
   const connections = {
     checkJoin: jest.fn((kind: ProviderKind, join: { identity?: string }) => {
@@ -100,6 +106,34 @@ describe('JoinRoom', () => {
         join: {},
       }),
     ).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });
+    expect(connections.issueFor).not.toHaveBeenCalled();
+  });
+
+  const named = (customId: string): JoinRoomCommand => ({
+    origin,
+    room: { open: { kind: ProviderKind.FISHJAM, credentialId: null, customId, what: 'Room' } },
+    join: {},
+  });
+
+  it('should issue in the open room found by customSessionId when open gives a customId', async () => {
+    const { joinRoom, steps, sessions } = setup(issued);
+    const out = await joinRoom.execute(ctx, named('town-hall'));
+    expect(out.session.id).toBe('named-town-hall');
+    expect(steps).toEqual([
+      'find-key:town-hall',
+      `issue:named-town-hall:${JSON.stringify(origin)}`,
+    ]);
+    expect(sessions.findOpenForKind).not.toHaveBeenCalled();
+    expect(sessions.create).not.toHaveBeenCalled();
+  });
+
+  it('should answer NOT_FOUND naming the room, and create nothing, when no open room has that customId', async () => {
+    const { joinRoom, sessions, connections } = setup(issued);
+    await expect(joinRoom.execute(ctx, named('missing'))).rejects.toMatchObject({
+      code: ErrorCode.NOT_FOUND,
+      message: 'Room not found',
+    });
+    expect(sessions.create).not.toHaveBeenCalled();
     expect(connections.issueFor).not.toHaveBeenCalled();
   });
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
+import { checkLinkRoom, linkRole } from '../join-links/join-link-scope';
 import { type ProviderKind } from '../providers/provider-kind';
 import {
   ConnectionsService,
@@ -12,17 +13,19 @@ import {
 import { type SessionRequest, SessionsService } from './sessions.service';
 import { type VideoSession } from './video-session.entity';
 
-/** The room to join: by its Roomkey id, open under a vendor id, or got-or-created by request. */
+/**
+ * The room to join: by its Roomkey id, open under a vendor id or a customSessionId, or
+ * got-or-created by request.
+ */
 export type RoomRef =
   | { sessionId: string }
   | {
       open: {
         kind: ProviderKind;
         credentialId: string | null;
-        externalId: string;
         /** What the NOT_FOUND names when no such room is open (`Session`, `Meeting`). */
         what: string;
-      };
+      } & ({ externalId: string } | { customId: string });
     }
   | { request: SessionRequest };
 
@@ -50,10 +53,15 @@ export class JoinRoom {
   ) {}
 
   async execute(ctx: RequestContext, cmd: JoinRoomCommand): Promise<IssuedConnection> {
-    const { origin, join } = cmd;
+    const { origin } = cmd;
+    // A join link issues at most its role (its maximum when the route asks for none).
+    const join = ctx.joinLink
+      ? { ...cmd.join, role: linkRole(ctx.joinLink, cmd.join.role) }
+      : cmd.join;
     const kind = kindOf(cmd.room);
     if (kind) this.connections.checkJoin(kind, join);
     const session = await this.room(ctx, cmd.room, origin);
+    checkLinkRoom(ctx.joinLink, session.provider, session.customId);
     try {
       return await this.connections.issueFor(ctx, session, join, origin);
     } catch (err) {
@@ -71,8 +79,11 @@ export class JoinRoom {
   ): Promise<VideoSession> {
     if ('sessionId' in room) return this.sessions.get(ctx, room.sessionId);
     if ('request' in room) return this.sessions.create(ctx, room.request, origin.via);
-    const { kind, credentialId, externalId, what } = room.open;
-    const session = await this.sessions.findOpenForKind(ctx, kind, credentialId, externalId);
+    const { kind, credentialId, what } = room.open;
+    const session =
+      'customId' in room.open
+        ? await this.sessions.findOpenByCustomId(ctx, kind, credentialId, room.open.customId)
+        : await this.sessions.findOpenForKind(ctx, kind, credentialId, room.open.externalId);
     if (!session) throw DomainException.notFound(what);
     return session;
   }

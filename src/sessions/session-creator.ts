@@ -82,7 +82,7 @@ export class SessionCreator {
   }
 
   /** The open session of a credential with this customSessionId (cached: SessionCache). */
-  private openByKey(
+  openByKey(
     ctx: RequestContext,
     cred: ResolvedCredential,
     customId: string,

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ProvidersModule } from '../providers/providers.module';
 import { TenantsModule } from '../tenants/tenants.module';
+import { AgoraChatService } from './agora-chat.service';
 import { AgoraRtmService } from './agora-rtm.service';
 import { SessionConnection } from './connection.entity';
 import { ConnectionsResolver } from './connections.resolver';
@@ -30,6 +31,7 @@ import { WebhooksService } from './webhooks.service';
     ConnectionsService,
     JoinRoom,
     AgoraRtmService,
+    AgoraChatService,
     Red5AuthService,
     WebhooksService,
     SessionsResolver,
@@ -40,6 +42,7 @@ import { WebhooksService } from './webhooks.service';
     ConnectionsService,
     JoinRoom,
     AgoraRtmService,
+    AgoraChatService,
     Red5AuthService,
     WebhooksService,
   ],

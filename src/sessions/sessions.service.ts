@@ -5,6 +5,7 @@ import { type AuditActor } from '../audit/audit-actor';
 import { AuditService } from '../audit/audit.service';
 import { type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
+import { checkLinkRoom } from '../join-links/join-link-scope';
 import { type Page, type PageArgs, paginate } from '../common/graphql/pagination';
 import { CUSTOM_KEY, DISPLAY_TEXT, vendorName } from '../providers/names';
 import { ProviderCredentialsService } from '../providers/provider-credentials.service';
@@ -65,6 +66,8 @@ export class SessionsService {
       req.credentialId ?? null,
       req.provider ?? undefined,
     );
+    // A join link creates only rooms of its vendor whose name its pattern covers.
+    checkLinkRoom(ctx.joinLink, cred.kind, customId);
     const room: RoomRequest = { customId, name, options: optionsFor(cred.kind, req.options) };
     this.registry.get(cred.kind).validateRoom(room);
     if (!customId) return this.creator.createAtVendor(ctx, cred, room, via, null);
@@ -98,6 +101,20 @@ export class SessionsService {
   ): Promise<VideoSession | null> {
     const cred = await this.credentials.resolve(ctx, credentialId, kind);
     const session = await this.findOpenByExternalId(ctx, cred.id, externalId);
+    if (session) this.creator.resolved.set(session, cred);
+    return session;
+  }
+
+  /** The open session with this customSessionId under a credential (given, or the default of `kind`). */
+  async findOpenByCustomId(
+    ctx: RequestContext,
+    kind: ProviderKind,
+    credentialId: string | null,
+    customSessionId: string,
+  ): Promise<VideoSession | null> {
+    const customId = vendorName(customSessionId, 'customSessionId', CUSTOM_KEY);
+    const cred = await this.credentials.resolve(ctx, credentialId, kind);
+    const session = await this.creator.openByKey(ctx, cred, customId);
     if (session) this.creator.resolved.set(session, cred);
     return session;
   }
@@ -213,7 +230,18 @@ function optionsFor(
       const block = OPTION_BLOCK[k] ?? k.toLowerCase();
       throw DomainException.badInput(block, `${block} options do not apply to a ${kind} session`);
     }
-    for (const [field, v] of Object.entries(values)) if (v != null) out[field] = v;
+    for (const [field, v] of Object.entries(values)) if (v != null) out[field] = withoutNulls(v);
   }
   return out;
+}
+
+/** A copy without null or undefined members at any depth (nested GraphQL inputs are full of them). */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v != null)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  );
 }

@@ -12,6 +12,16 @@
  *    `{data: {peer, token, peer_websocket_url}}`; room full (`maxPeers`) → 503.
  *  - `DELETE /room/{id}/peer/{peerId}` → 204/404; `POST /room/{id}/peer/{peerId}/refresh_token`
  *    → 201 `{data: {token}}`.
+ *  - Livestreams: `POST /room/{id}/viewer` and `POST /room/{id}/streamer` (no body) → 201
+ *    `{token}` — not wrapped in `data` (OpenAPI `ViewerToken`/`StreamerToken`); unknown room →
+ *    404 `{errors: "Room … does not exist"}`; a room that is not a livestream room → 404 too (the
+ *    SDKs' own tests: "throws FishjamNotFoundException for a non-livestream room"). Viewer tokens
+ *    are minted for public livestreams too (the SDK test does so).
+ *  - Admission of those tokens, outside the management API and without the management token, as
+ *    Fishjam's WHIP/WHEP endpoints take them (`docs/how-to/features/whip-whep.mdx`):
+ *    `POST /api/v1/live/api/whep` with `Authorization: Bearer <viewer token>` and an SDP offer →
+ *    201 `application/sdp` with a `Location`; `POST /api/v1/live/api/whip` likewise with a streamer
+ *    token; `POST /api/v1/live/api/whep/{roomId}` without a token for a public livestream only.
  *
  * Sources: fishjam-cloud/documentation `static/api/fishjam-server-openapi.yaml` (v0.26.1: paths,
  * status codes, RoomConfig with `additionalProperties: false`, enums and defaults, Peer with
@@ -29,6 +39,12 @@
  * stateless `Phoenix.Token`s); the websocket URL format; the peer's `metadata` echoes
  * `options.metadata`; a non-empty body without `Content-Type: application/json` is refused with
  * 400 (Phoenix would silently ignore it); unknown routes and methods answer 404 `{errors}`.
+ * Livestream choices: viewer and streamer tokens are opaque and live as long as peer tokens (the
+ * API documents no lifetime); `livestream`, `audio_only_livestream` and the older `broadcaster`
+ * count as livestream rooms; the 404 text for a room of another type; WHIP/WHEP refusals are 401
+ * `{errors}` (no or unknown token, a token of the other kind, its room gone or not public), 415
+ * when the offer is not `application/sdp` and 400 when it is not an SDP offer; the SDP answer is a
+ * stub; nothing limits the number of streamers.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -52,6 +68,16 @@ export const FISHJAM_ROOM_TYPES = [
 ] as const;
 export type FishjamRoomType = (typeof FISHJAM_ROOM_TYPES)[number];
 
+/** Room types whose rooms take viewer and streamer tokens. */
+export const FISHJAM_LIVESTREAM_ROOM_TYPES: readonly FishjamRoomType[] = [
+  'livestream',
+  'audio_only_livestream',
+  'broadcaster',
+];
+
+/** What a livestream token is for: watching (WHEP) or publishing (WHIP). */
+export type FishjamLivestreamRole = 'viewer' | 'streamer';
+
 /** Peer tokens are valid for 24 hours. */
 export const FISHJAM_PEER_TOKEN_TTL_SEC = 24 * 60 * 60;
 
@@ -62,8 +88,10 @@ export interface FishjamEmulatorOptions {
   fishjamId?: string;
   /** Default `/api/v1/connect/<fishjamId>`; `''` serves the API at the root like the OSS server. */
   basePath?: string;
-  /** Peer token lifetime in seconds (default 24 h). */
+  /** Peer (and viewer/streamer) token lifetime in seconds (default 24 h). */
   peerTokenTtlSec?: number;
+  /** Default `/api/v1/live/api`: where the WHIP and WHEP endpoints are served. */
+  livePath?: string;
 }
 
 export interface FishjamRoomConfig {
@@ -98,9 +126,20 @@ export interface FishjamPeerTokenInfo {
   expiresAt: number;
 }
 
+export interface FishjamLivestreamTokenInfo {
+  roomId: string;
+  role: FishjamLivestreamRole;
+  /** `Date.now()`-style expiry. */
+  expiresAt: number;
+}
+
 export interface FishjamEmulator {
   /** The base URL a client is configured with: `http://127.0.0.1:PORT/api/v1/connect/<id>`. */
   readonly fishjamUrl: string;
+  /** The WHEP endpoint viewers post their offer to: `http://127.0.0.1:PORT/api/v1/live/api/whep`. */
+  readonly whepUrl: string;
+  /** The WHIP endpoint streamers post their offer to. */
+  readonly whipUrl: string;
   /** `http://127.0.0.1:PORT` */
   readonly url: string;
   readonly fishjamId: string;
@@ -111,6 +150,8 @@ export interface FishjamEmulator {
   rooms(): FishjamRoom[];
   /** The room and peer a peer token admits to, or undefined (unknown, expired, peer/room gone). */
   peerByToken(token: string): FishjamPeerTokenInfo | undefined;
+  /** The room a viewer or streamer token admits to, or undefined (unknown, expired, room gone). */
+  livestreamByToken(token: string): FishjamLivestreamTokenInfo | undefined;
   close(): Promise<void>;
 }
 
@@ -144,15 +185,19 @@ const ROOM_CONFIG_KEYS = new Set([
 ]);
 const WEBRTC_OPTION_KEYS = new Set(['metadata', 'subscribeMode']);
 const WEBHOOK_URL = /^https?:\/\/[^/]+\/.*$/;
+/** A stub SDP answer: the emulator carries no media. */
+const SDP_ANSWER = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=fishjam-emulator\r\nt=0 0\r\n';
 
 export async function startFishjamEmulator(
   options: FishjamEmulatorOptions,
 ): Promise<FishjamEmulator> {
   const fishjamId = options.fishjamId ?? randomBytes(16).toString('hex');
   const basePath = (options.basePath ?? `/api/v1/connect/${fishjamId}`).replace(/\/+$/, '');
+  const livePath = (options.livePath ?? '/api/v1/live/api').replace(/\/+$/, '');
   const ttlMs = (options.peerTokenTtlSec ?? FISHJAM_PEER_TOKEN_TTL_SEC) * 1000;
   const rooms = new Map<string, FishjamRoom>();
   const tokens = new Map<string, PeerToken>();
+  const liveTokens = new Map<string, FishjamLivestreamTokenInfo>();
   const faults = new FaultController();
   const recorder: CallRecorder = createRecorder();
   let origin = '';
@@ -161,6 +206,19 @@ export async function startFishjamEmulator(
     const token = randomBytes(32).toString('base64url');
     tokens.set(token, { roomId, peerId, expiresAt: Date.now() + ttlMs });
     return token;
+  };
+
+  const issueLivestreamToken = (roomId: string, role: FishjamLivestreamRole): string => {
+    const token = randomBytes(32).toString('base64url');
+    liveTokens.set(token, { roomId, role, expiresAt: Date.now() + ttlMs });
+    return token;
+  };
+
+  /** A live token's entry while it admits: known, unexpired, its room still there. */
+  const liveToken = (token: string): FishjamLivestreamTokenInfo | undefined => {
+    const entry = liveTokens.get(token);
+    if (!entry || entry.expiresAt <= Date.now() || !rooms.has(entry.roomId)) return undefined;
+    return entry;
   };
 
   const findRoom = (rawId: string): FishjamRoom => {
@@ -232,6 +290,20 @@ export async function startFishjamEmulator(
         };
       };
     }
+    if (
+      segments.length === 3 &&
+      (peerLit === 'viewer' || peerLit === 'streamer') &&
+      method === 'POST'
+    ) {
+      return () => {
+        parseJsonBody(req, raw); // no body is defined; one that is not a JSON object is refused
+        const room = findRoom(roomId);
+        if (!FISHJAM_LIVESTREAM_ROOM_TYPES.includes(room.config.roomType)) {
+          throw new FishjamError(404, `Room ${room.id} is not a livestream room`);
+        }
+        return { status: 201, body: { token: issueLivestreamToken(room.id, peerLit) } };
+      };
+    }
     if (segments.length === 4 && peerLit === 'peer' && method === 'DELETE') {
       return () => {
         const room = findRoom(roomId);
@@ -255,9 +327,53 @@ export async function startFishjamEmulator(
     return undefined;
   };
 
+  /**
+   * WHIP (`/whip`, streamer token) and WHEP (`/whep`, viewer token; `/whep/{roomId}` without one
+   * for a public livestream): the token is the only credential; the answer is a stub SDP answer.
+   */
+  const live = (req: IncomingMessage, res: ServerResponse, raw: Buffer, rest: string): void => {
+    const segments = rest.split('/').filter(Boolean);
+    const [endpoint, publicRoomId] = segments;
+    const role: FishjamLivestreamRole | undefined =
+      endpoint === 'whep' ? 'viewer' : endpoint === 'whip' ? 'streamer' : undefined;
+    if (
+      req.method !== 'POST' ||
+      !role ||
+      segments.length > 2 ||
+      (publicRoomId && role !== 'viewer')
+    ) {
+      return sendJson(res, 404, { errors: `No route ${req.method} ${livePath}${rest}` });
+    }
+    let roomId: string;
+    if (publicRoomId) {
+      const room = rooms.get(decodeURIComponent(publicRoomId));
+      const open =
+        room?.config.public && FISHJAM_LIVESTREAM_ROOM_TYPES.includes(room.config.roomType);
+      if (!room || !open) return sendJson(res, 401, { errors: 'Invalid token' });
+      roomId = room.id;
+    } else {
+      const auth = req.headers.authorization;
+      if (!auth?.startsWith('Bearer ')) return sendJson(res, 401, { errors: 'Missing token' });
+      const entry = liveToken(auth.slice('Bearer '.length));
+      if (!entry || entry.role !== role) return sendJson(res, 401, { errors: 'Invalid token' });
+      roomId = entry.roomId;
+    }
+    const contentType = (req.headers['content-type'] ?? '').toLowerCase();
+    if (!contentType.startsWith('application/sdp')) {
+      return sendJson(res, 415, { errors: 'Expected an application/sdp offer' });
+    }
+    if (!raw.toString('utf8').startsWith('v=0')) {
+      return sendJson(res, 400, { errors: 'Invalid SDP offer' });
+    }
+    sendRaw(res, 201, SDP_ANSWER, 'application/sdp', {
+      location: `${livePath}/resource/${roomId}/${randomUUID()}`,
+    });
+  };
+
   const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer): void => {
     const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    if (path.startsWith(`${livePath}/`)) return live(req, res, raw, path.slice(livePath.length));
     const inBase = path === basePath || path.startsWith(`${basePath}/`);
     const action = inBase ? route(method, path.slice(basePath.length), req, raw) : undefined;
     if (!action) return sendJson(res, 404, { errors: `No route ${method} ${path}` });
@@ -285,6 +401,8 @@ export async function startFishjamEmulator(
 
   return {
     fishjamUrl: `${server.url}${basePath}`,
+    whepUrl: `${server.url}${livePath}/whep`,
+    whipUrl: `${server.url}${livePath}/whip`,
     url: server.url,
     fishjamId,
     calls: recorder.calls,
@@ -296,6 +414,10 @@ export async function startFishjamEmulator(
       const peer = rooms.get(entry.roomId)?.peers.find((p) => p.id === entry.peerId);
       if (!peer) return undefined;
       return { roomId: entry.roomId, peer: clonePeer(peer), expiresAt: entry.expiresAt };
+    },
+    livestreamByToken: (token) => {
+      const entry = liveToken(token);
+      return entry && { ...entry };
     },
     close: () => server.close(),
   };

@@ -13,14 +13,18 @@
  * - GET /sessions[/:id] (`?pendingConnections=true` to include pending connections; default
  *   false, as on the server), DELETE /sessions/:id (204/404, empty bodies).
  * - POST /sessions/:id/connection (404 first when the session is unknown, then 400 on bad
- *   params) → pending Connection with `con_…` id and token `wss://HOST?sessionId=…&token=tok_…`.
+ *   params) → pending Connection with `con_…` id and token `wss://HOST?sessionId=…&token=tok_…`;
+ *   `customIceServers` checked like `IceServerProperties.Builder.build()` (STUN/TURN URI syntax,
+ *   TURN credentials or a `staticAuthSecret` turned into 24 h TURN REST credentials); an IPCAM
+ *   connection is active at once, with a null token.
  * - GET /sessions/:id/connection (404 no session; pending included by default),
  *   GET /sessions/:id/connection/:cid (400 no session, 404 no connection),
  *   DELETE /sessions/:id/connection/:cid (204; 400 no session; 404 no connection).
  * - Tokens are single use: `connectWithToken()` plays openvidu-browser's `Session.connect` and
  *   turns the connection `active`; a second use, or a use after DELETE, is refused.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import {
   type CallRecorder,
@@ -407,6 +411,131 @@ function parseSessionBody(params: Record<string, unknown> | null): ParsedSession
   return parsed;
 }
 
+const TURN_PROTOCOLS = ['turn', 'turns'];
+const STUN_PROTOCOLS = ['stun', 'stuns'];
+const HOSTNAME =
+  /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$/;
+
+/** Java's `String.split(":")`: trailing empty strings are removed. */
+function javaSplit(value: string, sep: string): string[] {
+  const parts = value.split(sep);
+  while (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+/**
+ * IceServerProperties.Builder `checkHost`: a domain name or an IP address. The server also
+ * resolves names it does not recognise through DNS; the emulator accepts any well-formed name.
+ */
+function checkIceHost(uri: string, host: string): void {
+  if (host === '') throw new Error(`Host defined in '${uri}' is empty or null`);
+  if (HOSTNAME.test(host) || isIP(host) !== 0) return;
+  throw new Error(`Is not a valid Internet Address (IP or Domain Name): '${host}'`);
+}
+
+function checkIcePort(uri: string, port: string): void {
+  if (port === '') throw new Error(`Port defined in '${uri}' is empty or null`);
+  if (!/^[+-]?\d+$/.test(port)) {
+    throw new Error(`The port defined in '${uri}' is not a number (0-65535)`);
+  }
+  const n = Number.parseInt(port, 10);
+  if (n <= 0 || n > 65535) {
+    throw new Error(`The port defined in '${uri}' is not a valid port number (0-65535)`);
+  }
+}
+
+/** IceServerProperties.Builder `checkValidStunTurn` (RFC 7064 / 7065 URIs). */
+function checkValidStunTurn(uri: string): void {
+  const firstColon = uri.indexOf(':');
+  if (firstColon === -1) {
+    throw new Error(`Not a valid TURN/STUN uri provided. No colons found in: '${uri}'`);
+  }
+  const protocol = uri.slice(0, firstColon);
+  const turn = TURN_PROTOCOLS.includes(protocol);
+  if (!turn && !STUN_PROTOCOLS.includes(protocol)) {
+    throw new Error(
+      `The protocol '${protocol}' is invalid. Only valid values are: [${TURN_PROTOCOLS.join(', ')}] [${STUN_PROTOCOLS.join(', ')}]`,
+    );
+  }
+  const qmark = uri.indexOf('?');
+  let hostAndPort = uri.slice(firstColon + 1);
+  if (qmark !== -1) {
+    if (!turn) throw new Error("STUN uri can't have any '?' query param");
+    const transport = uri.slice(qmark);
+    hostAndPort = uri.slice(firstColon + 1, qmark);
+    if (transport !== '?transport=tcp' && transport !== '?transport=udp') {
+      throw new Error(
+        `Wrong value specified in STUN/TURN uri: '${uri}'. Unique valid arguments after '?' are '?transport=tcp' or '?transport=udp`,
+      );
+    }
+  }
+  const portColon = hostAndPort.indexOf(':');
+  const open = hostAndPort.indexOf('[');
+  const close = hostAndPort.indexOf(']');
+  if ((open === -1) !== (close === -1)) {
+    throw new Error(`Not closed bracket '[' or ']' in uri: ${uri}`);
+  }
+  if (portColon === -1) return checkIceHost(uri, hostAndPort);
+  if (open === -1) {
+    const parts = javaSplit(hostAndPort, ':');
+    if (parts.length !== 2) {
+      throw new Error(`Host or port are not correctly defined in STUN/TURN uri: '${uri}'`);
+    }
+    checkIceHost(uri, parts[0]);
+    return checkIcePort(uri, parts[1]);
+  }
+  const ipv6 = hostAndPort.slice(open + 1, close);
+  const rest = hostAndPort.slice(close + 1);
+  if (rest.startsWith(':')) {
+    if (rest.length === 1) {
+      throw new Error(`Host or port are not correctly defined in STUN/TURN uri: ${uri}`);
+    }
+    checkIceHost(uri, ipv6);
+    checkIcePort(uri, rest.slice(1));
+  } else if (rest.length > 0) {
+    throw new Error(`Port is not specified correctly after IPv6 in uri: '${uri}'`);
+  }
+}
+
+/**
+ * IceServerProperties.Builder.build() from one `customIceServers` entry, and the entry as the
+ * Connection JSON shows it (`{url, username?, credential?}`). A `staticAuthSecret` is turned into
+ * a TURN REST username (`<unix expiry in 24 h>:<8 random characters>`) and credential
+ * (base64 HMAC-SHA1 of the username), as the server does; the secret itself is not kept.
+ */
+function buildIceServer(server: unknown): Record<string, unknown> {
+  if (!isObject(server)) throw new Error('ICE server is not a JSON object');
+  if (typeof server.url !== 'string') throw new Error("'url' is mandatory and must be a string");
+  const text = (field: string): string | undefined => {
+    if (!(field in server)) return undefined;
+    if (typeof server[field] !== 'string') throw new Error(`'${field}' must be a string`);
+    return server[field];
+  };
+  const url = server.url;
+  const staticAuthSecret = text('staticAuthSecret');
+  let username = text('username');
+  let credential = text('credential');
+  checkValidStunTurn(url);
+  if (url.startsWith('turn')) {
+    if (staticAuthSecret !== undefined) {
+      if (username !== undefined || credential !== undefined) {
+        throw new Error("You can't define username or credential if staticAuthSecret is defined");
+      }
+      username = `${Math.floor(Date.now() / 1000) + 24 * 3600}:${randomFrom(ALNUM, 8)}`;
+      credential = createHmac('sha1', staticAuthSecret).update(username).digest('base64');
+    }
+    if (username === undefined || credential === undefined) {
+      throw new Error('Credentials must be defined while using turn');
+    }
+  } else if (username !== undefined || credential !== undefined) {
+    throw new Error('Credentials can not be defined while using stun.');
+  }
+  const entry: Record<string, unknown> = { url };
+  if (username) entry.username = username;
+  if (credential) entry.credential = credential;
+  return entry;
+}
+
 interface ParsedConnection {
   type: OpenViduConnectionType;
   data: string;
@@ -489,19 +618,7 @@ function parseConnectionBody(params: Record<string, unknown> | null): ParsedConn
         );
       }
       try {
-        out.customIceServers = ice.map((server) => {
-          if (!isObject(server)) throw new Error('ICE server is not a JSON object');
-          if (typeof server.url !== 'string')
-            throw new Error("'url' is mandatory and must be a string");
-          const entry: Record<string, unknown> = { url: server.url };
-          for (const field of ['username', 'credential', 'staticAuthSecret']) {
-            if (field in server) {
-              if (typeof server[field] !== 'string') throw new Error(`'${field}' must be a string`);
-              if (field !== 'staticAuthSecret') entry[field] = server[field];
-            }
-          }
-          return entry;
-        });
+        out.customIceServers = ice.map(buildIceServer);
       } catch (err) {
         throw new BadRequest(
           `Type error in some parameter of 'customIceServers': ${(err as Error).message}`,

@@ -9,6 +9,7 @@
  *   service      = u16 type ‖ u16 nPriv ‖ {u16 privilege ‖ u32 expire}* ‖ type-specific fields
  *                  RTC (1): putString(channel) ‖ putString(uid, "" for uid 0)
  *                  RTM (2): putString(userId)
+ *                  Chat (5): putString(userId, "" for the app token)
  *   putString    = u16 length ‖ bytes; every integer little-endian
  *   k1           = HMAC_SHA256(key = u32le(issueTs), msg = appCertificate)  (the 32 hex chars)
  *   signingKey   = HMAC_SHA256(key = u32le(salt), msg = k1)
@@ -23,6 +24,7 @@ import { inflateSync } from 'node:zlib';
 export const AGORA_TOKEN_VERSION = '007';
 export const AGORA_SERVICE_RTC = 1;
 export const AGORA_SERVICE_RTM = 2;
+export const AGORA_SERVICE_CHAT = 5;
 
 /** RTC privileges (ServiceRtc.kPrivilege*). */
 export const AGORA_RTC_PRIVILEGE = {
@@ -34,6 +36,9 @@ export const AGORA_RTC_PRIVILEGE = {
 
 /** RTM privilege (ServiceRtm.kPrivilegeLogin). */
 export const AGORA_RTM_PRIVILEGE_LOGIN = 1;
+
+/** Chat privileges (ServiceChat.kPrivilegeUser, kPrivilegeApp). */
+export const AGORA_CHAT_PRIVILEGE = { USER: 1, APP: 2 } as const;
 
 export interface AgoraPrivilege {
   id: number;
@@ -55,7 +60,14 @@ export interface AgoraRtmService {
   userId: string;
 }
 
-export type AgoraService = AgoraRtcService | AgoraRtmService;
+export interface AgoraChatService {
+  type: typeof AGORA_SERVICE_CHAT;
+  privileges: AgoraPrivilege[];
+  /** The Chat user id, or '' in an app token. */
+  userId: string;
+}
+
+export type AgoraService = AgoraRtcService | AgoraRtmService | AgoraChatService;
 
 export interface DecodedAgoraToken {
   signature: Buffer;
@@ -170,6 +182,8 @@ export function decodeAgoraToken(token: string): DecodedAgoraToken {
       services.push({ type: AGORA_SERVICE_RTC, privileges, channel, uid });
     } else if (type === AGORA_SERVICE_RTM) {
       services.push({ type: AGORA_SERVICE_RTM, privileges, userId: r.string('userId') });
+    } else if (type === AGORA_SERVICE_CHAT) {
+      services.push({ type: AGORA_SERVICE_CHAT, privileges, userId: r.string('userId') });
     } else {
       throw new AgoraTokenFormatError(`unexpected service type ${type}`);
     }

@@ -1,9 +1,18 @@
+import { type ParticipantRole, type ProviderKind } from '../../providers/provider-kind';
 import { type ActorType, type AuthMethod, type MemberRole } from './roles';
+
+/** What a scoped join link allows (src/join-links): carried by its principal and context. */
+export interface JoinLinkScope {
+  id: string;
+  provider: ProviderKind;
+  roomPattern: string;
+  maxRole: ParticipantRole;
+}
 
 /** What a successful authentication yields; attached to the request as `req.user`. */
 export interface AuthenticatedPrincipal {
-  actorType: ActorType.USER | ActorType.API_KEY;
-  /** User id or API key id. */
+  actorType: ActorType.USER | ActorType.API_KEY | ActorType.JOIN_LINK;
+  /** User id, API key id or join link id. */
   actorId: string;
   /** A display label: the user's email or the key's id. Never a secret. */
   actorLabel: string;
@@ -16,4 +25,6 @@ export interface AuthenticatedPrincipal {
   isPlatformAdmin: boolean;
   /** Roomkey access tokens: the session (refresh family) they belong to; logout revokes it. */
   sessionId?: string;
+  /** A join link's scope: what its requests may create and issue. */
+  joinLink?: JoinLinkScope;
 }

@@ -34,6 +34,8 @@ export enum AuthMethod {
   EXTERNAL_JWT = 'EXTERNAL_JWT',
   OIDC = 'OIDC',
   SAML = 'SAML',
+  /** A scoped join link in the path (`/t/<slug>/j/<link>/<vendor>/…`). */
+  JOIN_LINK = 'JOIN_LINK',
   SYSTEM = 'SYSTEM',
   NONE = 'NONE',
 }
@@ -43,6 +45,7 @@ registerEnumType(AuthMethod, { name: 'AuthMethod', description: 'How the caller 
 export enum ActorType {
   USER = 'USER',
   API_KEY = 'API_KEY',
+  JOIN_LINK = 'JOIN_LINK',
   SYSTEM = 'SYSTEM',
   VENDOR = 'VENDOR',
   ANONYMOUS = 'ANONYMOUS',

@@ -1,4 +1,4 @@
-import { type AuthenticatedPrincipal } from '../auth/principal';
+import { type AuthenticatedPrincipal, type JoinLinkScope } from '../auth/principal';
 import { ActorType, AuthMethod, MemberRole } from '../auth/roles';
 
 /** Request facts known before authentication. */
@@ -29,6 +29,8 @@ export class RequestContext implements RequestMeta {
     readonly userAgent: string | null,
     /** Set for Roomkey access tokens: the session that logout revokes. */
     readonly sessionId: string | null = null,
+    /** Set for a join link's requests: what they may create and issue (src/join-links). */
+    readonly joinLink: JoinLinkScope | null = null,
   ) {}
 
   static fromPrincipal(p: AuthenticatedPrincipal, meta: RequestMeta): RequestContext {
@@ -47,6 +49,7 @@ export class RequestContext implements RequestMeta {
       meta.clientIp,
       meta.userAgent,
       p.sessionId ?? null,
+      p.joinLink ?? null,
     );
   }
 

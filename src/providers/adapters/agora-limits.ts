@@ -1,5 +1,5 @@
 import { DomainException } from '../../common/errors';
-import { vendorName } from '../names';
+import { AGORA_CHANNEL, vendorName } from '../names';
 
 /**
  * Agora's limits, checked by Roomkey because Agora's token builders do not. Pure functions (no
@@ -37,4 +37,24 @@ export function agoraRtmUser(value: string): string {
   });
   if (value === '0') throw DomainException.badInput('uid', 'An RTM user id must not be 0');
   return value;
+}
+
+/**
+ * The stream channel an RTM token grants (join and publish data on it): a channel name, or `*`
+ * for every channel, the one wildcard the token service documents for it.
+ */
+export function agoraStreamChannel(value: string): string {
+  return value === '*' ? value : vendorName(value, 'channel', AGORA_CHANNEL);
+}
+
+/**
+ * An Agora Chat user id: Chat's documented set (a-z A-Z 0-9 _ - .), at most 64 bytes. `field`
+ * names it as the route does (`chatid`, `uid`).
+ */
+export function agoraChatUser(value: string, field = 'uid'): string {
+  return vendorName(value, field, {
+    pattern: /^[a-zA-Z0-9_.-]+$/,
+    maxBytes: 64,
+    describe: 'may only contain a-z A-Z 0-9 _ - .',
+  });
 }

@@ -5,8 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  AGORA_CHAT_PRIVILEGE,
   AGORA_RTC_PRIVILEGE,
   AGORA_RTM_PRIVILEGE_LOGIN,
+  AGORA_SERVICE_CHAT,
   AGORA_SERVICE_RTC,
   AGORA_SERVICE_RTM,
   AgoraTokenFormatError,
@@ -281,6 +283,135 @@ describe('AgoraAdapter', () => {
       const rtm = decodeAgoraToken(issued.credential.rtmToken as string);
 
       expect(onlyService(rtm, AGORA_SERVICE_RTM).userId).toBe('99');
+    });
+
+    /** The token service's stream-channel grant: join and publish data, for the RTM user. */
+    const streamChannel = (channel: string, userId: string, ttl: number) => ({
+      type: AGORA_SERVICE_RTC,
+      privileges: [
+        { id: AGORA_RTC_PRIVILEGE.JOIN_CHANNEL, expire: ttl },
+        { id: AGORA_RTC_PRIVILEGE.PUBLISH_DATA, expire: ttl },
+      ],
+      channel,
+      uid: userId,
+    });
+    const login = (userId: string, ttl: number) => ({
+      type: AGORA_SERVICE_RTM,
+      privileges: [{ id: AGORA_RTM_PRIVILEGE_LOGIN, expire: ttl }],
+      userId,
+    });
+
+    it.each([
+      ['a channel name', 'Weekly sync #42'],
+      ['the * wildcard', '*'],
+    ])(
+      'should add the stream-channel service before the RTM service when rtmToken is given %s',
+      async (_label, channel) => {
+        const rtm = decodeAgoraToken(await adapter.rtmToken(cred, 'bob', 900, channel));
+
+        expect(rtm.expire).toBe(900);
+        expect(rtm.services).toEqual([streamChannel(channel, 'bob', 900), login('bob', 900)]);
+        expect(verifyAgoraSignature(rtm, CERT)).toBe(true);
+      },
+    );
+
+    it('should carry only the RTM service when rtmToken is given no channel', async () => {
+      const rtm = decodeAgoraToken(await adapter.rtmToken(cred, 'bob', 900));
+
+      expect(rtm.services).toEqual([login('bob', 900)]);
+    });
+
+    it("should grant the session's channel to the RTM token only when options.rtmStreamChannel is set", async () => {
+      const issued = await adapter.issueJoin(
+        cred,
+        join({ options: { userAccount: 'ada', rtm: true, rtmStreamChannel: true } }),
+      );
+      const rtm = decodeAgoraToken(issued.credential.rtmToken as string);
+
+      expect(rtm.services).toEqual([
+        streamChannel('Weekly sync #42', 'ada', 600),
+        login('ada', 600),
+      ]);
+    });
+
+    it.each([
+      ['a slash', 'a/b', /may only contain/],
+      ['64 bytes', 'c'.repeat(64), /at most 63 bytes/],
+      ['a wildcard inside a name', 'a*', /may only contain/],
+      ['nothing', '', /must not be empty/],
+    ])('should refuse a stream channel with %s', async (_label, channel, message) => {
+      const err = await failure(() => adapter.rtmToken(cred, 'bob', 900, channel));
+
+      expect(err.code).toBe(ErrorCode.BAD_USER_INPUT);
+      expect(err.field).toBe('channel');
+      expect(err.message).toMatch(message);
+    });
+  });
+
+  describe('Chat tokens', () => {
+    it('should carry the user privilege for that Chat user when chatToken is given a user', async () => {
+      const chat = decodeAgoraToken(await adapter.chatToken(cred, 'ada.l-1_x', 700));
+
+      expect(chat.appId).toBe(APP_ID);
+      expect(chat.expire).toBe(700);
+      expect(chat.services).toEqual([
+        {
+          type: AGORA_SERVICE_CHAT,
+          privileges: [{ id: AGORA_CHAT_PRIVILEGE.USER, expire: 700 }],
+          userId: 'ada.l-1_x',
+        },
+      ]);
+      expect(verifyAgoraSignature(chat, CERT)).toBe(true);
+    });
+
+    it('should carry the app privilege and no user when chatToken is given none', async () => {
+      const chat = decodeAgoraToken(await adapter.chatToken(cred, null, 700));
+
+      expect(chat.services).toEqual([
+        {
+          type: AGORA_SERVICE_CHAT,
+          privileges: [{ id: AGORA_CHAT_PRIVILEGE.APP, expire: 700 }],
+          userId: '',
+        },
+      ]);
+    });
+
+    it('should add a Chat user token for the uid when options.chat is true', async () => {
+      const issued = await adapter.issueJoin(cred, join({ options: { uid: 77, chat: true } }));
+      const chat = decodeAgoraToken(issued.credential.chatToken as string);
+
+      expect(onlyService(chat, AGORA_SERVICE_CHAT)).toEqual({
+        type: AGORA_SERVICE_CHAT,
+        privileges: [{ id: AGORA_CHAT_PRIVILEGE.USER, expire: 600 }],
+        userId: '77',
+      });
+      expect(issued.credential).not.toHaveProperty('rtmToken');
+    });
+
+    it('should refuse options.chat when the uid is 0', async () => {
+      const err = await failure(() =>
+        adapter.issueJoin(cred, join({ options: { uid: 0, chat: true } })),
+      );
+
+      expect(err.code).toBe(ErrorCode.BAD_USER_INPUT);
+    });
+
+    it.each([
+      ['a space', 'ada l'],
+      ['an at sign', 'ada@example.com'],
+      ['65 bytes', 'a'.repeat(65)],
+      ['nothing', ''],
+    ])('should refuse a Chat user id with %s', async (_label, userId) => {
+      const err = await failure(() => adapter.chatToken(cred, userId, 600));
+
+      expect(err.code).toBe(ErrorCode.BAD_USER_INPUT);
+      expect(err.field).toBe('uid');
+    });
+
+    it.each([0, 86_401, 1.5])('should refuse a Chat token of %d seconds', async (ttl) => {
+      const err = await failure(() => adapter.chatToken(cred, null, ttl));
+
+      expect(err.field).toBe('ttlSeconds');
     });
   });
 

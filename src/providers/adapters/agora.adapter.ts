@@ -1,9 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { RtmTokenBuilder } from 'agora-token';
+import { ChatTokenBuilder, RtmTokenBuilder } from 'agora-token';
+import { AccessToken2, ServiceRtc, ServiceRtm } from 'agora-token/src/AccessToken2';
 import { DomainException } from '../../common/errors';
 import { AGORA_CHANNEL, vendorName } from '../names';
-import { AGORA_MAX_TTL, agoraAccount, agoraRtmUser, agoraUid } from './agora-limits';
+import {
+  AGORA_MAX_TTL,
+  agoraAccount,
+  agoraChatUser,
+  agoraRtmUser,
+  agoraStreamChannel,
+  agoraUid,
+} from './agora-limits';
 import { agoraRtcToken } from './agora-rtc-token';
 import { ParticipantRole, ProviderKind } from '../provider-kind';
 import {
@@ -20,9 +28,9 @@ import {
 /**
  * Agora: tokens (AccessToken2, "007") are minted locally: RTC tokens by agoraRtcToken, byte for
  * byte the official `agora-token` builders' output at a third of their cost (the hottest mint of
- * all), RTM tokens by the official `agora-token`. Expiries are seconds from now (not timestamps), a
- * string user is a user account (never parsed as a uid), and every limit is checked here because
- * Agora's builders do not.
+ * all), RTM and Chat tokens by the official `agora-token`. Expiries are seconds from now (not
+ * timestamps), a string user is a user account (never parsed as a uid), and every limit is checked
+ * here because Agora's builders do not.
  */
 @Injectable()
 export class AgoraAdapter implements VideoProvider {
@@ -56,9 +64,7 @@ export class AgoraAdapter implements VideoProvider {
 
   private mint(cred: ResolvedCredential, req: JoinRequest): IssuedJoin {
     const channel = vendorName(req.roomExternalId, 'channelName', AGORA_CHANNEL);
-    if (!Number.isInteger(req.ttlSeconds) || req.ttlSeconds < 1 || req.ttlSeconds > AGORA_MAX_TTL) {
-      throw DomainException.badInput('ttlSeconds', `ttlSeconds must be 1..${AGORA_MAX_TTL}`);
-    }
+    checkTtl(req.ttlSeconds);
     const appId = String(cred.config.appId);
     const cert = cred.secrets.appCertificate;
     const account = req.options?.userAccount;
@@ -75,10 +81,17 @@ export class AgoraAdapter implements VideoProvider {
       expireSeconds: req.ttlSeconds,
     });
     const credential: Record<string, unknown> = { token, appId, channel, uid, userAccount };
+    const user = userAccount ?? (uid ? String(uid) : null);
     if (req.options?.rtm === true) {
-      if (!userAccount && !uid)
+      if (!user)
         throw DomainException.badInput('uid', 'An RTM token needs a non-zero uid or a userAccount');
-      credential.rtmToken = this.rtm(cred, userAccount ?? String(uid), req.ttlSeconds);
+      const streamChannel = req.options.rtmStreamChannel === true ? channel : null;
+      credential.rtmToken = this.rtm(cred, user, req.ttlSeconds, streamChannel);
+    }
+    if (req.options?.chat === true) {
+      if (!user)
+        throw DomainException.badInput('uid', 'A Chat token needs a non-zero uid or a userAccount');
+      credential.chatToken = this.chat(cred, user, req.ttlSeconds);
     }
     return {
       externalId: null,
@@ -87,22 +100,60 @@ export class AgoraAdapter implements VideoProvider {
     };
   }
 
-  /** An RTM (signalling) token for one user id; not tied to a channel. */
-  rtmToken(cred: ResolvedCredential, userId: string, ttlSeconds: number): Promise<string> {
-    return local(() => this.rtm(cred, userId, ttlSeconds));
+  /**
+   * An RTM (signalling) token for one user id. With a stream channel (a channel name, or `*`) it
+   * also grants joining that channel and publishing data in it, as the Agora token service's
+   * tokens do (go-tokenbuilder's `rtmtokenbuilder.BuildToken` with a `streamName`).
+   */
+  rtmToken(
+    cred: ResolvedCredential,
+    userId: string,
+    ttlSeconds: number,
+    streamChannel: string | null = null,
+  ): Promise<string> {
+    return local(() => this.rtm(cred, userId, ttlSeconds, streamChannel));
   }
 
-  private rtm(cred: ResolvedCredential, userId: string, ttlSeconds: number): string {
+  private rtm(
+    cred: ResolvedCredential,
+    userId: string,
+    ttlSeconds: number,
+    streamChannel: string | null,
+  ): string {
     agoraRtmUser(userId);
-    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > AGORA_MAX_TTL) {
-      throw DomainException.badInput('ttlSeconds', `ttlSeconds must be 1..${AGORA_MAX_TTL}`);
-    }
-    return RtmTokenBuilder.buildToken(
-      String(cred.config.appId),
-      cred.secrets.appCertificate,
-      userId,
-      ttlSeconds,
-    );
+    if (streamChannel !== null) agoraStreamChannel(streamChannel);
+    checkTtl(ttlSeconds);
+    const appId = String(cred.config.appId);
+    const cert = cred.secrets.appCertificate;
+    if (streamChannel === null) return RtmTokenBuilder.buildToken(appId, cert, userId, ttlSeconds);
+    // RtmTokenBuilder takes no channel: its steps, with the stream channel's service added.
+    const token = new AccessToken2(appId, cert, null, ttlSeconds);
+    const stream = new ServiceRtc(streamChannel, userId);
+    stream.add_privilege(ServiceRtc.kPrivilegeJoinChannel, ttlSeconds);
+    stream.add_privilege(ServiceRtc.kPrivilegePublishDataStream, ttlSeconds);
+    token.add_service(stream);
+    const rtm = new ServiceRtm(userId);
+    rtm.add_privilege(ServiceRtm.kPrivilegeLogin, ttlSeconds);
+    token.add_service(rtm);
+    return token.build();
+  }
+
+  /**
+   * An Agora Chat token: a user token for one Chat user id, or, with no user, an app token (the
+   * Chat REST API's app-wide privilege: callers decide who may have one).
+   */
+  chatToken(cred: ResolvedCredential, userId: string | null, ttlSeconds: number): Promise<string> {
+    return local(() => this.chat(cred, userId, ttlSeconds));
+  }
+
+  private chat(cred: ResolvedCredential, userId: string | null, ttlSeconds: number): string {
+    if (userId !== null) agoraChatUser(userId);
+    checkTtl(ttlSeconds);
+    const appId = String(cred.config.appId);
+    const cert = cred.secrets.appCertificate;
+    return userId === null
+      ? ChatTokenBuilder.buildAppToken(appId, cert, ttlSeconds)
+      : ChatTokenBuilder.buildUserToken(appId, cert, userId, ttlSeconds);
   }
 
   /** An Agora token cannot be revoked before it expires (keep TTLs short). */
@@ -134,5 +185,11 @@ export class AgoraAdapter implements VideoProvider {
         'Agora credentials could not produce a token',
       );
     return 'local self-check passed (Agora tokens are minted without calling Agora)';
+  }
+}
+
+function checkTtl(ttlSeconds: number): void {
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > AGORA_MAX_TTL) {
+    throw DomainException.badInput('ttlSeconds', `ttlSeconds must be 1..${AGORA_MAX_TTL}`);
   }
 }

@@ -1,8 +1,8 @@
 /**
  * Contract tests for the Fishjam adapter against the Fishjam emulator over real HTTP on 127.0.0.1
  * (PROVIDERS.md "Fishjam", SECURITY.md rows 9 and 14): rooms and peers with the management token,
- * peer creation never retried, deletes retried once, error mapping, timeouts, the breaker, and
- * name validation before any call.
+ * livestream viewer and streamer tokens, peer and token creation never retried, deletes retried
+ * once, error mapping, timeouts, the breaker, and name validation before any call.
  */
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../common/config';
@@ -12,7 +12,7 @@ import { type RecordedCall } from '../../../test/emulators/faults';
 import { VendorHttp } from '../http/vendor-http';
 import { ParticipantRole, ProviderKind } from '../provider-kind';
 import { type JoinRequest, type ResolvedCredential } from '../video-provider';
-import { FishjamAdapter } from './fishjam.adapter';
+import { FishjamAdapter, NOT_LIVESTREAM } from './fishjam.adapter';
 
 /** Vendor-call timeout here: long enough for a loaded CI machine, short enough for hang tests. */
 const TIMEOUT_MS = 1000;
@@ -293,6 +293,130 @@ describe('FishjamAdapter (against the Fishjam emulator)', () => {
       expect(err.reason).toBe('status_503');
       expect(callsTo(isAddPeer)).toHaveLength(1);
       expect(fishjam.rooms()[0].peers).toHaveLength(1);
+    });
+  });
+
+  describe('livestream tokens', () => {
+    const isToken = (m: string, p: string) =>
+      m === 'POST' && /\/room\/[^/]+\/(viewer|streamer)$/.test(p);
+    const livestream = { livestream: true };
+
+    async function seedLivestream(cred: ResolvedCredential, isPublic?: boolean): Promise<string> {
+      const { externalId } = await adapter.createRoom(cred, {
+        options: {
+          roomType: 'livestream',
+          ...(isPublic === undefined ? {} : { public: isPublic }),
+        },
+      });
+      fishjam.calls.length = 0;
+      return externalId;
+    }
+
+    it.each([
+      [ParticipantRole.SUBSCRIBER, 'viewer'],
+      [ParticipantRole.PUBLISHER, 'streamer'],
+    ])(
+      'should mint a token the emulator admits, in one bodiless call and no peer, when a %s asks with the livestream option',
+      async (role, kind) => {
+        const cred = credential(fishjam.fishjamUrl);
+        const roomId = await seedLivestream(cred);
+
+        const issued = await adapter.issueJoin(cred, join(roomId, { role, options: livestream }));
+
+        const token = issued.credential.token as string;
+        expect(issued).toEqual({
+          externalId: null,
+          expiresAt: null,
+          credential: { token, roomId, livestream: kind },
+        });
+        expect(fishjam.livestreamByToken(token)).toMatchObject({ roomId, role: kind });
+        expect(fishjam.calls.map((c) => `${c.method} ${c.path}`)).toEqual([
+          `POST ${new URL(fishjam.fishjamUrl).pathname}/room/${roomId}/${kind}`,
+        ]);
+        expect(fishjam.calls[0].headers.authorization).toBe(`Bearer ${MANAGEMENT_TOKEN}`);
+        expect(fishjam.calls[0].rawBody).toBe('');
+        expect(fishjam.rooms()[0].peers).toEqual([]);
+      },
+    );
+
+    it('should create a public livestream room when the public option is given', async () => {
+      const cred = credential(fishjam.fishjamUrl);
+      await seedLivestream(cred, true);
+      expect(fishjam.rooms()[0].config).toMatchObject({ roomType: 'livestream', public: true });
+    });
+
+    it('should refuse a MODERATOR with BAD_USER_INPUT and call nothing', async () => {
+      const cred = credential(fishjam.fishjamUrl);
+      const roomId = await seedLivestream(cred);
+      const err = await rejection(
+        adapter.issueJoin(
+          cred,
+          join(roomId, { role: ParticipantRole.MODERATOR, options: livestream }),
+        ),
+      );
+      expect(err.code).toBe(ErrorCode.BAD_USER_INPUT);
+      expect(err.field).toBe('role');
+      expect(fishjam.calls).toEqual([]);
+    });
+
+    it('should reject with not_livestream, not a vendor 404, when the room is of another type', async () => {
+      const cred = credential(fishjam.fishjamUrl);
+      const roomId = await seedRoom(cred);
+
+      const err = await rejection(
+        adapter.issueJoin(
+          cred,
+          join(roomId, { role: ParticipantRole.SUBSCRIBER, options: livestream }),
+        ),
+      );
+
+      expect(err.reason).toBe(NOT_LIVESTREAM);
+      expect(err.code).toBe(ErrorCode.CONFLICT);
+      expect(fishjam.calls.map((c) => c.method)).toEqual(['POST', 'GET']);
+      expect(fishjam.rooms().map((r) => r.id)).toEqual([roomId]);
+    });
+
+    it('should reject with PROVIDER_REJECTED status_404 when Fishjam no longer has the room', async () => {
+      const cred = credential(fishjam.fishjamUrl);
+      const err = await rejection(
+        adapter.issueJoin(
+          cred,
+          join(randomUUID(), { role: ParticipantRole.SUBSCRIBER, options: livestream }),
+        ),
+      );
+      expect(err.code).toBe(ErrorCode.PROVIDER_REJECTED);
+      expect(err.reason).toBe('status_404');
+    });
+
+    it('should call exactly once and not retry when minting a token meets one 500', async () => {
+      const cred = credential(fishjam.fishjamUrl);
+      const roomId = await seedLivestream(cred);
+      fishjam.faults.set({ status: 500, times: 1, match: isToken });
+
+      const err = await rejection(
+        adapter.issueJoin(
+          cred,
+          join(roomId, { role: ParticipantRole.SUBSCRIBER, options: livestream }),
+        ),
+      );
+      await sleep(400); // a (wrong) delayed retry would land here
+
+      expect(err.code).toBe(ErrorCode.PROVIDER_UNAVAILABLE);
+      expect(callsTo(isToken)).toHaveLength(1);
+    });
+
+    it('should reject with PROVIDER_UNAVAILABLE when the answer has no token', async () => {
+      const cred = credential(fishjam.fishjamUrl);
+      const roomId = await seedLivestream(cred);
+      fishjam.faults.set({ status: 201, body: '{"data":{}}', match: isToken });
+      const err = await rejection(
+        adapter.issueJoin(
+          cred,
+          join(roomId, { role: ParticipantRole.PUBLISHER, options: livestream }),
+        ),
+      );
+      expect(err.code).toBe(ErrorCode.PROVIDER_UNAVAILABLE);
+      expect(err.reason).toBe('malformed_response');
     });
   });
 

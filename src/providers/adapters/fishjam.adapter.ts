@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { DomainException, ErrorCode } from '../../common/errors';
 import { VendorHttp, expectField, isString } from '../http/vendor-http';
 import { SAFE_ID, vendorName } from '../names';
-import { ProviderKind } from '../provider-kind';
+import { ParticipantRole, ProviderKind } from '../provider-kind';
 import {
   type CallOptions,
   type IssuedJoin,
@@ -12,11 +13,16 @@ import {
   type VideoProvider,
 } from '../video-provider';
 
-const ROOM_OPTIONS = ['maxPeers', 'videoCodec', 'roomType'];
+const ROOM_OPTIONS = ['maxPeers', 'videoCodec', 'roomType', 'public'];
+
+/** Reason of the refusal when a livestream token is asked for in a room of another type. */
+export const NOT_LIVESTREAM = 'not_livestream';
 
 /**
  * Fishjam (Cloud, or the open-source server): rooms and peers with the management token. Adding a
- * peer is not idempotent and is never retried; deletes are.
+ * peer is not idempotent and is never retried; deletes are. With the join option `livestream`, a
+ * SUBSCRIBER gets a livestream viewer token (`POST /room/{id}/viewer`) and a PUBLISHER a streamer
+ * token (`POST /room/{id}/streamer`) instead of a peer; neither is retried either.
  */
 @Injectable()
 export class FishjamAdapter implements VideoProvider {
@@ -70,6 +76,7 @@ export class FishjamAdapter implements VideoProvider {
     opts?: CallOptions,
   ): Promise<IssuedJoin> {
     const roomId = vendorName(req.roomExternalId, 'roomId', SAFE_ID);
+    if (req.options?.livestream === true) return this.livestreamToken(cred, roomId, req.role, opts);
     const metadata = {
       name: req.displayName ?? req.identity,
       ...(req.data ? { data: req.data } : {}),
@@ -96,6 +103,49 @@ export class FishjamAdapter implements VideoProvider {
       expiresAt: new Date(Date.now() + 86_400_000),
       credential: { peerToken, peerWebsocketUrl, peerId, roomId },
     };
+  }
+
+  /**
+   * A viewer or streamer token for a livestream room: `{token}` (201), with no id to revoke it by
+   * and no documented lifetime. Fishjam answers 404 both for a room it no longer has and for a
+   * room of another type; only the first may end the session (a `status_404` refusal does), so a
+   * 404 is told apart by looking the room up.
+   */
+  private async livestreamToken(
+    cred: ResolvedCredential,
+    roomId: string,
+    role: ParticipantRole,
+    opts?: CallOptions,
+  ): Promise<IssuedJoin> {
+    if (role === ParticipantRole.MODERATOR) {
+      throw DomainException.badInput(
+        'role',
+        'A Fishjam livestream token is for a SUBSCRIBER (viewer) or a PUBLISHER (streamer)',
+      );
+    }
+    const livestream = role === ParticipantRole.SUBSCRIBER ? 'viewer' : 'streamer';
+    const res = await this.req(
+      cred,
+      'POST',
+      `/room/${roomId}/${livestream}`,
+      undefined,
+      false,
+      opts,
+      [404],
+    );
+    if (res.status === 404) {
+      await this.req(cred, 'GET', `/room/${roomId}`, undefined, true, opts); // gone: status_404
+      throw new DomainException(ErrorCode.CONFLICT, 'The Fishjam room is not a livestream room', {
+        field: 'sessionId',
+        reason: NOT_LIVESTREAM,
+      });
+    }
+    const token = expectField(
+      (res.json as { token?: unknown })?.token,
+      isString,
+      `${livestream} token`,
+    );
+    return { externalId: null, expiresAt: null, credential: { token, roomId, livestream } };
   }
 
   async revokeJoin(

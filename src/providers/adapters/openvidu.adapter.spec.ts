@@ -534,4 +534,360 @@ describe('OpenViduAdapter against the OpenVidu 2 emulator', () => {
       expect((outcome as DomainException).code).toBe(ErrorCode.BAD_USER_INPUT);
     });
   });
+  describe('OpenVidu session and connection options (openvidu-options.ts)', () => {
+    const RECORDING = {
+      name: 'rec',
+      hasAudio: true,
+      hasVideo: true,
+      outputMode: 'COMPOSED',
+      recordingLayout: 'CUSTOM',
+      customLayout: 'layouts/grid',
+      resolution: '1920x1080',
+      frameRate: 30,
+      shmSize: 536870912,
+      mediaNode: { id: 'media_i-rec' },
+    };
+    const KURENTO = {
+      videoMaxRecvBandwidth: 1000,
+      videoMinRecvBandwidth: 300,
+      videoMaxSendBandwidth: 1000,
+      videoMinSendBandwidth: 0,
+      allowedFilters: ['GStreamerFilter', 'ZBarFilter'],
+    };
+    const ICE = [
+      { url: 'turn:turn.example.com:443?transport=tcp', username: 'u', credential: 'p' },
+      { url: 'stun:[2001:db8::1]:3478' },
+    ];
+
+    it('should send every session option, without nulls or unknown keys, when createRoom gets them', async () => {
+      await adapter.createRoom(credential(), {
+        customId: 'room-all',
+        options: {
+          mediaMode: 'ROUTED',
+          recordingMode: 'ALWAYS',
+          forcedVideoCodec: 'H264',
+          allowTranscoding: false,
+          defaultRecordingProperties: { ...RECORDING, ignoreFailedStreams: null, extra: 1 },
+          mediaNode: { id: 'media_i-1', other: 'x' },
+        },
+      });
+
+      expect(ov.calls[0].body).toEqual({
+        customSessionId: 'room-all',
+        mediaMode: 'ROUTED',
+        recordingMode: 'ALWAYS',
+        forcedVideoCodec: 'H264',
+        allowTranscoding: false,
+        defaultRecordingProperties: RECORDING,
+        mediaNode: { id: 'media_i-1' },
+      });
+      expect(ov.session('room-all')).toMatchObject({
+        recordingMode: 'ALWAYS',
+        forcedVideoCodec: 'H264',
+        mediaNode: { id: 'media_i-1' },
+        defaultRecordingProperties: { ...RECORDING, mediaNode: 'media_i-rec' },
+      });
+    });
+
+    it.each([
+      ['mediaMode is RELAYED', { mediaMode: 'RELAYED' }, 'mediaMode'],
+      ['recordingMode is unknown', { recordingMode: 'NEVER' }, 'recordingMode'],
+      ['forcedVideoCodec is AV1', { forcedVideoCodec: 'AV1' }, 'forcedVideoCodec'],
+      ['allowTranscoding is a string', { allowTranscoding: 'true' }, 'allowTranscoding'],
+      ['mediaNode is a string', { mediaNode: 'media_i-1' }, 'mediaNode'],
+      ['mediaNode has no id', { mediaNode: {} }, 'mediaNode.id'],
+      [
+        'defaultRecordingProperties is an array',
+        { defaultRecordingProperties: [] },
+        'defaultRecordingProperties',
+      ],
+      [
+        'outputMode is unknown',
+        { defaultRecordingProperties: { outputMode: 'MIXED' } },
+        'defaultRecordingProperties.outputMode',
+      ],
+      [
+        'resolution is 99 wide',
+        { defaultRecordingProperties: { resolution: '99x720' } },
+        'defaultRecordingProperties.resolution',
+      ],
+      [
+        'resolution is 2000 high',
+        { defaultRecordingProperties: { resolution: '1280x2000' } },
+        'defaultRecordingProperties.resolution',
+      ],
+      [
+        'frameRate is 121',
+        { defaultRecordingProperties: { frameRate: 121 } },
+        'defaultRecordingProperties.frameRate',
+      ],
+      [
+        'frameRate is 2.5',
+        { defaultRecordingProperties: { frameRate: 2.5 } },
+        'defaultRecordingProperties.frameRate',
+      ],
+      [
+        'shmSize is below 128 MB',
+        { defaultRecordingProperties: { shmSize: 134217727 } },
+        'defaultRecordingProperties.shmSize',
+      ],
+      [
+        'hasAudio and hasVideo are false',
+        { defaultRecordingProperties: { hasAudio: false, hasVideo: false } },
+        'defaultRecordingProperties.hasVideo',
+      ],
+    ])(
+      'should refuse the session options and make no call when %s',
+      async (_label, options, field) => {
+        expect(() => adapter.validateRoom({ customId: 'room-bad', options })).toThrow(
+          DomainException,
+        );
+        const err = await failure(() =>
+          adapter.createRoom(credential(), { customId: 'room-bad', options }),
+        );
+
+        expect(err.code).toBe(ErrorCode.BAD_USER_INPUT);
+        expect(err.field).toBe(field);
+        expect(ov.calls).toHaveLength(0);
+      },
+    );
+
+    it('should send the WEBRTC options and leave out the IPCAM ones when issueJoin gets both', async () => {
+      const cred = credential();
+      await adapter.createRoom(cred, { customId: 'room-webrtc' });
+
+      const issued = await adapter.issueJoin(
+        cred,
+        join('room-webrtc', {
+          role: ParticipantRole.SUBSCRIBER,
+          data: 'alice',
+          options: {
+            type: 'WEBRTC',
+            record: false,
+            kurentoOptions: KURENTO,
+            customIceServers: ICE,
+            rtspUri: 'rtsp://ignored.example/cam',
+            networkCache: null,
+          },
+        }),
+      );
+
+      expect(callsTo('POST', '/connection')[0].body).toEqual({
+        type: 'WEBRTC',
+        role: 'SUBSCRIBER',
+        data: 'alice',
+        record: false,
+        kurentoOptions: KURENTO,
+        customIceServers: ICE,
+      });
+      expect(ov.connection('room-webrtc', issued.externalId as string)).toMatchObject({
+        type: 'WEBRTC',
+        record: false,
+        kurentoOptions: KURENTO,
+        customIceServers: ICE,
+        rtspUri: null,
+      });
+    });
+
+    it('should create an active IP camera connection without a role and answer an empty token when issueJoin gets type IPCAM', async () => {
+      const cred = credential();
+      await adapter.createRoom(cred, { customId: 'room-cam' });
+
+      const issued = await adapter.issueJoin(
+        cred,
+        join('room-cam', {
+          data: 'Office camera',
+          options: {
+            type: 'IPCAM',
+            record: true,
+            rtspUri: 'rtsp://camera.example:554/live',
+            adaptativeBitrate: false,
+            onlyPlayWithSubscribers: false,
+            networkCache: 500,
+            kurentoOptions: { videoMaxRecvBandwidth: 1 },
+          },
+        }),
+      );
+
+      expect(callsTo('POST', '/connection')[0].body).toEqual({
+        type: 'IPCAM',
+        data: 'Office camera',
+        record: true,
+        rtspUri: 'rtsp://camera.example:554/live',
+        adaptativeBitrate: false,
+        onlyPlayWithSubscribers: false,
+        networkCache: 500,
+      });
+      expect(issued.credential).toEqual({ token: '', connectionId: issued.externalId });
+      expect(issued.details).toEqual({ type: 'IPCAM', status: 'active' });
+      expect(ov.connection('room-cam', issued.externalId as string)).toMatchObject({
+        type: 'IPCAM',
+        status: 'active',
+        token: null,
+        rtspUri: 'rtsp://camera.example:554/live',
+        networkCache: 500,
+      });
+    });
+
+    it('should forward a staticAuthSecret, which OpenVidu turns into TURN credentials', async () => {
+      const cred = credential();
+      await adapter.createRoom(cred, { customId: 'room-turn-rest' });
+      const ice = [{ url: 'turns:turn.example.com:5349', staticAuthSecret: 'turn-rest-secret' }];
+
+      const issued = await adapter.issueJoin(
+        cred,
+        join('room-turn-rest', { options: { customIceServers: ice } }),
+      );
+
+      expect(callsTo('POST', '/connection')[0].body).toMatchObject({ customIceServers: ice });
+      const [server] = ov.connection('room-turn-rest', issued.externalId as string)
+        ?.customIceServers as Array<Record<string, string>>;
+      expect(server.url).toBe(ice[0].url);
+      expect(server.username).toMatch(/^\d{10}:[A-Za-z0-9]{8}$/);
+      expect(server.credential).toMatch(/^[A-Za-z0-9+/]+=*$/);
+      expect(server).not.toHaveProperty('staticAuthSecret');
+    });
+
+    it.each([
+      ['type is SIP', { type: 'SIP' }, 'type'],
+      ['record is a string', { record: 'yes' }, 'record'],
+      ['kurentoOptions is an array', { kurentoOptions: [1] }, 'kurentoOptions'],
+      [
+        'a bandwidth is a numeric string',
+        { kurentoOptions: { videoMaxRecvBandwidth: '1000' } },
+        'kurentoOptions.videoMaxRecvBandwidth',
+      ],
+      [
+        'a bandwidth is negative',
+        { kurentoOptions: { videoMinSendBandwidth: -1 } },
+        'kurentoOptions.videoMinSendBandwidth',
+      ],
+      [
+        'a bandwidth is fractional',
+        { kurentoOptions: { videoMaxSendBandwidth: 1.5 } },
+        'kurentoOptions.videoMaxSendBandwidth',
+      ],
+      [
+        'allowedFilters holds a number',
+        { kurentoOptions: { allowedFilters: [1] } },
+        'kurentoOptions.allowedFilters',
+      ],
+      [
+        'customIceServers is an object',
+        { customIceServers: { url: 'stun:a.example' } },
+        'customIceServers',
+      ],
+      [
+        'an ICE server has no url',
+        { customIceServers: [{ username: 'u' }] },
+        'customIceServers.url',
+      ],
+      [
+        'an ICE url has an http scheme',
+        { customIceServers: [{ url: 'http://a.example' }] },
+        'customIceServers.url',
+      ],
+      [
+        'a STUN url has a query',
+        { customIceServers: [{ url: 'stun:a.example?transport=udp' }] },
+        'customIceServers.url',
+      ],
+      [
+        'a TURN url has another query',
+        { customIceServers: [{ url: 'turn:a.example?x=1', username: 'u', credential: 'p' }] },
+        'customIceServers.url',
+      ],
+      [
+        'an ICE port is 0',
+        { customIceServers: [{ url: 'stun:a.example:0' }] },
+        'customIceServers.url',
+      ],
+      [
+        'an ICE port is 70000',
+        { customIceServers: [{ url: 'stun:a.example:70000' }] },
+        'customIceServers.url',
+      ],
+      [
+        'an ICE host is empty',
+        { customIceServers: [{ url: 'stun::3478' }] },
+        'customIceServers.url',
+      ],
+      [
+        'an IPv6 host is not closed',
+        { customIceServers: [{ url: 'stun:[::1:3478' }] },
+        'customIceServers.url',
+      ],
+      [
+        'a TURN server has no credential',
+        { customIceServers: [{ url: 'turn:a.example', username: 'u' }] },
+        'customIceServers.credential',
+      ],
+      [
+        'a TURN server has a secret and a username',
+        { customIceServers: [{ url: 'turn:a.example', username: 'u', staticAuthSecret: 's' }] },
+        'customIceServers.staticAuthSecret',
+      ],
+      [
+        'a STUN server has a username',
+        { customIceServers: [{ url: 'stun:a.example', username: 'u' }] },
+        'customIceServers.username',
+      ],
+      ['an IPCAM has no rtspUri', { type: 'IPCAM' }, 'rtspUri'],
+      [
+        'an rtspUri has an ftp scheme',
+        { type: 'IPCAM', rtspUri: 'ftp://cam.example/1' },
+        'rtspUri',
+      ],
+      [
+        'an rtspUri has an upper-case scheme',
+        { type: 'IPCAM', rtspUri: 'RTSP://cam.example/1' },
+        'rtspUri',
+      ],
+      ['an rtspUri has a space', { type: 'IPCAM', rtspUri: 'rtsp://cam.example/a b' }, 'rtspUri'],
+      [
+        'adaptativeBitrate is a string',
+        { type: 'IPCAM', rtspUri: 'rtsp://c.example/1', adaptativeBitrate: 'no' },
+        'adaptativeBitrate',
+      ],
+      [
+        'onlyPlayWithSubscribers is a number',
+        { type: 'IPCAM', rtspUri: 'rtsp://c.example/1', onlyPlayWithSubscribers: 0 },
+        'onlyPlayWithSubscribers',
+      ],
+      [
+        'networkCache is negative',
+        { type: 'IPCAM', rtspUri: 'rtsp://c.example/1', networkCache: -5 },
+        'networkCache',
+      ],
+    ])(
+      'should refuse the connection options and make no call when %s',
+      async (_label, options, field) => {
+        const err = await failure(() =>
+          adapter.issueJoin(credential(), join('room-x', { options })),
+        );
+
+        expect(err.code).toBe(ErrorCode.BAD_USER_INPUT);
+        expect(err.field).toBe(field);
+        expect(ov.calls).toHaveLength(0);
+      },
+    );
+
+    it.each([
+      ['stun:stun.example.com'],
+      ['stun:192.0.2.1:3478'],
+      ['stuns:[2001:db8::1]'],
+      ['turn:turn.example.com:3478?transport=udp'],
+    ])('should accept the ICE url %s', async (url) => {
+      const cred = credential();
+      await adapter.createRoom(cred, { customId: 'room-ice-ok' });
+      const auth = url.startsWith('turn') ? { username: 'u', credential: 'p' } : {};
+
+      await expect(
+        adapter.issueJoin(
+          cred,
+          join('room-ice-ok', { options: { customIceServers: [{ url, ...auth }] } }),
+        ),
+      ).resolves.toMatchObject({ externalId: expect.stringMatching(/^con_/) as string });
+    });
+  });
 });

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { VendorHttp, expectField, isString } from '../http/vendor-http';
 import { SAFE_ID, vendorName } from '../names';
 import { ProviderKind } from '../provider-kind';
+import { openViduConnectionOptions, openViduSessionOptions } from './openvidu-options';
 import {
   type CallOptions,
   type IssuedJoin,
@@ -13,19 +14,11 @@ import {
   type VideoProvider,
 } from '../video-provider';
 
-const SESSION_OPTIONS = [
-  'mediaMode',
-  'recordingMode',
-  'forcedVideoCodec',
-  'allowTranscoding',
-  'defaultRecordingProperties',
-  'mediaNode',
-];
-
 /**
  * OpenVidu 2 REST (`{url}/openvidu/api`, Basic OPENVIDUAPP:secret). Sessions are created with a
  * customSessionId, so a retry (or a 409 "already exists") is the same success. Tokens are single
- * use: every join creates a fresh connection; revoking deletes it.
+ * use: every join creates a fresh connection; revoking deletes it. Session and connection options
+ * are checked by OpenVidu's rules (openvidu-options.ts) before any call, and sent as given.
  */
 @Injectable()
 export class OpenViduAdapter implements VideoProvider {
@@ -46,6 +39,7 @@ export class OpenViduAdapter implements VideoProvider {
 
   validateRoom(req: RoomRequest): void {
     if (req.customId != null) vendorName(req.customId, 'customSessionId', SAFE_ID);
+    openViduSessionOptions(req.options);
   }
 
   async createRoom(cred: ResolvedCredential, req: RoomRequest, opts?: CallOptions): Promise<Room> {
@@ -57,8 +51,7 @@ export class OpenViduAdapter implements VideoProvider {
       'customSessionId',
       SAFE_ID,
     );
-    const body: Record<string, unknown> = { customSessionId: id };
-    for (const k of SESSION_OPTIONS) if (req.options?.[k] !== undefined) body[k] = req.options[k];
+    const body = { customSessionId: id, ...openViduSessionOptions(req.options) };
     const res = await this.http.request(
       cred,
       {
@@ -99,26 +92,31 @@ export class OpenViduAdapter implements VideoProvider {
     opts?: CallOptions,
   ): Promise<IssuedJoin> {
     vendorName(req.roomExternalId, 'sessionId', SAFE_ID);
+    const { type, ...options } = openViduConnectionOptions(req.options);
+    const ipcam = type === 'IPCAM';
     const res = await this.http.request(
       cred,
       {
         method: 'POST',
         url: this.api(cred, `/sessions/${encodeURIComponent(req.roomExternalId)}/connection`),
         headers: this.auth(cred),
-        body: {
-          type: 'WEBRTC',
-          role: req.role,
-          data: req.data ?? '',
-          ...(req.options?.kurentoOptions ? { kurentoOptions: req.options.kurentoOptions } : {}),
-        },
+        // An IP camera has no role (OpenVidu ignores one): it publishes.
+        body: { type, ...(ipcam ? {} : { role: req.role }), data: req.data ?? '', ...options },
         idempotent: false, // each call creates a new connection: never retried
       },
       opts,
     );
-    const json = res.json as { id?: unknown; token?: unknown };
+    const json = res.json as { id?: unknown; token?: unknown; status?: unknown };
     const connectionId = expectField(json?.id, isString, 'connection id');
-    const token = expectField(json?.token, isString, 'token');
-    return { externalId: connectionId, expiresAt: null, credential: { token, connectionId } };
+    // An IP camera connection has no token (OpenVidu answers null): it is active at once, and
+    // there is nothing for a client to use. The credential carries an empty token.
+    const token = ipcam ? '' : expectField(json?.token, isString, 'token');
+    return {
+      externalId: connectionId,
+      expiresAt: null,
+      credential: { token, connectionId },
+      details: { type, status: isString(json?.status) ? json.status : null },
+    };
   }
 
   async revokeJoin(

@@ -1,10 +1,11 @@
-import { Field, ID, InputType, Int } from '@nestjs/graphql';
+import { Field, Float, ID, InputType, Int } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsEnum,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsUUID,
@@ -15,6 +16,103 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { ProviderKind } from '../../providers/provider-kind';
+
+/*
+ * The OpenVidu inputs below carry their JSON types only; their values are checked by OpenVidu's
+ * rules in providers/adapters/openvidu-options.ts, the same code the compatibility route uses, so
+ * both answer a bad value with the same message and field (`defaultRecordingProperties.frameRate`).
+ */
+
+@InputType({ description: 'An OpenVidu Media Node selector (OpenVidu PRO): `{id}`.' })
+export class OpenViduMediaNodeInput {
+  @Field(() => String, { description: 'Media Node id (e.g. `media_i-0c58bcdd26l11d0sd`).' })
+  @IsString()
+  id!: string;
+}
+
+@InputType({
+  description:
+    'OpenVidu 2 default recording properties of a session (`defaultRecordingProperties`); the recording defaults apply to what is left out.',
+})
+export class OpenViduRecordingPropertiesInput {
+  @Field(() => String, { nullable: true, description: 'Recording file name.' })
+  @IsOptional()
+  @IsString()
+  name?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Record audio (default true).' })
+  @IsOptional()
+  @IsBoolean()
+  hasAudio?: boolean | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Record video (default true); not false together with hasAudio.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  hasVideo?: boolean | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: '`COMPOSED` (default), `INDIVIDUAL` or `COMPOSED_QUICK_START`.',
+  })
+  @IsOptional()
+  @IsString()
+  outputMode?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      '`BEST_FIT` (default), `CUSTOM`, `PICTURE_IN_PICTURE`, `VERTICAL_PRESENTATION` or `HORIZONTAL_PRESENTATION`.',
+  })
+  @IsOptional()
+  @IsString()
+  recordingLayout?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Custom layout path (layout `CUSTOM`).' })
+  @IsOptional()
+  @IsString()
+  customLayout?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: '`WIDTHxHEIGHT`, each 100..1999 (default `1280x720`).',
+  })
+  @IsOptional()
+  @IsString()
+  resolution?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Frames per second, 1..120 (default 25).' })
+  @IsOptional()
+  @IsInt()
+  frameRate?: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Shared memory in bytes, a whole number ≥ 134217728 (default 536870912).',
+  })
+  @IsOptional()
+  @IsNumber()
+  shmSize?: number | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'INDIVIDUAL recordings: ignore streams that fail (default false).',
+  })
+  @IsOptional()
+  @IsBoolean()
+  ignoreFailedStreams?: boolean | null;
+
+  @Field(() => OpenViduMediaNodeInput, {
+    nullable: true,
+    description: 'Media Node of the recording (OpenVidu PRO).',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => OpenViduMediaNodeInput)
+  mediaNode?: OpenViduMediaNodeInput | null;
+}
 
 @InputType({ description: 'OpenVidu 2 session properties (POST /openvidu/api/sessions).' })
 export class OpenViduSessionOptionsInput {
@@ -40,6 +138,24 @@ export class OpenViduSessionOptionsInput {
   @IsOptional()
   @IsBoolean()
   allowTranscoding?: boolean | null;
+
+  @Field(() => OpenViduRecordingPropertiesInput, {
+    nullable: true,
+    description: 'Recording properties applied by default to the recordings of this session.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => OpenViduRecordingPropertiesInput)
+  defaultRecordingProperties?: OpenViduRecordingPropertiesInput | null;
+
+  @Field(() => OpenViduMediaNodeInput, {
+    nullable: true,
+    description: 'Media Node to host the session (OpenVidu PRO).',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => OpenViduMediaNodeInput)
+  mediaNode?: OpenViduMediaNodeInput | null;
 }
 
 @InputType({ description: 'LiveKit room options (Twirp CreateRoom).' })

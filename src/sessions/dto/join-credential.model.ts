@@ -72,6 +72,12 @@ export class AgoraCredentialModel {
 
   @Field(() => String, { nullable: true, description: 'RTM token, when requested (`agora.rtm`).' })
   rtmToken!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Agora Chat user token, when requested (`agora.chat`).',
+  })
+  chatToken!: string | null;
 }
 
 @ObjectType('FishjamCredential', {
@@ -89,6 +95,21 @@ export class FishjamCredentialModel {
 
   @Field({ description: 'Room id.' })
   roomId!: string;
+}
+
+@ObjectType('FishjamLivestreamCredential', {
+  description:
+    'Fishjam: a livestream token for one room — a viewer token (WHEP) for a SUBSCRIBER, a streamer token (WHIP) for a PUBLISHER. Fishjam gives it no id to revoke.',
+})
+export class FishjamLivestreamCredentialModel {
+  @Field({ description: 'Viewer or streamer token.' })
+  token!: string;
+
+  @Field({ description: 'Room id.' })
+  roomId!: string;
+
+  @Field({ description: '`viewer` or `streamer`.' })
+  livestream!: string;
 }
 
 @ObjectType('Red5Credential', {
@@ -127,6 +148,7 @@ export type JoinCredentialModel =
   | PexipCredentialModel
   | AgoraCredentialModel
   | FishjamCredentialModel
+  | FishjamLivestreamCredentialModel
   | Red5CredentialModel;
 
 export const JoinCredential = createUnionType({
@@ -139,10 +161,13 @@ export const JoinCredential = createUnionType({
       PexipCredentialModel,
       AgoraCredentialModel,
       FishjamCredentialModel,
+      FishjamLivestreamCredentialModel,
       Red5CredentialModel,
     ] as const,
   resolveType: (value: object) =>
-    Object.values(MODEL_BY_KIND).find((model) => value instanceof model) ?? null,
+    value instanceof FishjamLivestreamCredentialModel
+      ? FishjamLivestreamCredentialModel
+      : (Object.values(MODEL_BY_KIND).find((model) => value instanceof model) ?? null),
 });
 
 /** Wraps an adapter's credential in the union member for its vendor (unknown fields dropped). */
@@ -150,7 +175,10 @@ export function joinCredentialModel(
   kind: ProviderKind,
   credential: Record<string, unknown>,
 ): JoinCredentialModel {
-  const Model = MODEL_BY_KIND[kind];
+  const Model =
+    kind === ProviderKind.FISHJAM && typeof credential.livestream === 'string'
+      ? FishjamLivestreamCredentialModel
+      : MODEL_BY_KIND[kind];
   const model = new Model() as unknown as Record<string, unknown>;
   for (const key of Object.keys(credential)) model[key] = credential[key] ?? null;
   return model as unknown as JoinCredentialModel;

@@ -1,0 +1,73 @@
+import { type NextFunction, type Request, type Response } from 'express';
+import { type JoinLinkCheck, type JoinLinksService } from './join-links.service';
+import { LINK_VENDORS } from './join-link-scope';
+import { allowedCors } from '../compat/compat-cors-headers';
+
+/** `/t/<slug>/j/<link>/<vendor>[/rest]`: a compatibility route reached through a join link. */
+const LINK_PATH = /^\/t\/([^/]+)\/j\/([^/]+)\/([a-z]+)(\/[^?]*)?(\?.*)?$/;
+const KEY_ID = /^jl_[0-9a-f]{24}(?=_)/;
+
+/** A request that came through a join link: the link as presented and the vendor segment. */
+export interface LinkRequest {
+  presented: string;
+  vendor: string;
+  /** The link's check, made once per request (CORS here, authentication in the guard). */
+  check?: Promise<JoinLinkCheck>;
+}
+
+const linkRequests = new WeakMap<object, LinkRequest>();
+
+/** The join link a request came through, if any (set by {@link joinLinkPaths}). */
+export function linkRequestOf(req: object): LinkRequest | undefined {
+  return linkRequests.get(req);
+}
+
+/** The link's check for this request, shared by everything that needs it. */
+export function linkCheck(links: JoinLinksService, link: LinkRequest): Promise<JoinLinkCheck> {
+  link.check ??= links.check(link.presented);
+  return link.check;
+}
+
+/**
+ * Join links in the path (README "Join links"). A front end whose library cannot send an
+ * `Authorization` header sets its base URL to `/t/<slug>/j/<link>/<vendor>`; this middleware,
+ * first after the request id and input hygiene, routes such a request to the vendor's ordinary
+ * compatibility route (`/t/<slug>/<vendor>/…`) and remembers the link for the authentication
+ * guard, which then accepts nothing else. The link's secret is removed from `originalUrl`, which
+ * logs and metrics read, keeping its public id.
+ *
+ * CORS for these paths is the link's own: only its listed origins get CORS headers (preflights
+ * answered here, before authentication); the tenant's compat origins do not apply.
+ */
+export function joinLinkPaths(links: JoinLinksService) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const m = LINK_PATH.exec(req.url);
+    if (!m || !(m[3] in LINK_VENDORS)) {
+      next();
+      return;
+    }
+    const [, slug, presented, vendor, rest = '', query = ''] = m;
+    const link: LinkRequest = { presented, vendor };
+    linkRequests.set(req, link);
+    const keyId = KEY_ID.exec(presented)?.[0] ?? 'jl_invalid';
+    req.url = `/t/${slug}/${vendor}${rest}${query}`;
+    req.originalUrl = `/t/${slug}/j/${keyId}/${vendor}${rest}${query}`;
+    const origin = req.headers.origin;
+    if (!origin) {
+      next();
+      return;
+    }
+    linkCheck(links, link).then(
+      (check) => {
+        if (check.ok && check.link.origins.includes(origin)) {
+          allowedCors(req, res, next);
+          return;
+        }
+        res.vary('Origin');
+        if (req.method === 'OPTIONS') res.status(204).end();
+        else next();
+      },
+      (err: unknown) => next(err),
+    );
+  };
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { JoinLink } from './join-link.entity';
+import { JoinLinksResolver } from './join-links.resolver';
+import { JoinLinksService } from './join-links.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([JoinLink])],
+  providers: [JoinLinksService, JoinLinksResolver],
+  exports: [JoinLinksService],
+})
+export class JoinLinksModule {}
