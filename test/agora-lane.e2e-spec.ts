@@ -234,6 +234,10 @@ describe('Agora lane', () => {
         // Node's client refuses C0 bytes in headers; C1 (here NEL, U+0085) still travels.
         () => get(`/t/${slug()}/agora/rtc/c/publisher/uid/1`).set('x-roomkey-tenant', 'a\u0085'),
       ],
+      [
+        'a call with a Cookie (a browser: cookie sessions are read behind Express)',
+        () => get(`/t/${slug()}/agora/rtc/c/publisher/uid/1`).set('cookie', 'rk_session=x'),
+      ],
       ['another Agora route', () => get(`/t/${slug()}/agora/rtm/alice`)],
       ['too many segments', () => get(`/t/${slug()}/agora/rtc/c/publisher/uid/1/2`)],
     ])('should not take %s', async (_what, send) => {

@@ -1,4 +1,7 @@
-import { Args, Mutation, Resolver } from '@nestjs/graphql';
+import { Inject } from '@nestjs/common';
+import { Args, Context, Mutation, Resolver } from '@nestjs/graphql';
+import { type Request, type Response } from 'express';
+import { APP_CONFIG, type AppConfig } from '../common/config';
 import { Public, Roles } from '../common/auth/decorators';
 import { MemberRole } from '../common/auth/roles';
 import { Ctx, Meta, type RequestContext, type RequestMeta } from '../common/context';
@@ -8,12 +11,19 @@ import { AuditService } from '../audit/audit.service';
 import { BasicAuthService } from './basic-auth.service';
 import { AuthPayloadModel, LoginInput } from './dto/auth.model';
 import { recordAuthFailure } from './authentication-failed';
-import { TokenService } from './tokens/token.service';
+import { clearSessionCookies, refreshCookieToken, setSessionCookies } from './cookie-session';
+import { type IssuedTokens, TokenService } from './tokens/token.service';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { Tenant } from '../tenants/tenant.entity';
 import { User } from '../users/user.entity';
 import { AuthMethod } from '../common/auth/roles';
+
+/** The GraphQL context's request and response (cookies are read from one, set on the other). */
+interface Http {
+  req: Request;
+  res: Response;
+}
 
 @Resolver(() => AuthPayloadModel)
 export class AuthResolver {
@@ -23,7 +33,18 @@ export class AuthResolver {
     private readonly audit: AuditService,
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(Tenant) private readonly tenants: Repository<Tenant>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /**
+   * The payload, with the tokens in the body — or, for a cookie session, in HttpOnly cookies and
+   * not in the body (empty strings), where page scripts cannot read them.
+   */
+  private answer(tokens: IssuedTokens, cookie: boolean, http: Http): AuthPayloadModel {
+    if (!cookie) return AuthPayloadModel.from(tokens);
+    setSessionCookies(http.req, http.res, tokens, this.config.auth.refreshTokenTtlSeconds);
+    return AuthPayloadModel.from({ ...tokens, accessToken: '', refreshToken: '' });
+  }
 
   @Mutation(() => AuthPayloadModel, {
     description: 'Signs in with email and password to one tenant.',
@@ -33,6 +54,7 @@ export class AuthResolver {
   async login(
     @Meta() meta: RequestMeta,
     @Args('input') input: LoginInput,
+    @Context() http: Http,
   ): Promise<AuthPayloadModel> {
     try {
       const p = await this.basic.authenticatePassword(
@@ -45,8 +67,10 @@ export class AuthResolver {
         this.users.findOneByOrFail({ id: p.userId! }),
         this.tenants.findOneByOrFail({ id: p.tenantId }),
       ]);
-      return AuthPayloadModel.from(
+      return this.answer(
         await this.tokens.startSession(user, tenant, p.role, AuthMethod.BASIC_PASSWORD, meta),
+        input.cookie === true,
+        http,
       );
     } catch (err) {
       // Rate-limit refusals are summarised per minute by the limiter, not audited one by one.
@@ -59,17 +83,21 @@ export class AuthResolver {
 
   @Mutation(() => AuthPayloadModel, {
     description:
-      'Trades a refresh token for new tokens. Each refresh token works once; reusing one ends the session.',
+      "Trades a refresh token for new tokens. Each refresh token works once; reusing one ends the session. Without the argument, the cookie session's refresh cookie is used and the new tokens are set as cookies again.",
   })
   @Public()
   @RateLimit('refresh_token')
   async refreshToken(
     @Meta() meta: RequestMeta,
-    @Args('refreshToken', { type: () => String }) refreshToken: string,
+    @Context() http: Http,
+    @Args('refreshToken', { type: () => String, nullable: true }) refreshToken?: string | null,
   ): Promise<AuthPayloadModel> {
-    if (refreshToken.length > 512)
-      throw DomainException.badInput('refreshToken', 'Invalid refresh token');
-    return AuthPayloadModel.from(await this.tokens.refresh(refreshToken, meta));
+    const cookie = refreshToken == null;
+    const raw = refreshToken ?? refreshCookieToken(http.req);
+    if (raw === undefined)
+      throw DomainException.badInput('refreshToken', 'Give refreshToken, or sign in with a cookie');
+    if (raw.length > 512) throw DomainException.badInput('refreshToken', 'Invalid refresh token');
+    return this.answer(await this.tokens.refresh(raw, meta), cookie, http);
   }
 
   @Mutation(() => AuthPayloadModel, {
@@ -79,23 +107,32 @@ export class AuthResolver {
   @RateLimit('login_code')
   async exchangeLoginCode(
     @Meta() meta: RequestMeta,
+    @Context() http: Http,
     @Args('code', { type: () => String }) code: string,
+    @Args('cookie', {
+      type: () => Boolean,
+      nullable: true,
+      description: 'Start a cookie session: the tokens go into HttpOnly cookies, not the answer.',
+    })
+    cookie?: boolean | null,
   ): Promise<AuthPayloadModel> {
     if (code.length > 512) throw DomainException.badInput('code', 'Invalid code');
-    return AuthPayloadModel.from(await this.tokens.exchangeLoginCode(code, meta));
+    return this.answer(await this.tokens.exchangeLoginCode(code, meta), cookie === true, http);
   }
 
   @Mutation(() => Boolean, {
     description: 'Ends the current session (the refresh-token family of this access token).',
   })
   @Roles(MemberRole.OWNER, MemberRole.ADMIN, MemberRole.MEMBER)
-  async logout(@Ctx() ctx: RequestContext): Promise<boolean> {
+  async logout(@Ctx() ctx: RequestContext, @Context() http: Http): Promise<boolean> {
     if (!ctx.sessionId || !ctx.userId) {
       throw DomainException.badInput(
         'authorization',
         'logout needs a Roomkey access token (Basic and API keys have no session)',
       );
     }
-    return this.tokens.logout(ctx, ctx.tenantId, ctx.userId, ctx.sessionId);
+    const done = await this.tokens.logout(ctx, ctx.tenantId, ctx.userId, ctx.sessionId);
+    clearSessionCookies(http.req, http.res);
+    return done;
   }
 }

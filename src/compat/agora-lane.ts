@@ -55,7 +55,8 @@ function decodeAll(parts: (string | undefined)[]): (string | undefined)[] | unde
  *   log line and the HTTP metrics.
  *
  * The lane takes a request only when the decision to take it is free of doubt and synchronous:
- * `GET`, no `Origin` (browser calls keep the per-tenant CORS middleware), no control character in
+ * `GET`, no `Origin` (browser calls keep the per-tenant CORS middleware), no `Cookie` (cookie
+ * sessions are read with Express's view of the request), no control character in
  * the path, the query or `X-Roomkey-Tenant` (the hygiene middleware answers those), parameters
  * that percent-decode.
  * Everything else — HEAD, preflights, the other Agora routes — reaches Express unchanged.
@@ -98,6 +99,8 @@ export class AgoraLane {
     clientIp: (req: IncomingMessage) => string | null,
   ): boolean {
     if (req.method !== 'GET' || !req.url || req.headers.origin !== undefined) return false;
+    // A browser's own calls (cookie sessions need Express's view of the request: secure, host).
+    if (req.headers.cookie !== undefined) return false;
     const url = req.url;
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);

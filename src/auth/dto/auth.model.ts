@@ -1,5 +1,13 @@
 import { Field, InputType, ObjectType } from '@nestjs/graphql';
-import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
+import {
+  IsBoolean,
+  IsEmail,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  MaxLength,
+} from 'class-validator';
 import { TenantModel } from '../../tenants/dto/tenant.model';
 import { SLUG_PATTERN } from '../../tenants/slug';
 import { UserModel } from '../../users/dto/user.model';
@@ -8,12 +16,14 @@ import { type IssuedTokens } from '../tokens/token.service';
 @ObjectType('AuthPayload', { description: 'Tokens for a signed-in member.' })
 export class AuthPayloadModel {
   @Field({
-    description: 'Bearer access token (JWT, ES256), valid until expiresAt (at most 15 minutes).',
+    description:
+      'Bearer access token (JWT, ES256), valid until expiresAt (at most 15 minutes). Empty for a cookie session: it is in the HttpOnly session cookie.',
   })
   accessToken!: string;
 
   @Field({
-    description: 'Opaque refresh token; single use: refreshToken returns a new one each time.',
+    description:
+      'Opaque refresh token; single use: refreshToken returns a new one each time. Empty for a cookie session: it is in the HttpOnly refresh cookie.',
   })
   refreshToken!: string;
 
@@ -53,4 +63,13 @@ export class LoginInput {
   @IsString()
   @Matches(SLUG_PATTERN)
   tenantSlug!: string;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'Start a cookie session: the tokens go into HttpOnly cookies (Secure over HTTPS), not the answer; GraphQL and the compatibility routes then accept the cookie.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  cookie?: boolean | null;
 }

@@ -6,7 +6,10 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { type AuthenticatedPrincipal } from '../../common/auth/principal';
 import { ActorType, AuthMethod } from '../../common/auth/roles';
 import { APP_CONFIG, type AppConfig } from '../../common/config';
+import { DomainException } from '../../common/errors';
+import { TenantDirectory } from '../../tenants/tenant-directory';
 import { AuthenticationFailed } from '../authentication-failed';
+import { cookieRequestAllowed, sessionCookieToken } from '../cookie-session';
 import { SessionCheckService } from '../tokens/session-check.service';
 import { ACCESS_TOKEN_ALG, SigningKeysService } from '../tokens/signing-keys.service';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_TYP } from '../tokens/token.service';
@@ -26,15 +29,30 @@ interface AccessClaims {
  * member must still belong to the tenant and the session must not be revoked (checked ≤ 30 s stale).
  * Tokens that are not ours fail quietly so the external-issuer strategy can try them.
  */
+/** Requests whose access token came from the session cookie (README "Cookie sessions"). */
+const fromCookie = new WeakSet<Request>();
+
+/** The Bearer header's token, else (with no Authorization header) the session cookie's. */
+const bearer = ExtractJwt.fromAuthHeaderAsBearerToken();
+function accessToken(req: Request): string | null {
+  const header = bearer(req);
+  if (header) return header;
+  const token = sessionCookieToken(req);
+  if (!token) return null;
+  fromCookie.add(req);
+  return token;
+}
+
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
     keys: SigningKeysService,
     private readonly sessions: SessionCheckService,
+    private readonly tenants: TenantDirectory,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: accessToken,
       algorithms: [ACCESS_TOKEN_ALG],
       issuer: config.auth.publicUrl,
       audience: ACCESS_TOKEN_AUDIENCE,
@@ -67,7 +85,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  async validate(_req: Request, claims: AccessClaims): Promise<AuthenticatedPrincipal> {
+  async validate(req: Request, claims: AccessClaims): Promise<AuthenticatedPrincipal> {
     const { sub, tid, sid, exp, amr } = claims;
     if (
       typeof sub !== 'string' ||
@@ -77,9 +95,16 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     ) {
       throw new AuthenticationFailed('missing_claims', AuthMethod.JWT);
     }
+    const cookie = fromCookie.has(req);
+    const method = cookie ? AuthMethod.COOKIE : AuthMethod.JWT;
     const session = await this.sessions.check(sub, tid, sid);
-    if (!session.ok)
-      throw new AuthenticationFailed(session.reason, AuthMethod.JWT, tid, session.email);
+    if (!session.ok) throw new AuthenticationFailed(session.reason, method, tid, session.email);
+    if (cookie && !cookieRequestAllowed(req, await this.tenants.corsOrigins(session.tenantSlug))) {
+      throw DomainException.forbidden(
+        'A cookie session is accepted only from Roomkey itself or an origin the tenant allowed',
+        'cookie_origin',
+      );
+    }
     return {
       actorType: ActorType.USER,
       actorId: sub,
@@ -89,7 +114,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       tenantId: tid,
       tenantSlug: session.tenantSlug,
       role: session.role,
-      authMethod: AuthMethod.JWT,
+      authMethod: method,
       // Platform rights only for sessions started with the account's own password, never through a
       // tenant's identity provider.
       isPlatformAdmin:

@@ -21,6 +21,11 @@ export class SessionCheckService {
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
+  /** Drops what is remembered of a session (logout): this instance checks it afresh at once. */
+  forget(sessionId: string): void {
+    for (const key of this.cache.keys()) if (key.endsWith(`|${sessionId}`)) this.cache.delete(key);
+  }
+
   async check(userId: string, tenantId: string, sessionId: string): Promise<SessionCheck> {
     const key = `${userId}|${tenantId}|${sessionId}`;
     const hit = this.cache.get(key);

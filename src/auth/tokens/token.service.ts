@@ -13,6 +13,7 @@ import { Membership } from '../../members/membership.entity';
 import { Tenant } from '../../tenants/tenant.entity';
 import { User } from '../../users/user.entity';
 import { AuthenticationFailed } from '../authentication-failed';
+import { SessionCheckService } from './session-check.service';
 import { ACCESS_TOKEN_ALG, SigningKeysService } from './signing-keys.service';
 import { LoginCode, RefreshToken } from './token.entities';
 
@@ -55,6 +56,7 @@ export class TokenService {
     private readonly keys: SigningKeysService,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly sessionChecks: SessionCheckService,
   ) {}
 
   /** Starts a new session (refresh family) for a member and records the sign-in. */
@@ -90,6 +92,8 @@ export class TokenService {
             | 'refresh_token_expired'
             | 'not_a_member';
           tenantId: string | null;
+          /** The session a reused token revoked. */
+          revokedFamily?: string;
         };
     const outcome = await this.ds.transaction(async (m): Promise<Outcome> => {
       const token = await m
@@ -116,7 +120,11 @@ export class TokenService {
           targetId: token.familyId,
           metadata: { familyId: token.familyId },
         });
-        return { error: 'refresh_token_reused', tenantId: token.tenantId };
+        return {
+          error: 'refresh_token_reused',
+          tenantId: token.tenantId,
+          revokedFamily: token.familyId,
+        };
       }
       if (token.expiresAt.getTime() <= Date.now())
         return { error: 'refresh_token_expired', tenantId: token.tenantId };
@@ -143,6 +151,8 @@ export class TokenService {
       return { tokens };
     });
     if ('tokens' in outcome) return outcome.tokens;
+    // This instance refuses the revoked session's access tokens (and cookie) at once.
+    if (outcome.revokedFamily) this.sessionChecks.forget(outcome.revokedFamily);
     const failure = new AuthenticationFailed(outcome.error, AuthMethod.JWT, outcome.tenantId);
     if (outcome.error !== 'refresh_token_reused') {
       await this.audit.recordQuietly(
@@ -165,14 +175,17 @@ export class TokenService {
     throw failure;
   }
 
-  /** Revokes a session (refresh family): its refresh tokens at once, its access tokens within a minute. */
+  /**
+   * Revokes a session (refresh family): its refresh tokens at once, its access tokens (and cookie)
+   * at once on this instance and within the session check's 30 s on others.
+   */
   async logout(
     actor: AuditActor,
     tenantId: string,
     userId: string,
     familyId: string,
   ): Promise<boolean> {
-    return this.ds.transaction(async (m) => {
+    const done = await this.ds.transaction(async (m) => {
       const r = await m.update(
         RefreshToken,
         { familyId, tenantId, userId, revokedAt: IsNull() },
@@ -186,6 +199,8 @@ export class TokenService {
       });
       return true;
     });
+    this.sessionChecks.forget(familyId);
+    return done;
   }
 
   /** Creates the one-time, 60-second code an OIDC/SAML callback hands to the browser. */

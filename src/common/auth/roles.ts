@@ -31,6 +31,8 @@ export enum AuthMethod {
   BASIC_API_KEY = 'BASIC_API_KEY',
   BASIC_PASSWORD = 'BASIC_PASSWORD',
   JWT = 'JWT',
+  /** A Roomkey access token from the HttpOnly session cookie (README "Cookie sessions"). */
+  COOKIE = 'COOKIE',
   EXTERNAL_JWT = 'EXTERNAL_JWT',
   OIDC = 'OIDC',
   SAML = 'SAML',
