@@ -360,6 +360,27 @@ describe('scoped join links', () => {
       expect(chat.status).toBe(403);
     });
 
+    it("should serve Fishjam's useSandbox (room manager base URL only) a peer token the link covers", async () => {
+      const c = await createLink({
+        provider: 'FISHJAM',
+        roomPattern: 'class-*',
+        maxRole: 'PUBLISHER',
+      });
+      // useSandbox builds `${roomManagerUrl}?roomName=…&peerName=…` from the base URL it is given.
+      const roomManager = `${c.basePath}/room-manager`;
+      const res = await get(`${roomManager}?roomName=class-${uniq()}&peerName=ada`);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        peerToken: expect.any(String),
+        room: { name: expect.stringMatching(/^class-/) },
+        peer: { name: 'ada' },
+      });
+      expect(res.headers['access-control-allow-origin']).toBe(ORIGIN);
+      const outside = await get(`${roomManager}?roomName=lobby&peerName=ada`);
+      expect(outside.status).toBe(403);
+      expect(outside.body).toEqual({ error: expect.any(String) });
+    });
+
     it('should create and join only OpenVidu sessions whose customSessionId its pattern covers', async () => {
       const c = await createLink({ provider: 'OPENVIDU', roomPattern: 'ov-*' });
       const post = (path: string, body: object) =>
