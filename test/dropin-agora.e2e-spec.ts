@@ -26,13 +26,10 @@ import {
   type VendorWorld,
   ok,
   startVendorWorld,
+  AGORA_NO_CACHE,
 } from './helpers/vendors';
 
-const NO_CACHE = {
-  'cache-control': 'private, no-cache, no-store, must-revalidate',
-  expires: '-1',
-  pragma: 'no-cache',
-};
+const NO_CACHE = AGORA_NO_CACHE;
 const EXPIRY_ERROR = 'expiry must be a whole number of seconds from 1 to 86400';
 const UID_ERROR = 'uid must be an integer 0..4294967295';
 const CHAT_USER_ERROR = 'may only contain a-z A-Z 0-9 _ - .';

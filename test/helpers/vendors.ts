@@ -15,6 +15,13 @@ import {
 } from '../factories/tenancy';
 import { type GqlResult, type TestApp, startTestApp } from './test-app';
 
+/** The Agora token service's headers, on every answer of its routes (README "Vendor-compatible routes"). */
+export const AGORA_NO_CACHE = {
+  'cache-control': 'private, no-cache, no-store, must-revalidate',
+  expires: '-1',
+  pragma: 'no-cache',
+};
+
 export type Kind = 'OPENVIDU' | 'LIVEKIT' | 'PEXIP' | 'AGORA' | 'FISHJAM' | 'RED5';
 export type HttpKind = 'OPENVIDU' | 'LIVEKIT' | 'PEXIP' | 'FISHJAM';
 export const KINDS: Kind[] = ['OPENVIDU', 'LIVEKIT', 'PEXIP', 'AGORA', 'FISHJAM', 'RED5'];
