@@ -139,10 +139,19 @@ describe('cookie sessions', () => {
       }
     });
 
-    it('should refuse a cookie session over plain HTTP on a non-loopback host, setting nothing', async () => {
+    it('should refuse a cookie session over plain HTTP on a non-loopback host before the password is checked, starting nothing', async () => {
+      const sessions = async () =>
+        (
+          await w.t.ds.query<Array<{ n: number }>>(
+            'SELECT count(*)::int AS n FROM refresh_token WHERE user_id = $1',
+            [w.a.member.id],
+          )
+        )[0].n;
+      const before = await sessions();
       const res = await login({ host: 'roomkey.example.test' });
       expect(res.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
       expect(res.headers['set-cookie']).toBeUndefined();
+      expect(await sessions()).toBe(before);
     });
 
     it('should keep answering tokens in the body, and set no cookie, without cookie: true', async () => {
@@ -187,6 +196,41 @@ describe('cookie sessions', () => {
       expect(event).toEqual({ auth_method: 'COOKIE', actor_label: w.a.member.email });
     });
 
+    it("should record a forged request in the tenant's log as a COOKIE refusal of that member", async () => {
+      const { access } = await session();
+      const res = await get(rtc(), access, { origin: OTHER });
+      expect(res.status).toBe(403);
+      const [event] = await w.t.ds.query<
+        Array<{ outcome: string; auth_method: string; actor_label: string; metadata: object }>
+      >(
+        `SELECT outcome, auth_method, actor_label, metadata FROM audit_event
+          WHERE tenant_id = $1 AND action = 'auth.login.failed' ORDER BY seq DESC LIMIT 1`,
+        [w.a.tenant.id],
+      );
+      expect(event).toMatchObject({
+        outcome: 'FAILURE',
+        auth_method: 'COOKIE',
+        actor_label: w.a.member.email,
+        metadata: { reason: 'cookie_origin' },
+      });
+    });
+
+    it("should accept the tenant's allowed origin on compatibility routes only, not on GraphQL, and spend the refresh cookie only from Roomkey's own pages", async () => {
+      const { access, refresh } = await session();
+      const me = await gql(ME, access, { origin: ALLOWED });
+      expect(me.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      const spent = await gql('mutation { refreshToken { expiresAt } }', refresh, {
+        origin: ALLOWED,
+      });
+      expect(spent.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect(spent.headers['set-cookie']).toBeUndefined();
+      // The refresh cookie was not spent: it still rotates from Roomkey's own page.
+      const same = await gql('mutation { refreshToken { expiresAt } }', refresh, {
+        'sec-fetch-site': 'same-origin',
+      });
+      expect(same.body.errors).toBeUndefined();
+    });
+
     it.each([
       ['another origin', { origin: OTHER }],
       ['the page’s own origin spelled differently', { origin: 'http://app.example.test' }],
@@ -202,7 +246,7 @@ describe('cookie sessions', () => {
       expect(await connections()).toBe(before);
     });
 
-    it('should accept a same-origin request without Origin (Sec-Fetch-Site: same-origin), on the lane and on GraphQL', async () => {
+    it('should accept a same-origin request without Origin (Sec-Fetch-Site: same-origin), on a compatibility route and on GraphQL', async () => {
       const { access } = await session();
       expect((await get(rtc(), access, { 'sec-fetch-site': 'same-origin' })).status).toBe(200);
       const me = await gql(ME, access, { 'sec-fetch-site': 'same-origin' });

@@ -187,6 +187,11 @@ describe('scoped join links', () => {
     it.each([
       ['the vendor is RED5 (server to server)', { provider: 'RED5' }, 'provider'],
       ['the maximum role is MODERATOR', { maxRole: 'MODERATOR' }, 'maxRole'],
+      [
+        'a PEXIP link is SUBSCRIBER (Pexip cannot hold it to receiving only)',
+        { provider: 'PEXIP', maxRole: 'SUBSCRIBER' },
+        'maxRole',
+      ],
       ['an origin has a path', { origins: ['https://app.example.test/'] }, 'origins'],
       ['an origin is not http(s)', { origins: ['ftp://app.example.test'] }, 'origins'],
       ['an origin is a wildcard', { origins: ['*'] }, 'origins'],
@@ -343,7 +348,8 @@ describe('scoped join links', () => {
       const c = await createLink({ roomPattern: 'team-*' });
       const rtm = (body: object) =>
         w.t.http().post(`${c.basePath}/getToken`).set('origin', ORIGIN).send(body);
-      expect((await rtm({ tokenType: 'rtm', uid: 'alice' })).status).toBe(200);
+      // A login alone reaches every message channel: only a `*` link issues one.
+      expect((await rtm({ tokenType: 'rtm', uid: 'alice' })).status).toBe(403);
       expect((await rtm({ tokenType: 'rtm', uid: 'alice', channel: 'team-a' })).status).toBe(200);
       for (const channel of ['lobby', '*']) {
         const res = await rtm({ tokenType: 'rtm', uid: 'alice', channel });
@@ -358,6 +364,40 @@ describe('scoped join links', () => {
       }
       const chat = await rtm({ tokenType: 'chat', uid: 'alice' });
       expect(chat.status).toBe(403);
+    });
+
+    it('should issue a plain RTM login only through a `*` link, and no stream channel (publish data) through a SUBSCRIBER link', async () => {
+      const any = await createLink({ roomPattern: '*' });
+      const post = (c: Created, body: object) =>
+        w.t.http().post(`${c.basePath}/getToken`).set('origin', ORIGIN).send(body);
+      expect((await post(any, { tokenType: 'rtm', uid: 'bob' })).status).toBe(200);
+      const viewer = await createLink({ roomPattern: 'team-*', maxRole: 'SUBSCRIBER' });
+      const stream = await post(viewer, { tokenType: 'rtm', uid: 'bob', channel: 'team-a' });
+      expect(stream.status).toBe(403);
+      // A channel name that is not one is refused as bad input before any pattern is tried.
+      const long = await post(any, { tokenType: 'rtm', uid: 'bob', channel: 'c'.repeat(30_000) });
+      expect(long.status).toBe(400);
+    });
+
+    it('should not issue through a SUBSCRIBER link what the vendor cannot hold to receiving only (a Fishjam peer), while a Fishjam viewer token is fine', async () => {
+      const room = `class-${uniq()}`;
+      const streamer = await w.t
+        .http()
+        .get(`/t/${slug()}/fishjam/room-manager/livestream?roomName=${room}`)
+        .set('authorization', w.a.adminKey);
+      expect(streamer.status).toBe(200);
+      const c = await createLink({
+        provider: 'FISHJAM',
+        roomPattern: 'class-*',
+        maxRole: 'SUBSCRIBER',
+      });
+      const before = await counts();
+      const peer = await get(`${c.basePath}/room-manager?roomName=class-${uniq()}&peerName=p`);
+      expect(peer.status).toBe(403);
+      expect(await counts()).toEqual(before);
+      const viewer = await get(`${c.basePath}/room-manager/${room}/livestream-viewer-token`);
+      expect(viewer.status).toBe(200);
+      expect(w.fj.livestreamByToken((viewer.body as { token: string }).token)?.role).toBe('viewer');
     });
 
     it("should serve Fishjam's useSandbox (room manager base URL only) a peer token the link covers", async () => {
@@ -520,6 +560,13 @@ describe('scoped join links', () => {
       }
     });
 
+    it('should refuse choosing a credential (?credential=) and mint only with the default one', async () => {
+      const c = await createLink();
+      const chosen = await get(`${rtc(c, 'team-cred')}?credential=${w.a.creds.AGORA}`);
+      expect(chosen.status).toBe(403);
+      expect(chosen.headers['x-roomkey-error-code']).toBe('FORBIDDEN');
+    });
+
     it('should answer 429 past its own per-minute budget', async () => {
       const c = await createLink({ ratePerMinute: 2 });
       const statuses: number[] = [];
@@ -535,6 +582,11 @@ describe('scoped join links', () => {
       const from = w.t.logs.length;
       expect((await get(rtc(c, 'team-log'))).status).toBe(200);
       await get(rtc(c, 'team-log'), OTHER_ORIGIN);
+      for (const rest of ['', '/', '/Agora/ping', '/constructor', '/graphql']) {
+        const res = await get(`/t/${slug()}/j/${c.link}${rest}`);
+        expect({ rest, status: res.status }).toEqual({ rest, status: 404 });
+        expect(res.text).not.toContain(c.link);
+      }
       const secret = c.link.slice(c.joinLink.keyId.length + 1);
       const lines = w.t.logs.slice(from).join('\n');
       expect(lines).toContain(c.joinLink.keyId);

@@ -11,7 +11,13 @@ import { AuditService } from '../audit/audit.service';
 import { BasicAuthService } from './basic-auth.service';
 import { AuthPayloadModel, LoginInput } from './dto/auth.model';
 import { recordAuthFailure } from './authentication-failed';
-import { clearSessionCookies, refreshCookieToken, setSessionCookies } from './cookie-session';
+import {
+  assertCookieSessionPossible,
+  clearSessionCookies,
+  cookieRequestAllowed,
+  refreshCookieToken,
+  setSessionCookies,
+} from './cookie-session';
 import { type IssuedTokens, TokenService } from './tokens/token.service';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
@@ -56,6 +62,8 @@ export class AuthResolver {
     @Args('input') input: LoginInput,
     @Context() http: Http,
   ): Promise<AuthPayloadModel> {
+    // Refused before the password is checked: a session that could not be delivered is not started.
+    if (input.cookie === true) assertCookieSessionPossible(http.req);
     try {
       const p = await this.basic.authenticatePassword(
         input.email,
@@ -96,6 +104,13 @@ export class AuthResolver {
     const raw = refreshToken ?? refreshCookieToken(http.req);
     if (raw === undefined)
       throw DomainException.badInput('refreshToken', 'Give refreshToken, or sign in with a cookie');
+    // The refresh cookie is a credential: only Roomkey's own pages may spend it.
+    if (cookie && !cookieRequestAllowed(http.req, [])) {
+      throw DomainException.forbidden(
+        'The refresh cookie is accepted only from Roomkey itself',
+        'cookie_origin',
+      );
+    }
     if (raw.length > 512) throw DomainException.badInput('refreshToken', 'Invalid refresh token');
     return this.answer(await this.tokens.refresh(raw, meta), cookie, http);
   }
@@ -117,6 +132,8 @@ export class AuthResolver {
     cookie?: boolean | null,
   ): Promise<AuthPayloadModel> {
     if (code.length > 512) throw DomainException.badInput('code', 'Invalid code');
+    // Refused before the one-time code is spent.
+    if (cookie === true) assertCookieSessionPossible(http.req);
     return this.answer(await this.tokens.exchangeLoginCode(code, meta), cookie === true, http);
   }
 

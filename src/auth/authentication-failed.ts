@@ -19,8 +19,10 @@ export class AuthenticationFailed extends DomainException {
     /** A public identifier of what was presented (key id, email), never the secret part. */
     readonly attemptedLabel: string | null = null,
     message = 'Authentication required or failed',
+    /** FORBIDDEN for a valid credential refused where it was presented (a cookie's origin). */
+    code: ErrorCode.UNAUTHENTICATED | ErrorCode.FORBIDDEN = ErrorCode.UNAUTHENTICATED,
   ) {
-    super(ErrorCode.UNAUTHENTICATED, message, { reason });
+    super(code, message, { reason });
   }
 }
 

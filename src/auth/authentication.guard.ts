@@ -118,6 +118,12 @@ export class AuthenticationGuard implements CanActivate {
     principal: AuthenticatedPrincipal,
     route: string,
     meta: RequestMeta,
+    own: { rule: Rule; id: string; source: string; reason: string } = {
+      rule: this.principalRule,
+      id: `${principal.tenantId}:${principal.actorId ?? principal.actorLabel}`,
+      source: principal.actorLabel,
+      reason: 'principal_limit',
+    },
   ): Promise<DomainException | null> {
     const where = {
       route,
@@ -125,18 +131,13 @@ export class AuthenticationGuard implements CanActivate {
       tenantId: principal.tenantId,
       actorType: principal.actorType,
     };
-    const [byPrincipal, byTenant] = await Promise.all([
-      this.limiter.consume(
-        this.principalRule,
-        `${principal.tenantId}:${principal.actorId ?? principal.actorLabel}`,
-        where,
-        principal.actorLabel,
-      ),
+    const [byOwn, byTenant] = await Promise.all([
+      this.limiter.consume(own.rule, own.id, where, own.source),
       this.limiter.consume(this.tenantRule, principal.tenantId, where, principal.tenantSlug),
     ]);
-    const retryAfter = Math.max(byPrincipal, byTenant);
+    const retryAfter = Math.max(byOwn, byTenant);
     if (retryAfter === 0) return null;
-    return DomainException.rateLimited(retryAfter, byTenant ? 'tenant_limit' : 'principal_limit');
+    return DomainException.rateLimited(retryAfter, byTenant ? 'tenant_limit' : own.reason);
   }
 
   /**
@@ -230,6 +231,15 @@ export class AuthenticationGuard implements CanActivate {
       return error;
     }
     const principal = linkPrincipal(check.link);
+    const meta = metaOf(req);
+    // Charged first, so refusals below (origin, vendor) are bounded by the link's budget too.
+    const limited = await this.charge(principal, route, meta, {
+      rule: { name: 'join_link', limit: check.link.ratePerMinute, windowMs: 60_000 },
+      id: check.link.id,
+      source: check.link.keyId,
+      reason: 'join_link_limit',
+    });
+    if (limited) return limited;
     const origin = req.headers.origin;
     const refusal =
       LINK_VENDORS[link.vendor] !== check.link.provider
@@ -244,7 +254,7 @@ export class AuthenticationGuard implements CanActivate {
           : 'This join link cannot be used from this origin',
         refusal,
       );
-      await this.audit.recordQuietly(RequestContext.fromPrincipal(principal, metaOf(req)), {
+      await this.audit.recordQuietly(RequestContext.fromPrincipal(principal, meta), {
         action: 'authz.denied',
         outcome: AuditOutcome.DENIED,
         errorCode: denial.code,
@@ -252,25 +262,6 @@ export class AuthenticationGuard implements CanActivate {
       });
       return denial;
     }
-    const meta = metaOf(req);
-    const where = {
-      route,
-      clientIp: meta.clientIp,
-      tenantId: principal.tenantId,
-      actorType: principal.actorType,
-    };
-    const [byLink, byTenant] = await Promise.all([
-      this.limiter.consume(
-        { name: 'join_link', limit: check.link.ratePerMinute, windowMs: 60_000 },
-        check.link.id,
-        where,
-        check.link.keyId,
-      ),
-      this.limiter.consume(this.tenantRule, principal.tenantId, where, principal.tenantSlug),
-    ]);
-    const retryAfter = Math.max(byLink, byTenant);
-    if (retryAfter > 0)
-      return DomainException.rateLimited(retryAfter, byTenant ? 'tenant_limit' : 'join_link_limit');
     req.user = principal;
     this.successes.note(principal);
     return null;

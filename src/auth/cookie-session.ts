@@ -4,8 +4,9 @@ import { DomainException } from '../common/errors';
 /**
  * Cookie sessions (README "Cookie sessions"): the OpenVidu document's second sign-in strategy.
  * `login(input: {…, cookie: true})` and `exchangeLoginCode(code, cookie: true)` put the session's
- * access token in an HttpOnly cookie (and its refresh token in a second one, sent to /graphql
- * only); GraphQL and the compatibility routes then accept the cookie in place of a header.
+ * access token in an HttpOnly cookie and its refresh token in a second, SameSite=Strict one (on
+ * plain loopback HTTP sent to /graphql only; `__Host-` cookies must have Path=/); GraphQL and the
+ * compatibility routes then accept the access cookie in place of a header.
  *
  * Over HTTPS the cookies are `__Host-` prefixed and Secure (host-only, Path=/, never set by a
  * sibling domain); over plain HTTP only on a loopback host (development), without the prefix;
@@ -78,13 +79,8 @@ function append(res: Response, cookies: string[]): void {
   res.setHeader('Set-Cookie', [...list, ...cookies]);
 }
 
-/** Sets the session's two cookies; refuses plain HTTP outside loopback (they would travel in clear). */
-export function setSessionCookies(
-  req: Request,
-  res: Response,
-  tokens: { accessToken: string; refreshToken: string; expiresAt: Date },
-  refreshTtlSeconds: number,
-): void {
+/** Refuses a cookie session where its cookies would travel in clear (plain HTTP off loopback). */
+export function assertCookieSessionPossible(req: Request): CookieMode {
   const mode = modeOf(req);
   if (!mode) {
     throw DomainException.badInput(
@@ -92,6 +88,17 @@ export function setSessionCookies(
       'Cookie sessions need HTTPS (plain HTTP is allowed on a loopback host only)',
     );
   }
+  return mode;
+}
+
+/** Sets the session's two cookies (see assertCookieSessionPossible). */
+export function setSessionCookies(
+  req: Request,
+  res: Response,
+  tokens: { accessToken: string; refreshToken: string; expiresAt: Date },
+  refreshTtlSeconds: number,
+): void {
+  const mode = assertCookieSessionPossible(req);
   const accessAge = Math.max(1, Math.floor((tokens.expiresAt.getTime() - Date.now()) / 1000));
   append(res, [
     serialize(mode.access, tokens.accessToken, {

@@ -3,8 +3,10 @@ import { type JoinLinkCheck, type JoinLinksService } from './join-links.service'
 import { LINK_VENDORS } from './join-link-scope';
 import { allowedCors } from '../compat/compat-cors-headers';
 
-/** `/t/<slug>/j/<link>/<vendor>[/rest]`: a compatibility route reached through a join link. */
-const LINK_PATH = /^\/t\/([^/]+)\/j\/([^/]+)\/([a-z]+)(\/[^?]*)?(\?.*)?$/;
+/** `/t/<slug>/j/<link>[/…]`: a path through a join link, whatever follows the link. */
+const LINK_PREFIX = /^\/t\/([^/?]+)\/j\/([^/?]+)/;
+/** What follows it on a compatibility route: `/<vendor>[/rest][?query]`. */
+const VENDOR_REST = /^\/([a-z]+)(\/[^?]*)?(\?.*)?$/;
 const KEY_ID = /^jl_[0-9a-f]{24}(?=_)/;
 
 /** A request that came through a join link: the link as presented and the vendor segment. */
@@ -41,15 +43,25 @@ export function linkCheck(links: JoinLinksService, link: LinkRequest): Promise<J
  */
 export function joinLinkPaths(links: JoinLinksService) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const m = LINK_PATH.exec(req.url);
-    if (!m || !(m[3] in LINK_VENDORS)) {
+    const prefix = LINK_PREFIX.exec(req.url);
+    if (!prefix) {
       next();
       return;
     }
-    const [, slug, presented, vendor, rest = '', query = ''] = m;
+    const [head, slug, presented] = prefix;
+    const keyId = KEY_ID.exec(presented)?.[0] ?? 'jl_invalid';
+    const after = req.url.slice(head.length);
+    const m = VENDOR_REST.exec(after);
+    if (!m || !Object.hasOwn(LINK_VENDORS, m[1])) {
+      // Not a route a link opens (it will be 404): logs, metrics and the 404 itself never see
+      // the secret.
+      req.url = req.originalUrl = `/t/${slug}/j/${keyId}${after}`;
+      next();
+      return;
+    }
+    const [, vendor, rest = '', query = ''] = m;
     const link: LinkRequest = { presented, vendor };
     linkRequests.set(req, link);
-    const keyId = KEY_ID.exec(presented)?.[0] ?? 'jl_invalid';
     req.url = `/t/${slug}/${vendor}${rest}${query}`;
     req.originalUrl = `/t/${slug}/j/${keyId}/${vendor}${rest}${query}`;
     const origin = req.headers.origin;

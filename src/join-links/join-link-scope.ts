@@ -1,6 +1,7 @@
 import { type JoinLinkScope } from '../common/auth/principal';
 import { DomainException } from '../common/errors';
-import { type ParticipantRole, ProviderKind } from '../providers/provider-kind';
+import { agoraStreamChannel } from '../providers/adapters/agora-limits';
+import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
 
 /** The compatibility path segment of each vendor a link can open (Red5 is server to server). */
 export const LINK_VENDORS: Record<string, ProviderKind> = {
@@ -13,32 +14,65 @@ export const LINK_VENDORS: Record<string, ProviderKind> = {
 
 const RANK: Record<ParticipantRole, number> = { SUBSCRIBER: 1, PUBLISHER: 2, MODERATOR: 3 };
 
-const patterns = new Map<string, RegExp>();
-
-/** `*` matches any run of characters (none included); everything else matches itself. */
-export function roomMatcher(pattern: string): RegExp {
-  let re = patterns.get(pattern);
-  if (!re) {
-    const body = pattern
-      .split('*')
-      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*');
-    re = new RegExp(`^${body}$`, 's');
-    if (patterns.size >= 1000) patterns.clear();
-    patterns.set(pattern, re);
+/**
+ * Whether `name` matches `pattern`, where `*` matches any run of characters (none included) and
+ * everything else matches itself. Linear in practice (greedy, backtracking only to the last `*`),
+ * so no pattern an admin writes can make a request slow, as a regular expression could.
+ */
+export function roomMatches(pattern: string, name: string): boolean {
+  let p = 0;
+  let n = 0;
+  let star = -1;
+  let mark = 0;
+  while (n < name.length) {
+    if (p < pattern.length && pattern[p] !== '*' && pattern[p] === name[n]) {
+      p++;
+      n++;
+    } else if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      mark = n;
+    } else if (star !== -1) {
+      p = star + 1;
+      n = ++mark;
+    } else {
+      return false;
+    }
   }
-  return re;
+  while (p < pattern.length && pattern[p] === '*') p++;
+  return p === pattern.length;
 }
 
-/** A token tied to no room (an Agora RTM login): only the link's vendor is checked. */
-export function checkLinkVendor(
-  scope: JoinLinkScope | null | undefined,
-  provider: ProviderKind,
-): void {
-  if (scope && provider !== scope.provider) {
+/**
+ * An Agora RTM token through a link. A login alone reaches every message channel of the app, so
+ * only a link whose pattern is `*` issues one; a stream channel is a room (its pattern must cover
+ * it, checked as a valid channel name first) and carries publish-data rights, so a SUBSCRIBER
+ * link issues none.
+ */
+export function checkLinkRtm(scope: JoinLinkScope, streamChannel: string | null): void {
+  checkLinkVendor(scope, ProviderKind.AGORA);
+  if (streamChannel === null) {
+    if (scope.roomPattern !== '*') {
+      throw DomainException.forbidden(
+        'This join link issues RTM tokens only for stream channels it covers',
+        'join_link_room',
+      );
+    }
+    return;
+  }
+  if (scope.maxRole === ParticipantRole.SUBSCRIBER) {
+    throw DomainException.forbidden(
+      'A stream channel lets its user publish data: this join link issues at most SUBSCRIBER',
+      'join_link_role',
+    );
+  }
+  checkLinkRoom(scope, ProviderKind.AGORA, agoraStreamChannel(streamChannel));
+}
+
+function checkLinkVendor(scope: JoinLinkScope, provider: ProviderKind): void {
+  if (provider !== scope.provider) {
     throw DomainException.forbidden(
       `This join link is for ${scope.provider} only`,
-      'join_link_provider',
+      'join_link_vendor',
     );
   }
 }
@@ -57,16 +91,36 @@ export function checkLinkRoom(
   roomName: string | null | undefined,
 ): void {
   if (!scope) return;
-  if (provider && provider !== scope.provider) {
-    throw DomainException.forbidden(
-      `This join link is for ${scope.provider} only`,
-      'join_link_provider',
-    );
-  }
+  if (provider) checkLinkVendor(scope, provider);
   // A room without a caller-chosen name (a generated id) is covered only by `*`.
   const name = roomName ?? '';
-  if (!roomMatcher(scope.roomPattern).test(name)) {
+  if (!roomMatches(scope.roomPattern, name)) {
     throw DomainException.forbidden('This join link does not cover that room', 'join_link_room');
+  }
+}
+
+/**
+ * Refuses, through a SUBSCRIBER link, a credential the vendor does not hold to receiving only:
+ * Pexip participants and Fishjam peers carry no such restriction (a Fishjam livestream viewer
+ * token does), so the record would say SUBSCRIBER while the credential could publish.
+ */
+export function checkLinkJoin(
+  scope: JoinLinkScope | null | undefined,
+  provider: ProviderKind,
+  join: { role?: ParticipantRole | null; fishjam?: { livestream?: boolean | null } | null },
+): void {
+  if (!scope || join.role !== ParticipantRole.SUBSCRIBER) return;
+  const enforced =
+    provider === ProviderKind.PEXIP
+      ? false
+      : provider === ProviderKind.FISHJAM
+        ? join.fishjam?.livestream === true
+        : true;
+  if (!enforced) {
+    throw DomainException.forbidden(
+      `A ${provider} credential from this route could publish: this join link issues at most SUBSCRIBER`,
+      'join_link_role',
+    );
   }
 }
 

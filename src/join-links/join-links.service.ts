@@ -9,7 +9,7 @@ import { type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
 import { paginate, type Page, type PageArgs } from '../common/graphql/pagination';
 import { hasControlChars } from '../common/text';
-import { ParticipantRole, type ProviderKind } from '../providers/provider-kind';
+import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
 import { validateName } from '../tenants/slug';
 import { JoinLink } from './join-link.entity';
 import { LINK_VENDORS } from './join-link-scope';
@@ -239,6 +239,12 @@ export class JoinLinksService {
     }
     if (data.maxRole !== ParticipantRole.SUBSCRIBER && data.maxRole !== ParticipantRole.PUBLISHER) {
       throw DomainException.badInput('maxRole', 'maxRole must be SUBSCRIBER or PUBLISHER');
+    }
+    if (data.maxRole === ParticipantRole.SUBSCRIBER && data.provider === ProviderKind.PEXIP) {
+      throw DomainException.badInput(
+        'maxRole',
+        'Pexip participants cannot be held to receiving only: a PEXIP link needs maxRole PUBLISHER',
+      );
     }
     const roomPattern = data.roomPattern;
     if (

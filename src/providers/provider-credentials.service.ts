@@ -237,10 +237,17 @@ export class ProviderCredentialsService {
 
   /** The credential with decrypted secrets: by id, or the tenant's default for a kind. */
   async resolve(
-    ctx: Pick<RequestContext, 'tenantId'>,
+    ctx: Pick<RequestContext, 'tenantId'> & Partial<Pick<RequestContext, 'joinLink'>>,
     id: string | null,
     kind?: ProviderKind,
   ): Promise<ResolvedCredential> {
+    // A join link mints with its tenant's default credential of its vendor, never a chosen one.
+    if (id !== null && ctx.joinLink) {
+      throw DomainException.forbidden(
+        'A join link uses the default credential: credential cannot be chosen',
+        'join_link_credential',
+      );
+    }
     const key = id ? `i|${ctx.tenantId}|${id}` : `d|${ctx.tenantId}|${kind}`;
     const hit = this.cache.get(key);
     if (hit) return ofKind(hit, kind);

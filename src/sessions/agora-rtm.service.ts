@@ -3,7 +3,7 @@ import { AuditService } from '../audit/audit.service';
 import { type RequestContext } from '../common/context';
 import { AgoraAdapter } from '../providers/adapters/agora.adapter';
 import { ProviderCredentialsService } from '../providers/provider-credentials.service';
-import { checkLinkRoom, checkLinkVendor } from '../join-links/join-link-scope';
+import { checkLinkRtm } from '../join-links/join-link-scope';
 import { ProviderKind } from '../providers/provider-kind';
 import { type JoinOrigin } from './connections.service';
 
@@ -28,10 +28,7 @@ export class AgoraRtmService {
     origin: JoinOrigin,
     streamChannel: string | null = null,
   ): Promise<{ token: string; expiresAt: Date }> {
-    // Through a join link, a stream channel is a room: its pattern must cover it (`*`, every
-    // channel, only when the pattern is `*` itself).
-    if (streamChannel !== null) checkLinkRoom(ctx.joinLink, ProviderKind.AGORA, streamChannel);
-    else checkLinkVendor(ctx.joinLink, ProviderKind.AGORA);
+    if (ctx.joinLink) checkLinkRtm(ctx.joinLink, streamChannel);
     const cred = await this.credentials.resolve(ctx, credentialId, ProviderKind.AGORA);
     const token = await this.agora.rtmToken(cred, userId, ttlSeconds, streamChannel);
     const expiresAt = new Date(Date.now() + ttlSeconds * 1000);

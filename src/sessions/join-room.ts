@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
-import { checkLinkRoom, linkRole } from '../join-links/join-link-scope';
+import { checkLinkJoin, checkLinkRoom, linkRole } from '../join-links/join-link-scope';
 import { type ProviderKind } from '../providers/provider-kind';
 import {
   ConnectionsService,
@@ -59,9 +59,13 @@ export class JoinRoom {
       ? { ...cmd.join, role: linkRole(ctx.joinLink, cmd.join.role) }
       : cmd.join;
     const kind = kindOf(cmd.room);
-    if (kind) this.connections.checkJoin(kind, join);
+    if (kind) {
+      this.connections.checkJoin(kind, join);
+      checkLinkJoin(ctx.joinLink, kind, join);
+    }
     const session = await this.room(ctx, cmd.room, origin);
     checkLinkRoom(ctx.joinLink, session.provider, session.customId);
+    checkLinkJoin(ctx.joinLink, session.provider, join);
     try {
       return await this.connections.issueFor(ctx, session, join, origin);
     } catch (err) {

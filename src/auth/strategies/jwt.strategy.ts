@@ -6,7 +6,7 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { type AuthenticatedPrincipal } from '../../common/auth/principal';
 import { ActorType, AuthMethod } from '../../common/auth/roles';
 import { APP_CONFIG, type AppConfig } from '../../common/config';
-import { DomainException } from '../../common/errors';
+import { ErrorCode } from '../../common/errors';
 import { TenantDirectory } from '../../tenants/tenant-directory';
 import { AuthenticationFailed } from '../authentication-failed';
 import { cookieRequestAllowed, sessionCookieToken } from '../cookie-session';
@@ -29,6 +29,9 @@ interface AccessClaims {
  * member must still belong to the tenant and the session must not be revoked (checked ≤ 30 s stale).
  * Tokens that are not ours fail quietly so the external-issuer strategy can try them.
  */
+/** The compatibility routes, where a tenant's allowed origins may use its members' cookies. */
+const COMPAT_PATH = /^\/t\/[^/]+\/(openvidu|livekit|pexip|agora|fishjam)(\/|$)/i;
+
 /** Requests whose access token came from the session cookie (README "Cookie sessions"). */
 const fromCookie = new WeakSet<Request>();
 
@@ -99,11 +102,22 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const method = cookie ? AuthMethod.COOKIE : AuthMethod.JWT;
     const session = await this.sessions.check(sub, tid, sid);
     if (!session.ok) throw new AuthenticationFailed(session.reason, method, tid, session.email);
-    if (cookie && !cookieRequestAllowed(req, await this.tenants.corsOrigins(session.tenantSlug))) {
-      throw DomainException.forbidden(
-        'A cookie session is accepted only from Roomkey itself or an origin the tenant allowed',
-        'cookie_origin',
-      );
+    // The tenant's allowed origins count on its compatibility routes only; elsewhere (GraphQL,
+    // exports) a cookie is accepted from Roomkey's own origin alone.
+    if (cookie) {
+      const origins = COMPAT_PATH.test(req.path)
+        ? await this.tenants.corsOrigins(session.tenantSlug)
+        : [];
+      if (!cookieRequestAllowed(req, origins)) {
+        throw new AuthenticationFailed(
+          'cookie_origin',
+          AuthMethod.COOKIE,
+          tid,
+          session.email,
+          'A cookie session is accepted only from Roomkey itself or an origin the tenant allowed',
+          ErrorCode.FORBIDDEN,
+        );
+      }
     }
     return {
       actorType: ActorType.USER,

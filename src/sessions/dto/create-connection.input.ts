@@ -174,7 +174,7 @@ export class OpenViduConnectionOptionsInput {
   @Field(() => String, {
     nullable: true,
     description:
-      'IPCAM only, required: the camera URI (`rtsp`, `rtsps`, `http`, `https` or `file`).',
+      'IPCAM only, required: the camera URI (`rtsp`, `rtsps`, `http` or `https`; `file` is refused). IPCAM needs ADMIN or OWNER.',
   })
   @IsOptional()
   @IsString()
