@@ -1863,6 +1863,14 @@ describe('vendor-compatible routes under /t/:tenantSlug/', () => {
       expect(c.connections).toEqual([]);
     });
 
+    it('should answer a refusal in the vendor shape whatever the letter case of the vendor segment, as Express routes it', async () => {
+      const res = await call('POST', `/t/${slugA()}/LiveKit/token`, {
+        body: { roomName: 'r', participantName: 'p' },
+      });
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ errorMessage: expect.any(String) });
+    });
+
     it('should answer an unknown Pexip path 404 as text, which the tutorial client cannot take for a meeting', async () => {
       const res = await call('POST', `/t/${slugA()}/pexip/no-such-route`, { auth: w.a.adminKey });
       expect(res.status).toBe(404);

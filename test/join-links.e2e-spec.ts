@@ -192,7 +192,7 @@ describe('scoped join links', () => {
         { provider: 'PEXIP', maxRole: 'SUBSCRIBER' },
         'maxRole',
       ],
-      ['an origin has a path', { origins: ['https://app.example.test/'] }, 'origins'],
+      ['an origin has a path', { origins: ['https://app.example.test/app'] }, 'origins'],
       ['an origin is not http(s)', { origins: ['ftp://app.example.test'] }, 'origins'],
       ['an origin is a wildcard', { origins: ['*'] }, 'origins'],
       ['no origin is listed', { origins: [] }, 'origins'],

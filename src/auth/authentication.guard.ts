@@ -23,7 +23,7 @@ import { AuditOutcome } from '../audit/audit-event.entity';
 import { ActorType, AuthMethod, MemberRole } from '../common/auth/roles';
 import { RequestContext } from '../common/context';
 import { type LinkRequest, linkCheck, linkRequestOf } from '../join-links/join-link-paths';
-import { LINK_VENDORS } from '../join-links/join-link-scope';
+import { BROWSER_VENDORS } from '../compat/browser-vendors';
 import { JoinLinksService, type VerifiedJoinLink } from '../join-links/join-links.service';
 import { routeOf } from '../rate-limits/rate-limit.guard';
 import { RateLimiter, type Rule } from '../rate-limits/rate-limiter.service';
@@ -242,7 +242,7 @@ export class AuthenticationGuard implements CanActivate {
     if (limited) return limited;
     const origin = req.headers.origin;
     const refusal =
-      LINK_VENDORS[link.vendor] !== check.link.provider
+      BROWSER_VENDORS[link.vendor] !== check.link.provider
         ? 'join_link_vendor'
         : origin === undefined || !check.link.origins.includes(origin)
           ? 'join_link_origin'

@@ -1,4 +1,5 @@
 import cors from 'cors';
+import { type NextFunction, type Request, type Response } from 'express';
 
 /**
  * CORS headers for an allowed origin (echoed exactly, never `*`): the tenant's, or a join link's.
@@ -14,3 +15,23 @@ export const allowedCors = cors({
   maxAge: 600,
   optionsSuccessStatus: 204,
 });
+
+/**
+ * CORS for a browser request and the origins allowed for it: the headers when its `Origin` is
+ * listed; otherwise none (`Vary: Origin`), and a bare 204 to a preflight, which the browser takes
+ * as a refusal.
+ */
+export function answerCors(
+  origins: readonly string[],
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
+  if (req.headers.origin !== undefined && origins.includes(req.headers.origin)) {
+    allowedCors(req, res, next);
+    return;
+  }
+  res.vary('Origin');
+  if (req.method === 'OPTIONS') res.status(204).end();
+  else next();
+}

@@ -1,11 +1,9 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import { type NextFunction, type Request, type Response } from 'express';
 import { TenantDirectory } from '../tenants/tenant-directory';
-import { allowedCors } from './compat-cors-headers';
+import { BROWSER_ROUTE } from './browser-vendors';
+import { answerCors } from './compat-cors-headers';
 import { linkRequestOf } from '../join-links/join-link-paths';
-
-/** Compatibility routes that browsers call (Red5 and webhook callbacks are server to server). */
-const BROWSER_ROUTE = /^\/t\/([^/]+)\/(openvidu|livekit|pexip|agora|fishjam)(\/|$)/i;
 
 /**
  * Per-tenant CORS for the compatibility routes, off by default: only the origins a tenant admin
@@ -26,15 +24,7 @@ export class CompatCorsMiddleware implements NestMiddleware {
       return;
     }
     this.tenants.corsOrigins(route[1]).then(
-      (origins) => {
-        if (origins.includes(origin)) {
-          allowedCors(req, res, next);
-          return;
-        }
-        res.vary('Origin');
-        if (req.method === 'OPTIONS') res.status(204).end();
-        else next();
-      },
+      (origins) => answerCors(origins, req, res, next),
       (err: unknown) => next(err),
     );
   }

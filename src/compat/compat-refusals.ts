@@ -1,5 +1,6 @@
 import { type RefusalShaper, type ShapedAnswer } from '../common/errors';
 import { AGORA_NO_CACHE } from './agora.controller';
+import { BROWSER_ROUTE } from './browser-vendors';
 import { type Failure } from './compat-reply';
 
 /**
@@ -21,10 +22,8 @@ const SHAPES: Record<string, (f: Failure, plain: ShapedAnswer) => ShapedAnswer> 
   pexip: (f) => ({ status: f.status, text: f.message }),
 };
 
-const VENDOR_PATH = /^\/t\/[^/]+\/([a-z0-9]+)(?:\/|$)/;
-
 export const compatRefusal: RefusalShaper = (path, failure, plain) => {
-  const vendor = VENDOR_PATH.exec(path)?.[1];
+  const vendor = BROWSER_ROUTE.exec(path)?.[2].toLowerCase();
   const shape = vendor === undefined ? undefined : SHAPES[vendor];
   return shape?.(failure, plain);
 };

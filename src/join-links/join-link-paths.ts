@@ -1,7 +1,7 @@
 import { type NextFunction, type Request, type Response } from 'express';
 import { type JoinLinkCheck, type JoinLinksService } from './join-links.service';
-import { LINK_VENDORS } from './join-link-scope';
-import { allowedCors } from '../compat/compat-cors-headers';
+import { BROWSER_VENDORS } from '../compat/browser-vendors';
+import { answerCors } from '../compat/compat-cors-headers';
 
 /** `/t/<slug>/j/<link>[/…]`: a path through a join link, whatever follows the link. */
 const LINK_PREFIX = /^\/t\/([^/?]+)\/j\/([^/?]+)/;
@@ -52,7 +52,7 @@ export function joinLinkPaths(links: JoinLinksService) {
     const keyId = KEY_ID.exec(presented)?.[0] ?? 'jl_invalid';
     const after = req.url.slice(head.length);
     const m = VENDOR_REST.exec(after);
-    if (!m || !Object.hasOwn(LINK_VENDORS, m[1])) {
+    if (!m || !Object.hasOwn(BROWSER_VENDORS, m[1])) {
       // Not a route a link opens (it will be 404): logs, metrics and the 404 itself never see
       // the secret.
       req.url = req.originalUrl = `/t/${slug}/j/${keyId}${after}`;
@@ -70,15 +70,7 @@ export function joinLinkPaths(links: JoinLinksService) {
       return;
     }
     linkCheck(links, link).then(
-      (check) => {
-        if (check.ok && check.link.origins.includes(origin)) {
-          allowedCors(req, res, next);
-          return;
-        }
-        res.vary('Origin');
-        if (req.method === 'OPTIONS') res.status(204).end();
-        else next();
-      },
+      (check) => answerCors(check.ok ? check.link.origins : [], req, res, next),
       (err: unknown) => next(err),
     );
   };

@@ -3,15 +3,6 @@ import { DomainException } from '../common/errors';
 import { agoraStreamChannel } from '../providers/adapters/agora-limits';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
 
-/** The compatibility path segment of each vendor a link can open (Red5 is server to server). */
-export const LINK_VENDORS: Record<string, ProviderKind> = {
-  openvidu: ProviderKind.OPENVIDU,
-  livekit: ProviderKind.LIVEKIT,
-  pexip: ProviderKind.PEXIP,
-  agora: ProviderKind.AGORA,
-  fishjam: ProviderKind.FISHJAM,
-};
-
 const RANK: Record<ParticipantRole, number> = { SUBSCRIBER: 1, PUBLISHER: 2, MODERATOR: 3 };
 
 /**

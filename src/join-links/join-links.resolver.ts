@@ -7,13 +7,13 @@ import { Ctx, type RequestContext } from '../common/context';
 import { Connection, PageArgs } from '../common/graphql/pagination';
 import { CreateJoinLinkInput } from './dto/create-join-link.input';
 import { CreateJoinLinkPayload, JoinLinkModel } from './dto/join-link.model';
-import { LINK_VENDORS } from './join-link-scope';
+import { BROWSER_VENDORS } from '../compat/browser-vendors';
 import { JoinLinksService } from './join-links.service';
 
 const JoinLinkConnection = Connection(JoinLinkModel, 'JoinLink');
 type JoinLinkConnection = InstanceType<typeof JoinLinkConnection>;
 
-const VENDOR_SEGMENT = Object.fromEntries(Object.entries(LINK_VENDORS).map(([k, v]) => [v, k]));
+const VENDOR_SEGMENT = Object.fromEntries(Object.entries(BROWSER_VENDORS).map(([k, v]) => [v, k]));
 
 @Resolver(() => JoinLinkModel)
 export class JoinLinksResolver {

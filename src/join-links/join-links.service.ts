@@ -7,12 +7,13 @@ import { MemberRole, roleAtLeast } from '../common/auth/roles';
 import { type BusCache, Caches } from '../common/cache';
 import { type RequestContext } from '../common/context';
 import { DomainException } from '../common/errors';
+import { exactOrigin } from '../common/http/origin';
 import { paginate, type Page, type PageArgs } from '../common/graphql/pagination';
 import { hasControlChars } from '../common/text';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
 import { validateName } from '../tenants/slug';
 import { JoinLink } from './join-link.entity';
-import { LINK_VENDORS } from './join-link-scope';
+import { BROWSER_VENDORS } from '../compat/browser-vendors';
 
 export const JOIN_LINK_PREFIX = 'jl_';
 /** `jl_<24 hex>_<43 base64url>`: the key id, then the secret. */
@@ -58,27 +59,6 @@ export type JoinLinkCheck =
     };
 
 const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
-
-/** An exact browser origin: `http(s)://host[:port]`, as a browser sends it in `Origin`. */
-function origin(value: string): string {
-  let parsed: URL | null = null;
-  try {
-    parsed = new URL(value);
-  } catch {
-    parsed = null;
-  }
-  if (
-    !parsed ||
-    (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') ||
-    parsed.origin !== value
-  ) {
-    throw DomainException.badInput(
-      'origins',
-      'each origin must be exactly scheme://host[:port], as a browser sends it (no path, no trailing slash)',
-    );
-  }
-  return value;
-}
 
 /**
  * Scoped join links (README "Join links"): created, listed and revoked by OWNER or ADMIN, checked
@@ -231,7 +211,7 @@ export class JoinLinksService {
     JoinLink,
     'name' | 'provider' | 'roomPattern' | 'maxRole' | 'origins' | 'ratePerMinute' | 'expiresAt'
   > {
-    if (!Object.values(LINK_VENDORS).includes(data.provider)) {
+    if (!Object.values(BROWSER_VENDORS).includes(data.provider)) {
       throw DomainException.badInput(
         'provider',
         'join links open browser-facing routes only: OPENVIDU, LIVEKIT, PEXIP, AGORA or FISHJAM',
@@ -261,7 +241,7 @@ export class JoinLinksService {
     if (data.origins.length === 0 || data.origins.length > MAX_ORIGINS) {
       throw DomainException.badInput('origins', `list 1 to ${MAX_ORIGINS} origins`);
     }
-    const origins = [...new Set(data.origins.map(origin))];
+    const origins = [...new Set(data.origins.map((o, i) => exactOrigin(o, i)))];
     const ratePerMinute = data.ratePerMinute ?? 60;
     if (!Number.isInteger(ratePerMinute) || ratePerMinute < 1 || ratePerMinute > MAX_LINK_RATE) {
       throw DomainException.badInput(

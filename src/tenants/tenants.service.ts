@@ -4,6 +4,7 @@ import { DataSource, type EntityManager, Repository } from 'typeorm';
 import { MemberRole, roleAtLeast } from '../common/auth/roles';
 import { Caches } from '../common/cache';
 import { type RequestContext } from '../common/context';
+import { exactOrigin } from '../common/http/origin';
 import { DomainException, isUniqueViolation } from '../common/errors';
 import { Membership } from '../members/membership.entity';
 import { User } from '../users/user.entity';
@@ -131,29 +132,4 @@ export class TenantsService {
     });
     return tenant;
   }
-}
-
-/** `https://app.example.com` or `http://localhost:5173`: scheme, host and optional port only. */
-function exactOrigin(value: string, index: number): string {
-  const field = `origins[${index}]`;
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw DomainException.badInput(
-      field,
-      `${field} must be an origin like https://app.example.com`,
-    );
-  }
-  if (
-    (u.protocol !== 'http:' && u.protocol !== 'https:') ||
-    u.origin !== value.replace(/\/$/, '') ||
-    u.hostname.includes('*')
-  ) {
-    throw DomainException.badInput(
-      field,
-      `${field} must be exactly scheme://host[:port] (http or https), without path, wildcard or credentials`,
-    );
-  }
-  return u.origin;
 }

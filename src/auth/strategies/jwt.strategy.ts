@@ -7,6 +7,7 @@ import { type AuthenticatedPrincipal } from '../../common/auth/principal';
 import { ActorType, AuthMethod } from '../../common/auth/roles';
 import { APP_CONFIG, type AppConfig } from '../../common/config';
 import { ErrorCode } from '../../common/errors';
+import { BROWSER_ROUTE } from '../../compat/browser-vendors';
 import { TenantDirectory } from '../../tenants/tenant-directory';
 import { AuthenticationFailed } from '../authentication-failed';
 import { cookieRequestAllowed, sessionCookieToken } from '../cookie-session';
@@ -29,9 +30,6 @@ interface AccessClaims {
  * member must still belong to the tenant and the session must not be revoked (checked ≤ 30 s stale).
  * Tokens that are not ours fail quietly so the external-issuer strategy can try them.
  */
-/** The compatibility routes, where a tenant's allowed origins may use its members' cookies. */
-const COMPAT_PATH = /^\/t\/[^/]+\/(openvidu|livekit|pexip|agora|fishjam)(\/|$)/i;
-
 /** Requests whose access token came from the session cookie (README "Cookie sessions"). */
 const fromCookie = new WeakSet<Request>();
 
@@ -105,7 +103,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     // The tenant's allowed origins count on its compatibility routes only; elsewhere (GraphQL,
     // exports) a cookie is accepted from Roomkey's own origin alone.
     if (cookie) {
-      const origins = COMPAT_PATH.test(req.path)
+      const origins = BROWSER_ROUTE.test(req.path)
         ? await this.tenants.corsOrigins(session.tenantSlug)
         : [];
       if (!cookieRequestAllowed(req, origins)) {

@@ -21,8 +21,12 @@ export class SessionCheckService {
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
+  /** Bumped by every forget: a check that started before it does not cache its answer. */
+  private generation = 0;
+
   /** Drops what is remembered of a session (logout): this instance checks it afresh at once. */
   forget(sessionId: string): void {
+    this.generation++;
     for (const key of this.cache.keys()) if (key.endsWith(`|${sessionId}`)) this.cache.delete(key);
   }
 
@@ -30,6 +34,7 @@ export class SessionCheckService {
     const key = `${userId}|${tenantId}|${sessionId}`;
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
+    const generation = this.generation;
     const [row] = await this.ds.query<
       Array<{
         email: string;
@@ -59,6 +64,7 @@ export class SessionCheckService {
         email: row.email,
         isPlatformAdmin: row.is_platform_admin,
       };
+    if (generation !== this.generation) return value; // a logout ran meanwhile: do not keep it
     if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
     this.cache.set(key, { at: Date.now(), value });
     return value;
