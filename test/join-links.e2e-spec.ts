@@ -17,6 +17,8 @@ import {
 } from './support/agora-token-decoder';
 
 const ORIGIN = 'https://app.example.test';
+/** Wrong secrets of one link id before it is locked (ROOMKEY_RATE_LIMIT_API_KEY_FAILURES here). */
+const LINK_FAILURES = 4;
 const OTHER_ORIGIN = 'https://evil.example.test';
 const CREATE =
   'mutation ($input: CreateJoinLinkInput!) { createJoinLink(input: $input) { link basePath joinLink { id keyId provider roomPattern maxRole origins ratePerMinute status } } }';
@@ -52,7 +54,7 @@ describe('scoped join links', () => {
   let w: VendorWorld;
 
   beforeAll(async () => {
-    w = await startVendorWorld();
+    w = await startVendorWorld({ ROOMKEY_RATE_LIMIT_API_KEY_FAILURES: String(LINK_FAILURES) });
   });
   afterAll(() => w.close());
   beforeEach(() => w.quiet());
@@ -565,6 +567,29 @@ describe('scoped join links', () => {
       const chosen = await get(`${rtc(c, 'team-cred')}?credential=${w.a.creds.AGORA}`);
       expect(chosen.status).toBe(403);
       expect(chosen.headers['x-roomkey-error-code']).toBe('FORBIDDEN');
+    });
+
+    it('should lock a link id after its failure threshold of wrong secrets, refusing even the right one, and stop auditing each attempt', async () => {
+      const c = await createLink();
+      const wrong = `/t/${slug()}/j/${c.joinLink.keyId}_${'B'.repeat(43)}/agora/rtc/team-1/publisher/uid/1/`;
+      const failures = async () =>
+        (
+          await w.t.ds.query<Array<{ n: number }>>(
+            `SELECT count(*)::int AS n FROM audit_event
+              WHERE tenant_id = $1 AND action = 'auth.login.failed' AND actor_label = $2`,
+            [w.a.tenant.id, c.joinLink.keyId],
+          )
+        )[0].n;
+      const statuses: number[] = [];
+      for (let i = 0; i < LINK_FAILURES + 3; i++) statuses.push((await get(wrong)).status);
+      expect(statuses).toEqual([
+        ...Array<number>(LINK_FAILURES).fill(401),
+        ...Array<number>(3).fill(429),
+      ]);
+      expect(await failures()).toBe(LINK_FAILURES);
+      const right = await get(rtc(c, 'team-1'));
+      expect(right.status).toBe(429);
+      expect(Number(right.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     });
 
     it('should answer 429 past its own per-minute budget', async () => {

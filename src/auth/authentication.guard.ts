@@ -26,13 +26,21 @@ import { type LinkRequest, linkCheck, linkRequestOf } from '../join-links/join-l
 import { BROWSER_VENDORS } from '../compat/browser-vendors';
 import { JoinLinksService, type VerifiedJoinLink } from '../join-links/join-links.service';
 import { routeOf } from '../rate-limits/rate-limit.guard';
-import { RateLimiter, type Rule } from '../rate-limits/rate-limiter.service';
+import {
+  type LockScope,
+  RateLimiter,
+  type Rule,
+  clientKey,
+} from '../rate-limits/rate-limiter.service';
 import { AuthSuccessSummary } from './auth-success-summary';
 import { AuthenticationFailed, recordAuthFailure } from './authentication-failed';
 import { BasicStrategy } from './strategies/basic.strategy';
 import { ExternalJwtStrategy } from './strategies/external-jwt.strategy';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { runStrategy } from './strategy-runner';
+
+/** A join link's failures that are guesses (counted towards locks); revoked and expired are not. */
+const LINK_GUESSES = new Set(['malformed_link', 'unknown_link', 'bad_secret']);
 
 /** What a strategy reports when the credential is simply not its kind (let the next one try). */
 export const NOT_APPLICABLE = 'not_applicable';
@@ -70,6 +78,8 @@ export class AuthenticationGuard implements CanActivate {
   private readonly logger = new Logger('Authentication');
 
   private readonly principalRule: Rule;
+  /** Wrong join links before a link id or a client address is locked (as API keys are). */
+  private readonly failureThresholds: { link: number; ip: number };
   private readonly tenantRule: Rule;
 
   constructor(
@@ -86,6 +96,10 @@ export class AuthenticationGuard implements CanActivate {
     this.strategies = [basic, jwt, external];
     this.principalRule = limiter.perMinute('principal', config.rateLimits.principalPerMinute);
     this.tenantRule = limiter.perMinute('tenant', config.rateLimits.tenantPerMinute);
+    this.failureThresholds = {
+      link: config.rateLimits.apiKeyFailures,
+      ip: config.rateLimits.ipFailures,
+    };
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -219,6 +233,28 @@ export class AuthenticationGuard implements CanActivate {
     route: string,
     link: LinkRequest,
   ): Promise<DomainException | null> {
+    // Wrong links are counted per link id and per client address, as wrong API key secrets are:
+    // past the threshold the scope is refused before any lookup (and summarised, not audited one
+    // by one), so guessing or flooding with bad links is bounded.
+    const meta = metaOf(req);
+    const scopes: LockScope[] = [
+      { kind: 'api_key', id: link.presented.slice(0, 27), threshold: this.failureThresholds.link },
+      ...(meta.clientIp
+        ? [
+            {
+              kind: 'ip_failures' as const,
+              id: clientKey(meta.clientIp),
+              threshold: this.failureThresholds.ip,
+            },
+          ]
+        : []),
+    ];
+    try {
+      await this.limiter.assertUnlocked(scopes, { route, clientIp: meta.clientIp });
+    } catch (err) {
+      if (err instanceof DomainException) return err;
+      throw err;
+    }
     const check = await linkCheck(this.joinLinks, link);
     if (!check.ok) {
       const error = new AuthenticationFailed(
@@ -227,11 +263,11 @@ export class AuthenticationGuard implements CanActivate {
         check.tenantId,
         check.keyId,
       );
-      await recordAuthFailure(this.audit, metaOf(req), error);
+      if (LINK_GUESSES.has(check.reason)) await this.limiter.recordFailure(scopes);
+      await recordAuthFailure(this.audit, meta, error);
       return error;
     }
     const principal = linkPrincipal(check.link);
-    const meta = metaOf(req);
     // Charged first, so refusals below (origin, vendor) are bounded by the link's budget too.
     const limited = await this.charge(principal, route, meta, {
       rule: { name: 'join_link', limit: check.link.ratePerMinute, windowMs: 60_000 },
