@@ -447,6 +447,8 @@ describe('scoped join links', () => {
         ['', { customSessionId: `x-${uniq()}` }],
         ['', {}], // a generated id is covered only by `*`
         [`/${outside}/connections`, {}],
+        // No such session: 403 as for one that exists, so a link cannot probe for room names.
+        [`/nowhere-${uniq()}/connections`, {}],
       ] as const) {
         const res = await post(path, body);
         expect({ path, status: res.status }).toEqual({ path, status: 403 });

@@ -84,6 +84,13 @@ export class JoinRoom {
     if ('sessionId' in room) return this.sessions.get(ctx, room.sessionId);
     if ('request' in room) return this.sessions.create(ctx, room.request, origin.via);
     const { kind, credentialId, what } = room.open;
+    // Through a link, a name outside its pattern is refused before the lookup, so whether such a
+    // room exists is not told (the room's own name is checked again once found).
+    checkLinkRoom(
+      ctx.joinLink,
+      kind,
+      'customId' in room.open ? room.open.customId : room.open.externalId,
+    );
     const session =
       'customId' in room.open
         ? await this.sessions.findOpenByCustomId(ctx, kind, credentialId, room.open.customId)
