@@ -3,7 +3,7 @@ import { Roles } from '../common/auth/decorators';
 import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { DomainException, ErrorCode } from '../common/errors';
-import { agoraRtmUser, agoraUid } from '../providers/adapters/agora-limits';
+import { agoraRtmUser, agoraUid } from '../providers/agora/agora-limits';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
 import { AgoraChatService } from '../sessions/agora-chat.service';
 import { AgoraRtmService } from '../sessions/agora-rtm.service';

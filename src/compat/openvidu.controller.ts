@@ -5,7 +5,7 @@ import { Ctx, type RequestContext } from '../common/context';
 import {
   openViduConnectionOptions,
   openViduSessionOptions,
-} from '../providers/adapters/openvidu-options';
+} from '../providers/openvidu/openvidu-options';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
 import { JoinRoom } from '../sessions/join-room';
 import { SessionsService } from '../sessions/sessions.service';

@@ -1,6 +1,6 @@
 import { type JoinLinkScope } from '../common/auth/principal';
 import { DomainException } from '../common/errors';
-import { agoraStreamChannel } from '../providers/adapters/agora-limits';
+import { agoraStreamChannel } from '../providers/agora/agora-limits';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
 
 const RANK: Record<ParticipantRole, number> = { SUBSCRIBER: 1, PUBLISHER: 2, MODERATOR: 3 };

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { AgoraAdapter } from './adapters/agora.adapter';
-import { FishjamAdapter } from './adapters/fishjam.adapter';
-import { LiveKitAdapter } from './adapters/livekit.adapter';
-import { OpenViduAdapter } from './adapters/openvidu.adapter';
-import { PexipAdapter } from './adapters/pexip.adapter';
-import { Red5Adapter } from './adapters/red5.adapter';
+import { AgoraAdapter } from './agora/agora.adapter';
+import { FishjamAdapter } from './fishjam/fishjam.adapter';
+import { LiveKitAdapter } from './livekit/livekit.adapter';
+import { OpenViduAdapter } from './openvidu/openvidu.adapter';
+import { PexipAdapter } from './pexip/pexip.adapter';
+import { Red5Adapter } from './red5/red5.adapter';
 import { ProviderKind } from './provider-kind';
 import { type VideoProvider } from './video-provider';
 

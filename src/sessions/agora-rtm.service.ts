@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { type RequestContext } from '../common/context';
-import { AgoraAdapter } from '../providers/adapters/agora.adapter';
+import { AgoraAdapter } from '../providers/agora/agora.adapter';
 import { ProviderCredentialsService } from '../providers/provider-credentials.service';
 import { checkLinkRtm } from '../join-links/join-link-scope';
 import { ProviderKind } from '../providers/provider-kind';

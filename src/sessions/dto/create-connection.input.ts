@@ -64,7 +64,7 @@ export class AgoraConnectionOptionsInput {
 
 /*
  * The OpenVidu inputs carry their JSON types only; their values are checked by OpenVidu's rules in
- * providers/adapters/openvidu-options.ts, the code the compatibility route uses too.
+ * providers/openvidu/openvidu-options.ts, the code the compatibility route uses too.
  */
 
 @InputType({

@@ -19,7 +19,7 @@ import { ProviderKind } from '../../providers/provider-kind';
 
 /*
  * The OpenVidu inputs below carry their JSON types only; their values are checked by OpenVidu's
- * rules in providers/adapters/openvidu-options.ts, the same code the compatibility route uses, so
+ * rules in providers/openvidu/openvidu-options.ts, the same code the compatibility route uses, so
  * both answer a bad value with the same message and field (`defaultRecordingProperties.frameRate`).
  */
 
