@@ -8,9 +8,9 @@
  */
 import { Caches } from '../src/common/cache';
 import { SecretBox } from '../src/common/crypto/secret-box';
-import { CredentialRebinder } from '../src/providers/credential-rebinder';
-import { ProviderCredentialsService } from '../src/providers/provider-credentials.service';
-import { legacyFieldContext } from '../src/providers/secret-binding';
+import { CredentialRebinder } from '../src/providers/vault/credential-rebinder';
+import { CredentialVault } from '../src/providers/vault/credential-vault';
+import { legacyFieldContext } from '../src/providers/vault/secret-binding';
 import { type RecordedCall } from './emulators/faults';
 import { startFishjamEmulator } from './emulators/fishjam';
 import { startLiveKitEmulator } from './emulators/livekit';
@@ -235,7 +235,7 @@ describe('Secrets bound to their endpoint', () => {
       { auth: w.a.admin.auth },
     );
     expect(r.body.errors).toBeUndefined();
-    const vault = w.t.app.get(ProviderCredentialsService);
+    const vault = w.t.app.get(CredentialVault);
     const cred = await vault.resolve({ tenantId: w.a.tenant.id }, id);
     expect(cred.secrets.webhookSecret).toBe(w.secrets.openviduWebhook);
     expect(cred.secrets.secret).toBe(w.secrets.openvidu);
@@ -245,7 +245,7 @@ describe('Secrets bound to their endpoint', () => {
     /** Re-seals a credential's secrets the way they were stored before this change. */
     const makeLegacy = async (id: string, tenantId: string): Promise<Record<string, string>> => {
       const box = w.t.app.get(SecretBox);
-      const vault = w.t.app.get(ProviderCredentialsService);
+      const vault = w.t.app.get(CredentialVault);
       const plain = (await vault.resolve({ tenantId }, id)).secrets;
       const legacy = Object.fromEntries(
         Object.entries(plain).map(([f, v]) => [

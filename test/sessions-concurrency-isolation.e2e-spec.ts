@@ -16,7 +16,8 @@ import { AuthSuccessSummary } from '../src/auth/auth-success-summary';
 import { Caches } from '../src/common/cache';
 import { APP_CONFIG, type AppConfig } from '../src/common/config';
 import { RequestContext } from '../src/common/context';
-import { ProviderCredentialsService } from '../src/providers/provider-credentials.service';
+import { CredentialLifecycle } from '../src/providers/vault/credential-lifecycle';
+import { CredentialVault } from '../src/providers/vault/credential-vault';
 import { ProviderKind } from '../src/providers/provider-kind';
 import { ProviderRegistry } from '../src/providers/provider-registry';
 import { SessionCache } from '../src/sessions/session-cache';
@@ -199,7 +200,7 @@ describe('sessions: concurrency, idempotency and tenant isolation', () => {
         const twinCache = new SessionCache(app.get(Caches));
         const twin = new SessionsService(
           w.t.ds,
-          app.get(ProviderCredentialsService),
+          app.get(CredentialVault),
           app.get(ProviderRegistry),
           app.get(AuditService),
           new SessionCreator(
@@ -210,6 +211,7 @@ describe('sessions: concurrency, idempotency and tenant isolation', () => {
             twinCache,
           ),
           twinCache,
+          app.get(CredentialLifecycle),
         );
         const ctx = RequestContext.system(w.a.tenant);
         const key = `twin-${kind.toLowerCase()}-${uniq()}`;

@@ -5,7 +5,7 @@ import { IdentityProvider } from '../auth/identity-providers/identity-provider.e
 import { secretContext } from '../auth/identity-providers/identity-providers.service';
 import { SigningKeysService } from '../auth/tokens/signing-keys.service';
 import { SecretBox } from '../common/crypto/secret-box';
-import { ProviderCredentialsService } from '../providers/provider-credentials.service';
+import { CredentialVault } from '../providers/vault/credential-vault';
 import { PLATFORM_TENANT_ID } from '../audit/audit-chain';
 import { type CliEnv, type CliIo, UsageError } from './cli-types';
 
@@ -47,7 +47,7 @@ export const KEY_COMMANDS: Record<string, Handler> = {
         providers++;
       }
     }
-    const credentials = await app.get(ProviderCredentialsService).rewrapAll();
+    const credentials = await app.get(CredentialVault).rewrapAll();
     await app.get(AuditService).record(
       null,
       { ...systemActor('cli'), tenantId: PLATFORM_TENANT_ID },

@@ -5,8 +5,7 @@ import { Ctx, type RequestContext } from '../common/context';
 import { DomainException, ErrorCode } from '../common/errors';
 import { agoraRtmUser, agoraUid } from '../providers/agora/agora-limits';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
-import { AgoraChatService } from '../sessions/agora-chat.service';
-import { AgoraRtmService } from '../sessions/agora-rtm.service';
+import { AgoraUserTokens } from '../providers/agora/agora-user-tokens';
 import { JoinRoom } from '../sessions/join-room';
 import {
   CompatReply,
@@ -112,8 +111,7 @@ function optionalString(b: Record<string, unknown>, name: string): string | null
 export class AgoraCompatController {
   constructor(
     private readonly joinRoom: JoinRoom,
-    private readonly rtm: AgoraRtmService,
-    private readonly chat: AgoraChatService,
+    private readonly userTokens: AgoraUserTokens,
   ) {}
 
   @Get('ping')
@@ -148,7 +146,7 @@ export class AgoraCompatController {
     @Param('uid') uid: string,
     @Query() q: Record<string, unknown>,
   ): Promise<Reply> {
-    const { token } = await this.rtm.issue(
+    const { token } = await this.userTokens.rtm(
       ctx,
       credentialParam(q.credential),
       uid,
@@ -190,7 +188,7 @@ export class AgoraCompatController {
       seconds,
       q.credential,
     );
-    const { token } = await this.rtm.issue(
+    const { token } = await this.userTokens.rtm(
       ctx,
       credentialParam(q.credential),
       rtmUser,
@@ -207,7 +205,7 @@ export class AgoraCompatController {
   async chatApp(@Ctx() ctx: RequestContext, @Query() q: Record<string, unknown>): Promise<Reply> {
     const seconds = expiry(q.expiry);
     const origin = { via: VIA, route: 'agora.chat' };
-    const { token } = await this.chat.issue(
+    const { token } = await this.userTokens.chat(
       ctx,
       credentialParam(q.credential),
       null,
@@ -228,7 +226,14 @@ export class AgoraCompatController {
     const seconds = expiry(q.expiry);
     const origin = { via: VIA, route: 'agora.chat' };
     const credential = credentialParam(q.credential);
-    const { token } = await this.chat.issue(ctx, credential, chatid, seconds, origin, 'chatid');
+    const { token } = await this.userTokens.chat(
+      ctx,
+      credential,
+      chatid,
+      seconds,
+      origin,
+      'chatid',
+    );
     return { status: 200, json: { chatToken: token }, headers: AGORA_NO_CACHE };
   }
 
@@ -271,12 +276,12 @@ export class AgoraCompatController {
       const channel = optionalString(b, 'channel');
       const origin = { via: VIA, route: 'agora.getToken' };
       const cred = credentialParam(credential);
-      token = (await this.rtm.issue(ctx, cred, uid, seconds, origin, channel)).token;
+      token = (await this.userTokens.rtm(ctx, cred, uid, seconds, origin, channel)).token;
     } else if (b.tokenType === 'chat') {
       // No uid: the Chat app token (OWNER or ADMIN only); a uid: that Chat user's token.
       const origin = { via: VIA, route: 'agora.getToken' };
       const cred = credentialParam(credential);
-      token = (await this.chat.issue(ctx, cred, uid || null, seconds, origin)).token;
+      token = (await this.userTokens.chat(ctx, cred, uid || null, seconds, origin)).token;
     } else {
       throw DomainException.badInput('tokenType', 'Unsupported tokenType (use rtc, rtm or chat)');
     }

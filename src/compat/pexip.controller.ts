@@ -3,7 +3,7 @@ import { Roles } from '../common/auth/decorators';
 import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { ErrorCode } from '../common/errors';
-import { ProviderCredentialsService } from '../providers/provider-credentials.service';
+import { CredentialVault } from '../providers/vault/credential-vault';
 import { ProviderKind } from '../providers/provider-kind';
 import { JoinRoom } from '../sessions/join-room';
 import { SessionsService } from '../sessions/sessions.service';
@@ -30,7 +30,7 @@ export class PexipCompatController {
   constructor(
     private readonly sessions: SessionsService,
     private readonly joinRoom: JoinRoom,
-    private readonly credentials: ProviderCredentialsService,
+    private readonly vault: CredentialVault,
   ) {}
 
   @Get('api-address')
@@ -40,7 +40,7 @@ export class PexipCompatController {
     @Ctx() ctx: RequestContext,
     @Query('credential') credential: unknown,
   ): Promise<Reply> {
-    const cred = await this.credentials.resolve(
+    const cred = await this.vault.resolve(
       ctx,
       credentialParam(credential),
       ProviderKind.PEXIP,

@@ -1,34 +1,41 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AgoraAdapter } from './agora/agora.adapter';
-import { FishjamAdapter } from './fishjam/fishjam.adapter';
-import { LiveKitAdapter } from './livekit/livekit.adapter';
-import { OpenViduAdapter } from './openvidu/openvidu.adapter';
-import { PexipAdapter } from './pexip/pexip.adapter';
-import { Red5Adapter } from './red5/red5.adapter';
-import { CredentialRebinder } from './credential-rebinder';
+import { AgoraUserTokens } from './agora/agora-user-tokens';
 import { VendorHttp } from './http/vendor-http';
 import { ProviderCredential } from './provider-credential.entity';
 import { ProviderCredentialsResolver } from './provider-credentials.resolver';
 import { ProviderCredentialsService } from './provider-credentials.service';
 import { ProviderRegistry } from './provider-registry';
+import { CredentialLifecycle } from './vault/credential-lifecycle';
+import { CredentialRebinder } from './vault/credential-rebinder';
+import { CredentialVault } from './vault/credential-vault';
+import { VENDORS } from './vendors';
+import { type VideoProvider } from './video-provider';
 
-/** Vendor credentials vault, the VideoProvider adapters and their registry. */
+/** The VideoProvider adapters of every vendor and their registry, the credential vault and its management. */
 @Module({
   imports: [TypeOrmModule.forFeature([ProviderCredential])],
   providers: [
     VendorHttp,
-    OpenViduAdapter,
-    LiveKitAdapter,
-    PexipAdapter,
-    AgoraAdapter,
-    FishjamAdapter,
-    Red5Adapter,
-    ProviderRegistry,
+    ...VENDORS.map((v) => v.adapter),
+    {
+      provide: ProviderRegistry,
+      useFactory: (...adapters: VideoProvider[]) => new ProviderRegistry(adapters),
+      inject: VENDORS.map((v) => v.adapter),
+    },
+    CredentialVault,
+    CredentialLifecycle,
+    CredentialRebinder,
     ProviderCredentialsService,
     ProviderCredentialsResolver,
-    CredentialRebinder,
+    AgoraUserTokens,
   ],
-  exports: [ProviderRegistry, ProviderCredentialsService, AgoraAdapter],
+  exports: [
+    ProviderRegistry,
+    CredentialVault,
+    CredentialLifecycle,
+    ProviderCredentialsService,
+    AgoraUserTokens,
+  ],
 })
 export class ProvidersModule {}

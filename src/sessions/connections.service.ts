@@ -1,28 +1,28 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, Not } from 'typeorm';
 import { AuditService, type BatchRow } from '../audit/audit.service';
-import { type RequestContext } from '../common/context';
+import { type JoinOrigin, type RequestContext } from '../common/context';
 import { DomainException, ErrorCode } from '../common/errors';
-import { DISPLAY_TEXT, LIVEKIT_NAME, vendorName } from '../providers/names';
-import { agoraAccount, agoraChatUser, agoraUid } from '../providers/agora/agora-limits';
-import { openViduJoinOptions } from '../providers/openvidu/openvidu-options';
-import { ProviderCredentialsService } from '../providers/provider-credentials.service';
-import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
+import { roleAtLeast } from '../common/auth/roles';
+import { DISPLAY_TEXT, vendorName } from '../providers/names';
+import { ParticipantRole, type ProviderKind } from '../providers/provider-kind';
 import { ProviderRegistry } from '../providers/provider-registry';
+import { CredentialVault } from '../providers/vault/credential-vault';
 import {
   type IssuedJoin,
+  type KeptForValidation,
+  type PreparedJoin,
   type ResolvedCredential,
   type VideoProvider,
 } from '../providers/video-provider';
 import { SessionConnection } from './connection.entity';
-import { assertMayIssue, assertMayManage, assertMayPublishCamera } from './session-policy';
+import { assertMayIssue, assertMayManage } from './session-policy';
 import { ConnectionStatus, SessionStatus } from './session-status';
 import { SessionsService, type Via } from './sessions.service';
 import { type VideoSession } from './video-session.entity';
 
-export const DEFAULT_TTL_SECONDS = 3600;
 /** What a listed connection shows (never the Red5 hashes), with the entity's property names. */
 const LISTED_COLUMNS = [
   ['id', 'id'],
@@ -50,34 +50,23 @@ export const SESSION_GONE = 'session_gone';
 const MAX_DATA_CHARS = 4000;
 const MAX_LISTED = 100;
 
-/** What a caller asks for when issuing a join credential. */
-export interface JoinInput {
-  sessionId: string;
+/** What a caller asks for when issuing a join credential in a session. */
+export type JoinInput = {
   role?: ParticipantRole | null;
   identity?: string | null;
   displayName?: string | null;
   data?: string | null;
   ttlSeconds?: number | null;
-  agora?: {
-    uid?: number | string | null;
-    userAccount?: string | null;
-    rtm?: boolean | null;
-    rtmStreamChannel?: boolean | null;
-    chat?: boolean | null;
-  } | null;
-  /** OpenVidu 2 connection properties but role and data (openvidu-options.ts checks them). */
-  openvidu?: object | null;
-  /** Fishjam: a livestream token (viewer for a SUBSCRIBER, streamer for a PUBLISHER), not a peer. */
-  fishjam?: { livestream?: boolean | null } | null;
-}
+} & VendorJoinBlocks;
 
-/** Where an issuance came from, for its audit event: the channel (`via`) and the route in it. */
-export interface JoinOrigin {
-  /** `graphql` or `compat.<vendor>`. */
-  via: Via;
-  /** The operation or compatibility route, e.g. `graphql:createConnection`, `agora.rtc`. */
-  route: string;
-}
+/**
+ * Vendor option blocks of a join, each under its vendor's block name (`agora`: uid, userAccount,
+ * rtm…; `openvidu`: connection properties; `fishjam`: livestream). Only the session vendor's may
+ * be given; its adapter checks it (VideoProvider.prepareJoin).
+ */
+export type VendorJoinBlocks = { [block: string]: unknown };
+
+export { type JoinOrigin } from '../common/context';
 
 export interface IssuedConnection {
   connection: SessionConnection;
@@ -91,8 +80,6 @@ export interface IssuedConnection {
 /** Nothing to record: the connection was revoked by another request meanwhile. */
 class AlreadyRevoked extends Error {}
 
-export const sha256 = (value: string): Buffer => createHash('sha256').update(value).digest();
-
 /**
  * Join credentials: checked (role policy, TTL cap, names) before the vendor is called, minted or
  * created by the session's adapter, then recorded with their audit event. The credential itself is
@@ -105,7 +92,7 @@ export class ConnectionsService {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly sessions: SessionsService,
-    private readonly credentials: ProviderCredentialsService,
+    private readonly vault: CredentialVault,
     private readonly registry: ProviderRegistry,
     private readonly audit: AuditService,
   ) {}
@@ -118,12 +105,13 @@ export class ConnectionsService {
   async issueFor(
     ctx: RequestContext,
     session: VideoSession,
-    input: Omit<JoinInput, 'sessionId'>,
+    input: JoinInput,
     origin: JoinOrigin,
   ): Promise<IssuedConnection> {
     const role = input.role ?? ParticipantRole.PUBLISHER;
     assertMayIssue(ctx, role);
-    assertMayPublishCamera(ctx, input.openvidu);
+    const adapter = this.registry.get(session.provider);
+    this.assertMayUse(ctx, adapter, this.vendorOptions(session.provider, input));
     if (session.status !== SessionStatus.ACTIVE || !session.externalId) {
       throw DomainException.conflict('The session has ended', 'sessionId');
     }
@@ -131,9 +119,9 @@ export class ConnectionsService {
       throw DomainException.conflict('The credential of this session was deleted', 'sessionId');
     }
     const cred = await this.sessions.credentialOf(ctx, session);
-    const adapter = this.registry.get(session.provider);
     const ttlSeconds = this.ttl(adapter, cred, input.ttlSeconds);
-    const { identity, displayName, options } = this.checkJoin(session.provider, input);
+    const { prepared, displayName } = this.checkJoin(session.provider, input);
+    const { identity, options } = prepared;
 
     let issued: IssuedJoin;
     try {
@@ -160,8 +148,8 @@ export class ConnectionsService {
       }
       throw err;
     }
-    const row = this.newRow(ctx, session, role, issued, {
-      identity: issuedIdentity(session.provider, issued, identity),
+    const row = this.newRow(ctx, session, role, issued, adapter.keptForValidation(issued), {
+      identity: adapter.recordedIdentity(issued, prepared),
       displayName,
     });
     try {
@@ -203,7 +191,7 @@ export class ConnectionsService {
     if (conn.status === ConnectionStatus.REVOKED) return conn;
     const session = await this.sessions.get(ctx, conn.sessionId);
     if (session.credentialId && session.externalId && conn.externalId) {
-      const cred = await this.credentials.resolve(ctx, session.credentialId, session.provider);
+      const cred = await this.vault.resolve(ctx, session.credentialId, session.provider);
       await this.registry
         .get(session.provider)
         .revokeJoin(cred, session.externalId, conn.externalId);
@@ -273,17 +261,8 @@ export class ConnectionsService {
   }
 
   private ttl(adapter: VideoProvider, cred: ResolvedCredential, requested?: number | null): number {
-    // Red5's cap is the credential's own tokenTtlSeconds (the adapter enforces it too).
-    const max =
-      cred.kind === ProviderKind.RED5
-        ? Math.min(
-            adapter.maxTtlSeconds,
-            Number(cred.config.tokenTtlSeconds) || adapter.maxTtlSeconds,
-          )
-        : adapter.maxTtlSeconds;
-    // Red5's default is the credential's own lifetime; elsewhere an hour (or less, if capped).
-    const ttl =
-      requested ?? (cred.kind === ProviderKind.RED5 ? max : Math.min(DEFAULT_TTL_SECONDS, max));
+    const { max, fallback } = adapter.joinTtl(cred);
+    const ttl = requested ?? fallback;
     if (!Number.isInteger(ttl) || ttl < 1 || ttl > max) {
       throw DomainException.badInput(
         'ttlSeconds',
@@ -295,75 +274,55 @@ export class ConnectionsService {
 
   /**
    * Checks what a join asks for that does not depend on the session's credential (names, data,
-   * Agora ids) — so a route that creates the session first can refuse bad input before that.
-   * Returns the identity and vendor options; Agora identities come from its own block.
+   * the vendor's own rules for identity and options) — so a route that creates the session first
+   * can refuse bad input before that.
    */
   checkJoin(
     kind: ProviderKind,
-    input: Omit<JoinInput, 'sessionId'>,
-  ): { identity: string; displayName: string | null; options: Record<string, unknown> } {
+    input: JoinInput,
+  ): { prepared: PreparedJoin; displayName: string | null } {
     const displayName =
       input.displayName != null ? vendorName(input.displayName, 'displayName', DISPLAY_TEXT) : null;
     if (input.data != null && input.data.length > MAX_DATA_CHARS) {
       throw DomainException.badInput('data', `data must be at most ${MAX_DATA_CHARS} characters`);
     }
-    if (input.agora != null && kind !== ProviderKind.AGORA) {
-      throw DomainException.badInput('agora', `agora options do not apply to a ${kind} session`);
-    }
-    if (input.fishjam != null && kind !== ProviderKind.FISHJAM) {
-      throw DomainException.badInput(
-        'fishjam',
-        `fishjam options do not apply to a ${kind} session`,
-      );
-    }
-    if (input.openvidu != null && kind !== ProviderKind.OPENVIDU) {
-      throw DomainException.badInput(
-        'openvidu',
-        `openvidu options do not apply to a ${kind} session`,
-      );
-    }
-    if (kind === ProviderKind.AGORA) {
-      if (input.identity != null) {
+    const prepared = this.registry.get(kind).prepareJoin({
+      role: input.role ?? ParticipantRole.PUBLISHER,
+      identity: input.identity ?? null,
+      options: this.vendorOptions(kind, input),
+    });
+    return { prepared, displayName };
+  }
+
+  /** Whether a SUBSCRIBER credential of this join can only receive (see VideoProvider.receiveOnly). */
+  receiveOnly(kind: ProviderKind, input: JoinInput): boolean {
+    return this.registry.get(kind).receiveOnly(this.vendorOptions(kind, input) ?? {});
+  }
+
+  /** The session vendor's option block of a join; a block for another vendor is refused. */
+  private vendorOptions(kind: ProviderKind, input: JoinInput): Record<string, unknown> | null {
+    const own = this.registry.blockOf(kind);
+    for (const vendor of this.registry.all()) {
+      if (vendor.block !== own && input[vendor.block] != null) {
         throw DomainException.badInput(
-          'identity',
-          'Agora identities are agora.uid or agora.userAccount',
+          vendor.block,
+          `${vendor.block} options do not apply to a ${kind} session`,
         );
       }
-      const { uid, userAccount, rtm, rtmStreamChannel, chat } = input.agora ?? {};
-      const account = userAccount != null && userAccount !== '';
-      if (account) agoraAccount(userAccount);
-      else agoraUid(uid);
-      if (rtmStreamChannel === true && rtm !== true) {
-        throw DomainException.badInput('rtmStreamChannel', 'rtmStreamChannel needs rtm');
-      }
-      if (chat === true) {
-        const user = account ? userAccount : uid ? String(uid) : null;
-        if (!user)
-          throw DomainException.badInput(
-            'chat',
-            'A Chat token needs a non-zero uid or a userAccount',
-          );
-        agoraChatUser(user, account ? 'userAccount' : 'uid');
-      }
-      const options = {
-        uid,
-        userAccount,
-        rtm: rtm === true,
-        rtmStreamChannel: rtmStreamChannel === true,
-        chat: chat === true,
-      };
-      return { identity: '', displayName, options };
     }
-    const identity =
-      input.identity != null
-        ? vendorName(input.identity, 'identity', LIVEKIT_NAME)
-        : `rk-${randomBytes(8).toString('hex')}`;
-    if (input.fishjam?.livestream === true) {
-      return { identity, displayName, options: { livestream: true } };
-    }
-    const options =
-      kind === ProviderKind.OPENVIDU ? { ...openViduJoinOptions(input.openvidu, input.role) } : {};
-    return { identity, displayName, options };
+    const block = input[own];
+    return block != null ? (block as Record<string, unknown>) : null;
+  }
+
+  /** Refuses join options that need a higher tenant role than the caller's (an IP camera). */
+  private assertMayUse(
+    ctx: RequestContext,
+    adapter: VideoProvider,
+    options: Record<string, unknown> | null,
+  ): void {
+    const needed = adapter.requiredRole(options);
+    if (needed && !roleAtLeast(ctx.role, needed.role))
+      throw DomainException.forbidden(needed.message, needed.reason);
   }
 
   private newRow(
@@ -371,10 +330,9 @@ export class ConnectionsService {
     session: VideoSession,
     role: ParticipantRole,
     issued: IssuedJoin,
+    kept: KeptForValidation | null,
     who: { identity: string; displayName: string | null },
   ): SessionConnection {
-    const c = issued.credential;
-    const red5 = session.provider === ProviderKind.RED5;
     const now = new Date();
     // Every column set here, so a plain instance: no entity transform on the hot path.
     return Object.assign(new SessionConnection(), {
@@ -392,9 +350,9 @@ export class ConnectionsService {
       revokedAt: null,
       joinedAt: null,
       leftAt: null,
-      tokenHash: red5 ? sha256(String(c.token)) : null,
-      username: red5 ? String(c.username) : null,
-      passwordHash: red5 ? sha256(String(c.password)) : null,
+      tokenHash: kept?.tokenHash ?? null,
+      username: kept?.username ?? null,
+      passwordHash: kept?.passwordHash ?? null,
       createdByType: ctx.actorType,
       createdById: ctx.actorId,
       createdByLabel: ctx.actorLabel.slice(0, 320),
@@ -418,14 +376,6 @@ export class ConnectionsService {
       );
     }
   }
-}
-
-/** The identity recorded for a join: Agora's uid or account as minted, otherwise the input's. */
-function issuedIdentity(kind: ProviderKind, issued: IssuedJoin, identity: string): string {
-  if (kind !== ProviderKind.AGORA) return identity;
-  const { uid, userAccount } = issued.credential;
-  if (typeof userAccount === 'string' && userAccount) return userAccount;
-  return typeof uid === 'number' ? String(uid) : '0';
 }
 
 const CONNECTION_COLUMNS = [

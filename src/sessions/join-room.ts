@@ -32,7 +32,7 @@ export type RoomRef =
 export interface JoinRoomCommand {
   origin: JoinOrigin;
   room: RoomRef;
-  join: Omit<JoinInput, 'sessionId'>;
+  join: JoinInput;
   /**
    * When the vendor has dropped the room (SESSION_GONE): the request that makes it again under
    * the same key; the join is then issued there, once. Without it the CONFLICT is the answer.

@@ -10,7 +10,7 @@ import { ActorType, AuthMethod } from '../common/auth/roles';
 import { type RequestMeta } from '../common/context';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
 import { SessionConnection } from './connection.entity';
-import { sha256 } from './connections.service';
+import { sha256 } from '../common/crypto/compare';
 import { ConnectionStatus, SessionStatus } from './session-status';
 import { TenantDirectory } from '../tenants/tenant-directory';
 

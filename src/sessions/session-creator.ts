@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, type AppConfig } from '../common/config';
-import { type RequestContext } from '../common/context';
+import { type RequestContext, type Via } from '../common/context';
 import { DomainException, isUniqueViolation } from '../common/errors';
 import { ProviderRegistry } from '../providers/provider-registry';
 import { type ResolvedCredential, type RoomRequest } from '../providers/video-provider';
@@ -12,8 +12,7 @@ import { SessionCache } from './session-cache';
 import { SessionStatus } from './session-status';
 import { VideoSession } from './video-session.entity';
 
-/** Where a call came from, for the audit log: `graphql` or `compat.<vendor>`. */
-export type Via = string;
+export { type Via } from '../common/context';
 
 const POLL_MS = 50;
 
@@ -31,9 +30,6 @@ class ClaimLost extends Error {}
  */
 @Injectable()
 export class SessionCreator {
-  /** Credentials already resolved for the session objects of current requests. */
-  readonly resolved = new WeakMap<VideoSession, ResolvedCredential>();
-
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -54,10 +50,7 @@ export class SessionCreator {
     const deadline = Date.now() + this.claimWaitMs() + 1000;
     while (Date.now() < deadline) {
       const open = await this.openByKey(ctx, cred, customId);
-      if (open) {
-        this.resolved.set(open, cred);
-        return open;
-      }
+      if (open) return open;
       const claim = await this.claim(ctx, cred, room, customId);
       if (claim) return this.createAtVendor(ctx, cred, room, via, claim);
       await sleep(POLL_MS); // another request holds the claim: wait for it to finish or fail
@@ -256,7 +249,6 @@ export class SessionCreator {
         },
       }),
     );
-    this.resolved.set(saved, cred);
     return saved;
   }
 

@@ -2,8 +2,6 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ProvidersModule } from '../providers/providers.module';
 import { TenantsModule } from '../tenants/tenants.module';
-import { AgoraChatService } from './agora-chat.service';
-import { AgoraRtmService } from './agora-rtm.service';
 import { SessionConnection } from './connection.entity';
 import { ConnectionsResolver } from './connections.resolver';
 import { ConnectionsService } from './connections.service';
@@ -30,21 +28,11 @@ import { WebhooksService } from './webhooks.service';
     SessionsService,
     ConnectionsService,
     JoinRoom,
-    AgoraRtmService,
-    AgoraChatService,
     Red5AuthService,
     WebhooksService,
     SessionsResolver,
     ConnectionsResolver,
   ],
-  exports: [
-    SessionsService,
-    ConnectionsService,
-    JoinRoom,
-    AgoraRtmService,
-    AgoraChatService,
-    Red5AuthService,
-    WebhooksService,
-  ],
+  exports: [SessionsService, ConnectionsService, JoinRoom, Red5AuthService, WebhooksService],
 })
 export class SessionsModule {}

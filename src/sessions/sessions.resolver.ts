@@ -16,7 +16,7 @@ import { Roles } from '../common/auth/decorators';
 import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { type Page } from '../common/graphql/pagination';
-import { ProviderKind } from '../providers/provider-kind';
+import { ProviderRegistry } from '../providers/provider-registry';
 import { type SessionConnection } from './connection.entity';
 import { ConnectionsService } from './connections.service';
 import { ConnectionModel } from './dto/connection.model';
@@ -38,6 +38,7 @@ export class SessionsResolver {
   constructor(
     private readonly service: SessionsService,
     private readonly connectionsService: ConnectionsService,
+    private readonly registry: ProviderRegistry,
   ) {}
 
   @Query(() => VideoSessionPage, { description: "The tenant's sessions, newest first." })
@@ -77,11 +78,9 @@ export class SessionsResolver {
       credentialId: input.credentialId,
       customSessionId: input.customSessionId,
       name: input.name,
-      options: {
-        [ProviderKind.OPENVIDU]: plain(input.openvidu),
-        [ProviderKind.LIVEKIT]: plain(input.livekit),
-        [ProviderKind.FISHJAM]: plain(input.fishjam),
-      },
+      options: Object.fromEntries(
+        this.registry.all().map((v) => [v.kind, plain(input[v.block] as object | null)]),
+      ),
     });
     return VideoSessionModel.from(session);
   }

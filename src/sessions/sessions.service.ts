@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, Not } from 'typeorm';
 import { type AuditActor } from '../audit/audit-actor';
 import { AuditService } from '../audit/audit.service';
 import { type RequestContext } from '../common/context';
@@ -8,9 +8,11 @@ import { DomainException } from '../common/errors';
 import { checkLinkRoom } from '../join-links/join-link-scope';
 import { type Page, type PageArgs, paginate } from '../common/graphql/pagination';
 import { CUSTOM_KEY, DISPLAY_TEXT, vendorName } from '../providers/names';
-import { ProviderCredentialsService } from '../providers/provider-credentials.service';
-import { ProviderKind } from '../providers/provider-kind';
+import { type ProviderCredential } from '../providers/provider-credential.entity';
+import { type ProviderKind } from '../providers/provider-kind';
 import { ProviderRegistry } from '../providers/provider-registry';
+import { CredentialLifecycle } from '../providers/vault/credential-lifecycle';
+import { CredentialVault } from '../providers/vault/credential-vault';
 import { type ResolvedCredential, type RoomRequest } from '../providers/video-provider';
 import { type SessionFilterInput } from './dto/sessions.args';
 import { assertMayManage } from './session-policy';
@@ -36,17 +38,29 @@ export interface SessionRequest {
  * listed, ended through the vendor. Identical calls in this process share the in-flight promise.
  */
 @Injectable()
-export class SessionsService {
+export class SessionsService implements OnModuleInit {
   private readonly inflight = new Map<string, Promise<VideoSession>>();
+  /**
+   * The credential each session object of a current request was found or created with: saves a
+   * second lookup when the same request then issues a join (the compat routes' hot path).
+   */
+  private readonly resolved = new WeakMap<VideoSession, ResolvedCredential>();
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
-    private readonly credentials: ProviderCredentialsService,
+    private readonly vault: CredentialVault,
     private readonly registry: ProviderRegistry,
     private readonly audit: AuditService,
     private readonly creator: SessionCreator,
     private readonly cache: SessionCache,
+    private readonly lifecycle: CredentialLifecycle,
   ) {}
+
+  onModuleInit(): void {
+    this.lifecycle.onBeforeDelete((m, ctx, credential, force) =>
+      this.endForDeletedCredential(m, ctx, credential, force),
+    );
+  }
 
   async create(
     ctx: RequestContext,
@@ -61,16 +75,13 @@ export class SessionsService {
     if (req.provider == null && req.credentialId == null) {
       throw DomainException.badInput('provider', 'Give provider or credentialId');
     }
-    const cred = await this.credentials.resolve(
-      ctx,
-      req.credentialId ?? null,
-      req.provider ?? undefined,
-    );
+    const cred = await this.vault.resolve(ctx, req.credentialId ?? null, req.provider ?? undefined);
     // A join link creates only rooms of its vendor whose name its pattern covers.
     checkLinkRoom(ctx.joinLink, cred.kind, customId);
-    const room: RoomRequest = { customId, name, options: optionsFor(cred.kind, req.options) };
+    const room: RoomRequest = { customId, name, options: this.optionsFor(cred.kind, req.options) };
     this.registry.get(cred.kind).validateRoom(room);
-    if (!customId) return this.creator.createAtVendor(ctx, cred, room, via, null);
+    if (!customId)
+      return this.known(await this.creator.createAtVendor(ctx, cred, room, via, null), cred);
 
     const key = `${ctx.tenantId}|${cred.id}|${customId}`;
     let pending = this.inflight.get(key);
@@ -80,7 +91,13 @@ export class SessionsService {
         .finally(() => this.inflight.delete(key));
       this.inflight.set(key, pending);
     }
-    return pending;
+    return this.known(await pending, cred);
+  }
+
+  /** Remembers the credential a session object was found or created with (see `resolved`). */
+  private known(session: VideoSession, cred: ResolvedCredential): VideoSession {
+    this.resolved.set(session, cred);
+    return session;
   }
 
   /** The open session with this vendor id, for compatibility routes that address sessions so. */
@@ -99,10 +116,9 @@ export class SessionsService {
     credentialId: string | null,
     externalId: string,
   ): Promise<VideoSession | null> {
-    const cred = await this.credentials.resolve(ctx, credentialId, kind);
+    const cred = await this.vault.resolve(ctx, credentialId, kind);
     const session = await this.findOpenByExternalId(ctx, cred.id, externalId);
-    if (session) this.creator.resolved.set(session, cred);
-    return session;
+    return session && this.known(session, cred);
   }
 
   /** The open session with this customSessionId under a credential (given, or the default of `kind`). */
@@ -113,10 +129,9 @@ export class SessionsService {
     customSessionId: string,
   ): Promise<VideoSession | null> {
     const customId = vendorName(customSessionId, 'customSessionId', CUSTOM_KEY);
-    const cred = await this.credentials.resolve(ctx, credentialId, kind);
+    const cred = await this.vault.resolve(ctx, credentialId, kind);
     const session = await this.creator.openByKey(ctx, cred, customId);
-    if (session) this.creator.resolved.set(session, cred);
-    return session;
+    return session && this.known(session, cred);
   }
 
   /**
@@ -127,12 +142,12 @@ export class SessionsService {
     ctx: Pick<RequestContext, 'tenantId'>,
     session: VideoSession,
   ): Promise<ResolvedCredential> {
-    const known = this.creator.resolved.get(session);
+    const known = this.resolved.get(session);
     if (known && known.id === session.credentialId) return Promise.resolve(known);
     if (!session.credentialId) {
       throw DomainException.conflict('The credential of this session was deleted', 'sessionId');
     }
-    return this.credentials.resolve(ctx, session.credentialId, session.provider);
+    return this.vault.resolve(ctx, session.credentialId, session.provider);
   }
 
   async get(ctx: Pick<RequestContext, 'tenantId'>, id: string): Promise<VideoSession> {
@@ -168,7 +183,7 @@ export class SessionsService {
     assertMayManage(ctx, session, 'end this session');
     if (session.status === SessionStatus.ENDED) return session;
     if (session.credentialId && session.externalId) {
-      const cred = await this.credentials.resolve(ctx, session.credentialId, session.provider);
+      const cred = await this.vault.resolve(ctx, session.credentialId, session.provider);
       await this.registry.get(session.provider).closeRoom(cred, session.externalId);
     }
     return this.markEnded(ctx, session, 'ended', via);
@@ -208,31 +223,52 @@ export class SessionsService {
       return Object.assign(session, { status: SessionStatus.ENDED, endedAt, endReason: reason });
     });
   }
-}
 
-const OPTION_BLOCK: Partial<Record<ProviderKind, string>> = {
-  [ProviderKind.OPENVIDU]: 'openvidu',
-  [ProviderKind.LIVEKIT]: 'livekit',
-  [ProviderKind.FISHJAM]: 'fishjam',
-};
-
-/** The options for the credential's vendor; a block for another vendor is refused. */
-function optionsFor(
-  kind: ProviderKind,
-  options: SessionRequest['options'],
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, values] of Object.entries(options ?? {}) as Array<
-    [ProviderKind, Record<string, unknown> | null | undefined]
-  >) {
-    if (values == null) continue;
-    if (k !== kind) {
-      const block = OPTION_BLOCK[k] ?? k.toLowerCase();
-      throw DomainException.badInput(block, `${block} options do not apply to a ${kind} session`);
+  /**
+   * Before a credential is deleted (CredentialLifecycle): refused while it has open sessions,
+   * unless `force`; then each active one is recorded as ended (`credential_deleted`; nothing is
+   * closed at the vendor) and keeps its history with no credential, and claims still in flight
+   * are dropped (their activation will find them gone).
+   */
+  private async endForDeletedCredential(
+    m: EntityManager,
+    ctx: RequestContext,
+    credential: ProviderCredential,
+    force: boolean,
+  ): Promise<void> {
+    const own = { tenantId: ctx.tenantId, credentialId: credential.id };
+    const open = await m.count(VideoSession, {
+      where: { ...own, status: Not(SessionStatus.ENDED) },
+    });
+    if (open > 0 && !force) {
+      throw DomainException.conflict(
+        `The credential has ${open} open session(s): end them, or pass force: true`,
+      );
     }
-    for (const [field, v] of Object.entries(values)) if (v != null) out[field] = withoutNulls(v);
+    const active = await m.find(VideoSession, { where: { ...own, status: SessionStatus.ACTIVE } });
+    for (const session of active)
+      await this.markEnded(ctx, session, 'credential_deleted', 'graphql', m);
+    await m.delete(VideoSession, { ...own, status: SessionStatus.CREATING });
   }
-  return out;
+
+  /** The options for the credential's vendor; a block for another vendor is refused. */
+  private optionsFor(
+    kind: ProviderKind,
+    options: SessionRequest['options'],
+  ): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, values] of Object.entries(options ?? {}) as Array<
+      [ProviderKind, Record<string, unknown> | null | undefined]
+    >) {
+      if (values == null) continue;
+      if (k !== kind) {
+        const block = this.registry.blockOf(k);
+        throw DomainException.badInput(block, `${block} options do not apply to a ${kind} session`);
+      }
+      for (const [field, v] of Object.entries(values)) if (v != null) out[field] = withoutNulls(v);
+    }
+    return out;
+  }
 }
 
 /** A copy without null or undefined members at any depth (nested GraphQL inputs are full of them). */

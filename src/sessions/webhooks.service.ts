@@ -1,7 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { TokenVerifier } from 'livekit-server-sdk';
 import { DataSource, type EntityManager, IsNull, Not } from 'typeorm';
 import { type AuditActor } from '../audit/audit-actor';
 import { AuditOutcome } from '../audit/audit-event.entity';
@@ -9,9 +7,11 @@ import { AuditService } from '../audit/audit.service';
 import { ActorType, AuthMethod } from '../common/auth/roles';
 import { type RequestMeta } from '../common/context';
 import { DomainException, isUniqueViolation } from '../common/errors';
-import { ProviderCredentialsService } from '../providers/provider-credentials.service';
+import { CredentialVault } from '../providers/vault/credential-vault';
 import { ProviderKind } from '../providers/provider-kind';
+import { ProviderRegistry } from '../providers/provider-registry';
 import { type ResolvedCredential } from '../providers/video-provider';
+import { type VendorEvent } from '../providers/webhook-verifier';
 import { TenantDirectory } from '../tenants/tenant-directory';
 import { SessionConnection } from './connection.entity';
 import { ConnectionStatus, SessionStatus } from './session-status';
@@ -19,18 +19,6 @@ import { SessionsService } from './sessions.service';
 import { VideoSession } from './video-session.entity';
 import { WebhookReceipt } from './webhook-receipt.entity';
 import { UUID } from '../common/text';
-
-/** A vendor event reduced to what Roomkey tracks. */
-interface VendorEvent {
-  /** Unique per delivery content: a replay has the same key. */
-  key: string;
-  name: string;
-  room: string | null;
-  change:
-    | { kind: 'session_ended' }
-    | { kind: 'joined' | 'left'; by: 'externalId' | 'identity'; value: string }
-    | { kind: 'none' };
-}
 
 export type WebhookResult = 'applied' | 'duplicate' | 'ignored' | 'unknown_session';
 
@@ -41,114 +29,49 @@ export interface RawWebhookBody {
 }
 
 /**
- * Vendor webhooks: authenticated per credential (OpenVidu: a static header secret compared in
- * constant time; LiveKit: a JWT signed with the API secret whose `sha256` claim covers the raw
- * body), then applied idempotently — a receipt keyed by the event makes a replay a no-op. A bad
+ * Vendor webhooks: authenticated per credential by the vendor's own scheme (its adapter's
+ * WebhookVerifier, e.g. a static header secret or a JWT over the raw body), then applied idempotently — a receipt keyed by the event makes a replay a no-op. A bad
  * signature is refused before anything is read or changed.
  */
 @Injectable()
 export class WebhooksService {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
-    private readonly credentials: ProviderCredentialsService,
+    private readonly vault: CredentialVault,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly tenants: TenantDirectory,
+    private readonly registry: ProviderRegistry,
   ) {}
 
-  async openvidu(
+  /**
+   * One delivery for a credential of `kind`: located, authenticated by the vendor's scheme (a
+   * header checked before the body is read, or a signature over the body), parsed, applied.
+   */
+  async receive(
+    kind: ProviderKind,
     slug: string,
     credentialId: string,
     authorization: string | undefined,
     body: RawWebhookBody,
     meta: RequestMeta,
   ): Promise<WebhookResult> {
-    const { cred, actor } = await this.locate(slug, credentialId, ProviderKind.OPENVIDU, meta);
-    const expected = cred.secrets.webhookSecret;
-    if (!expected || !authorization || !sameSecret(authorization, `Bearer ${expected}`)) {
-      return this.refuse(
-        actor,
-        cred.kind,
-        cred.id,
-        expected ? 'bad_signature' : 'webhook_not_configured',
-      );
+    const hook = this.registry.get(kind).webhook;
+    if (!hook) throw DomainException.notFound('Webhook route');
+    const { cred, actor } = await this.locate(slug, credentialId, kind, meta);
+    const refused = (reason: string): Promise<never> => this.refuse(actor, kind, cred.id, reason);
+    if (!hook.signsBody) {
+      const reason = await hook.verify(cred, authorization, Buffer.alloc(0));
+      if (reason) return refused(reason);
     }
+    // A signature over the body needs the body: one too large to read is neither checked nor applied.
     const raw = await this.bytes(actor, cred, body);
-    const json = await this.json(actor, cred, raw);
-    const name = typeof json.event === 'string' ? json.event.slice(0, 64) : 'unknown';
-    const sessionId = typeof json.sessionId === 'string' ? json.sessionId : null;
-    const connectionId = typeof json.connectionId === 'string' ? json.connectionId : null;
-    return this.apply(actor, cred, {
-      key: `sha256:${sha256Hex(raw)}`,
-      name,
-      room: sessionId,
-      change:
-        name === 'sessionDestroyed'
-          ? { kind: 'session_ended' }
-          : (name === 'participantJoined' || name === 'participantLeft') && connectionId
-            ? {
-                kind: name === 'participantJoined' ? 'joined' : 'left',
-                by: 'externalId',
-                value: connectionId,
-              }
-            : { kind: 'none' },
-    });
-  }
-
-  async livekit(
-    slug: string,
-    credentialId: string,
-    authorization: string | undefined,
-    body: RawWebhookBody,
-    meta: RequestMeta,
-  ): Promise<WebhookResult> {
-    const { cred, actor } = await this.locate(slug, credentialId, ProviderKind.LIVEKIT, meta);
-    // The signature covers the body: one too large to read can be neither checked nor applied.
-    const raw = await this.bytes(actor, cred, body);
-    if (!(await this.livekitSigned(cred, authorization, raw))) {
-      return this.refuse(actor, cred.kind, cred.id, 'bad_signature');
+    if (hook.signsBody) {
+      const reason = await hook.verify(cred, authorization, raw);
+      if (reason) return refused(reason);
     }
     const json = await this.json(actor, cred, raw);
-    const name = typeof json.event === 'string' ? json.event.slice(0, 64) : 'unknown';
-    const room = (json.room as { name?: unknown } | undefined)?.name;
-    const identity = (json.participant as { identity?: unknown } | undefined)?.identity;
-    const id = typeof json.id === 'string' && json.id ? json.id.slice(0, 100) : null;
-    return this.apply(actor, cred, {
-      key: id ? `id:${id}` : `sha256:${sha256Hex(raw)}`,
-      name,
-      room: typeof room === 'string' ? room : null,
-      change:
-        name === 'room_finished'
-          ? { kind: 'session_ended' }
-          : (name === 'participant_joined' || name === 'participant_left') &&
-              typeof identity === 'string'
-            ? {
-                kind: name === 'participant_joined' ? 'joined' : 'left',
-                by: 'identity',
-                value: identity,
-              }
-            : { kind: 'none' },
-    });
-  }
-
-  /** LiveKit's scheme: a JWT signed with the API secret whose `sha256` claim is the body's digest. */
-  private async livekitSigned(
-    cred: ResolvedCredential,
-    authorization: string | undefined,
-    raw: Buffer,
-  ): Promise<boolean> {
-    const token = authorization?.replace(/^Bearer\s+/i, '');
-    if (!token) return false;
-    try {
-      const claims = await new TokenVerifier(
-        String(cred.config.apiKey),
-        cred.secrets.apiSecret,
-      ).verify(token);
-      const digest = createHash('sha256').update(raw).digest('base64');
-      return typeof claims.sha256 === 'string' && sameSecret(claims.sha256, digest);
-    } catch {
-      return false;
-    }
+    return this.apply(actor, cred, hook.parse(json, raw));
   }
 
   /**
@@ -175,7 +98,7 @@ export class WebhooksService {
     };
     let cred: ResolvedCredential | null = null;
     if (UUID.test(credentialId)) {
-      cred = await this.credentials.resolve({ tenantId }, credentialId, kind).catch(() => null);
+      cred = await this.vault.resolve({ tenantId }, credentialId, kind).catch(() => null);
     }
     if (!cred) return this.refuse(actor, kind, null, 'unknown_credential');
     return { cred, actor };
@@ -320,13 +243,4 @@ export class WebhooksService {
     );
     return 'applied';
   }
-}
-
-const sha256Hex = (raw: Buffer): string => createHash('sha256').update(raw).digest('hex');
-
-/** Constant-time comparison of two strings of any length (both are hashed first). */
-function sameSecret(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
 }

@@ -20,10 +20,21 @@ import {
   type ResolvedCredential,
   type Room,
   type RoomRequest,
-  type VideoProvider,
+  VendorAdapter,
   local,
   requestedRoomId,
 } from '../video-provider';
+import { type JoinAsk, type PreparedJoin } from '../video-provider';
+import { AGORA_CREDENTIAL } from './agora.credential';
+
+/** The `agora` block of a join (createConnection's AgoraConnectionOptionsInput, or a compat route). */
+interface AgoraJoinBlock {
+  uid?: number | string | null;
+  userAccount?: string | null;
+  rtm?: boolean | null;
+  rtmStreamChannel?: boolean | null;
+  chat?: boolean | null;
+}
 
 /**
  * Agora: tokens (AccessToken2, "007") are minted locally: RTC tokens by agoraRtcToken, byte for
@@ -33,9 +44,56 @@ import {
  * here because Agora's builders do not.
  */
 @Injectable()
-export class AgoraAdapter implements VideoProvider {
+export class AgoraAdapter extends VendorAdapter {
   readonly kind = ProviderKind.AGORA;
   readonly maxTtlSeconds = AGORA_MAX_TTL;
+  readonly credential = AGORA_CREDENTIAL;
+
+  /**
+   * Agora identities are a uid or a user account from the `agora` block, not `identity`; RTM and
+   * Chat tokens for the same user need a non-zero uid or an account (Chat: its own charset).
+   */
+  override prepareJoin(ask: JoinAsk): PreparedJoin {
+    if (ask.identity != null) {
+      throw DomainException.badInput(
+        'identity',
+        'Agora identities are agora.uid or agora.userAccount',
+      );
+    }
+    const { uid, userAccount, rtm, rtmStreamChannel, chat } = (ask.options ?? {}) as AgoraJoinBlock;
+    const account = userAccount != null && userAccount !== '';
+    if (account) agoraAccount(userAccount);
+    else agoraUid(uid);
+    if (rtmStreamChannel === true && rtm !== true) {
+      throw DomainException.badInput('rtmStreamChannel', 'rtmStreamChannel needs rtm');
+    }
+    if (chat === true) {
+      const user = account ? userAccount : uid ? String(uid) : null;
+      if (!user)
+        throw DomainException.badInput(
+          'chat',
+          'A Chat token needs a non-zero uid or a userAccount',
+        );
+      agoraChatUser(user, account ? 'userAccount' : 'uid');
+    }
+    return {
+      identity: '',
+      options: {
+        uid,
+        userAccount,
+        rtm: rtm === true,
+        rtmStreamChannel: rtmStreamChannel === true,
+        chat: chat === true,
+      },
+    };
+  }
+
+  /** The user account or uid actually minted (uid 0: any user). */
+  override recordedIdentity(issued: IssuedJoin): string {
+    const { uid, userAccount } = issued.credential;
+    if (typeof userAccount === 'string' && userAccount) return userAccount;
+    return typeof uid === 'number' ? String(uid) : '0';
+  }
 
   validateRoom(req: RoomRequest): void {
     requestedRoomId(req, AGORA_CHANNEL);

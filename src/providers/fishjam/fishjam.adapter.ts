@@ -10,10 +10,12 @@ import {
   type ResolvedCredential,
   type Room,
   type RoomRequest,
-  type VideoProvider,
+  VendorAdapter,
 } from '../video-provider';
 
 const ROOM_OPTIONS = ['maxPeers', 'videoCodec', 'roomType', 'public'];
+import { type JoinAsk, type PreparedJoin, participantIdentity } from '../video-provider';
+import { FISHJAM_CREDENTIAL } from './fishjam.credential';
 
 /** Reason of the refusal when a livestream token is asked for in a room of another type. */
 export const NOT_LIVESTREAM = 'not_livestream';
@@ -25,11 +27,14 @@ export const NOT_LIVESTREAM = 'not_livestream';
  * token (`POST /room/{id}/streamer`) instead of a peer; neither is retried either.
  */
 @Injectable()
-export class FishjamAdapter implements VideoProvider {
+export class FishjamAdapter extends VendorAdapter {
   readonly kind = ProviderKind.FISHJAM;
   readonly maxTtlSeconds = 86_400; // peer tokens live 24 h
+  readonly credential = FISHJAM_CREDENTIAL;
 
-  constructor(private readonly http: VendorHttp) {}
+  constructor(private readonly http: VendorHttp) {
+    super();
+  }
 
   private req(
     cred: ResolvedCredential,
@@ -55,6 +60,20 @@ export class FishjamAdapter implements VideoProvider {
   }
 
   /** Fishjam assigns room ids; the options are checked by the vendor (and by the GraphQL input). */
+  /** A peer, or with `livestream` a livestream viewer (SUBSCRIBER) or streamer token. */
+  override prepareJoin(ask: JoinAsk): PreparedJoin {
+    const identity = participantIdentity(ask.identity);
+    return { identity, options: ask.options?.livestream === true ? { livestream: true } : {} };
+  }
+
+  /**
+   * A peer can always publish, whatever role it was recorded with; only a livestream viewer token
+   * is held to receiving. (Asked without options: some Fishjam credentials can be receive-only.)
+   */
+  override receiveOnly(options: Record<string, unknown> | null): boolean {
+    return options === null || options.livestream === true;
+  }
+
   validateRoom(): void {}
 
   async createRoom(cred: ResolvedCredential, req: RoomRequest, opts?: CallOptions): Promise<Room> {

@@ -12,9 +12,11 @@ import {
   type ResolvedCredential,
   type Room,
   type RoomRequest,
-  type VideoProvider,
+  VendorAdapter,
   requestedRoomId,
 } from '../video-provider';
+import { LIVEKIT_CREDENTIAL } from './livekit.credential';
+import { LIVEKIT_WEBHOOK } from './livekit.webhook';
 
 /** Video grant per role: subscribers cannot publish; moderators also get roomAdmin. */
 export function livekitGrant(role: ParticipantRole, room: string): VideoGrant {
@@ -34,11 +36,15 @@ export function livekitGrant(role: ParticipantRole, room: string): VideoGrant {
  * the API secret); rooms are managed through the Twirp RoomService with a short-lived server token.
  */
 @Injectable()
-export class LiveKitAdapter implements VideoProvider {
+export class LiveKitAdapter extends VendorAdapter {
   readonly kind = ProviderKind.LIVEKIT;
   readonly maxTtlSeconds = 86_400;
+  readonly credential = LIVEKIT_CREDENTIAL;
+  override readonly webhook = LIVEKIT_WEBHOOK;
 
-  constructor(private readonly http: VendorHttp) {}
+  constructor(private readonly http: VendorHttp) {
+    super();
+  }
 
   private async twirp(
     cred: ResolvedCredential,

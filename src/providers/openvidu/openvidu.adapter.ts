@@ -11,8 +11,18 @@ import {
   type ResolvedCredential,
   type Room,
   type RoomRequest,
-  type VideoProvider,
+  VendorAdapter,
 } from '../video-provider';
+import { MemberRole } from '../../common/auth/roles';
+import {
+  type JoinAsk,
+  type PreparedJoin,
+  type RequiredRole,
+  participantIdentity,
+} from '../video-provider';
+import { OPENVIDU_CREDENTIAL } from './openvidu.credential';
+import { openViduJoinOptions } from './openvidu-options';
+import { OPENVIDU_WEBHOOK } from './openvidu.webhook';
 
 /**
  * OpenVidu 2 REST (`{url}/openvidu/api`, Basic OPENVIDUAPP:secret). Sessions are created with a
@@ -21,11 +31,15 @@ import {
  * are checked by OpenVidu's rules (openvidu-options.ts) before any call, and sent as given.
  */
 @Injectable()
-export class OpenViduAdapter implements VideoProvider {
+export class OpenViduAdapter extends VendorAdapter {
   readonly kind = ProviderKind.OPENVIDU;
   readonly maxTtlSeconds = 86_400;
+  readonly credential = OPENVIDU_CREDENTIAL;
+  override readonly webhook = OPENVIDU_WEBHOOK;
 
-  constructor(private readonly http: VendorHttp) {}
+  constructor(private readonly http: VendorHttp) {
+    super();
+  }
 
   private api(cred: ResolvedCredential, path: string): string {
     return `${String(cred.config.url).replace(/\/$/, '')}/openvidu/api${path}`;
@@ -34,6 +48,27 @@ export class OpenViduAdapter implements VideoProvider {
   private auth(cred: ResolvedCredential): Record<string, string> {
     return {
       authorization: `Basic ${Buffer.from(`OPENVIDUAPP:${cred.secrets.secret}`).toString('base64')}`,
+    };
+  }
+
+  /** OpenVidu connection properties but role and data, checked by OpenVidu's rules. */
+  override prepareJoin(ask: JoinAsk): PreparedJoin {
+    return {
+      identity: participantIdentity(ask.identity),
+      options: { ...openViduJoinOptions(ask.options, ask.role) },
+    };
+  }
+
+  /**
+   * An IPCAM connection makes the media server itself connect to the address given (`rtspUri`):
+   * a request from inside the vendor's network, so only OWNER or ADMIN may ask for one.
+   */
+  override requiredRole(options: Record<string, unknown> | null): RequiredRole | null {
+    if (options?.type !== 'IPCAM') return null;
+    return {
+      role: MemberRole.ADMIN,
+      reason: 'ipcam_requires_admin',
+      message: 'Only OWNER or ADMIN can publish an IP camera',
     };
   }
 

@@ -11,7 +11,7 @@ import {
   type ResolvedCredential,
   type Room,
   type RoomRequest,
-  type VideoProvider,
+  VendorAdapter,
 } from '../video-provider';
 
 export const PEXIP_SCOPE =
@@ -33,6 +33,7 @@ function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
+import { PEXIP_CREDENTIAL } from './pexip.credential';
 
 /**
  * Pexip VPaaS: a 60-second RS384 client assertion is exchanged (client_credentials) for an access
@@ -40,14 +41,17 @@ function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
  * time — then meetings and participants are created with it.
  */
 @Injectable()
-export class PexipAdapter implements VideoProvider {
+export class PexipAdapter extends VendorAdapter {
   readonly kind = ProviderKind.PEXIP;
   readonly maxTtlSeconds = 86_400;
+  readonly credential = PEXIP_CREDENTIAL;
   private readonly tokens = new Map<string, CachedToken>();
   private readonly inflight = new Map<string, Promise<CachedToken>>();
   private readonly keys = new Map<string, { pem: string; key: KeyObject }>();
 
-  constructor(private readonly http: VendorHttp) {}
+  constructor(private readonly http: VendorHttp) {
+    super();
+  }
 
   private base(cred: ResolvedCredential): string {
     return String(cred.config.apiAddress).replace(/\/$/, '');
@@ -156,6 +160,11 @@ export class PexipAdapter implements VideoProvider {
   }
 
   /** Pexip assigns meeting ids; nothing in the request reaches the vendor. */
+  /** A Pexip participant has no receive-only restriction: whatever its role, it could send. */
+  override receiveOnly(): boolean {
+    return false;
+  }
+
   validateRoom(): void {}
 
   async createRoom(cred: ResolvedCredential, _req: RoomRequest, opts?: CallOptions): Promise<Room> {

@@ -9,10 +9,13 @@ import {
   type ResolvedCredential,
   type Room,
   type RoomRequest,
-  type VideoProvider,
+  VendorAdapter,
   local,
   requestedRoomId,
 } from '../video-provider';
+import { sha256 } from '../../common/crypto/compare';
+import { type KeptForValidation } from '../video-provider';
+import { RED5_CREDENTIAL } from './red5.credential';
 
 /**
  * Red5 Pro round-trip authentication: Roomkey itself is the authority Red5 asks. Credentials are
@@ -20,9 +23,30 @@ import {
  * expiry — and stored only as hashes by the caller; Red5 calls back to validate them.
  */
 @Injectable()
-export class Red5Adapter implements VideoProvider {
+export class Red5Adapter extends VendorAdapter {
   readonly kind = ProviderKind.RED5;
   readonly maxTtlSeconds = 86_400;
+  readonly credential = RED5_CREDENTIAL;
+
+  /** The credential's own tokenTtlSeconds is both the longest and the default lifetime. */
+  override joinTtl(cred: ResolvedCredential): { max: number; fallback: number } {
+    const max = this.capFor(cred);
+    return { max, fallback: max };
+  }
+
+  /** Red5 asks Roomkey to validate what it issued: the token and password are kept as hashes. */
+  override keptForValidation(issued: IssuedJoin): KeptForValidation {
+    const c = issued.credential;
+    return {
+      tokenHash: sha256(String(c.token)),
+      username: String(c.username),
+      passwordHash: sha256(String(c.password)),
+    };
+  }
+
+  private capFor(cred: ResolvedCredential): number {
+    return Math.min(this.maxTtlSeconds, Number(cred.config.tokenTtlSeconds) || this.maxTtlSeconds);
+  }
 
   validateRoom(req: RoomRequest): void {
     requestedRoomId(req, SAFE_ID);
@@ -51,10 +75,7 @@ export class Red5Adapter implements VideoProvider {
 
   private mint(cred: ResolvedCredential, req: JoinRequest): IssuedJoin {
     const streamId = vendorName(req.roomExternalId, 'streamId', SAFE_ID);
-    const max = Math.min(
-      this.maxTtlSeconds,
-      Number(cred.config.tokenTtlSeconds) || this.maxTtlSeconds,
-    );
+    const max = this.capFor(cred);
     if (!Number.isInteger(req.ttlSeconds) || req.ttlSeconds < 1 || req.ttlSeconds > max) {
       throw DomainException.badInput('ttlSeconds', `ttlSeconds must be 1..${max}`);
     }

@@ -1,10 +1,10 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { SecretBox, SecretBoxError } from '../common/crypto/secret-box';
-import { ProviderCredential } from './provider-credential.entity';
+import { SecretBox, SecretBoxError } from '../../common/crypto/secret-box';
+import { ProviderCredential } from '../provider-credential.entity';
+import { ProviderRegistry } from '../provider-registry';
 import {
-  SECRET_ENDPOINT,
   credentialFieldContext,
   endpointOf,
   legacyFieldContext,
@@ -24,6 +24,7 @@ export class CredentialRebinder implements OnApplicationBootstrap {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly box: SecretBox,
+    private readonly registry: ProviderRegistry,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -34,7 +35,10 @@ export class CredentialRebinder implements OnApplicationBootstrap {
 
   /** Returns how many credentials were re-sealed. */
   async rebindAll(): Promise<number> {
-    const kinds = Object.keys(SECRET_ENDPOINT);
+    const kinds = this.registry
+      .all()
+      .filter((v) => this.registry.get(v.kind).credential.endpoint !== null)
+      .map((v) => v.kind);
     const rows = await this.ds
       .getRepository(ProviderCredential)
       .createQueryBuilder('c')
@@ -60,7 +64,7 @@ export class CredentialRebinder implements OnApplicationBootstrap {
 
   /** The row's secrets re-sealed under its endpoint, or null when there is nothing to migrate. */
   private rebound(row: ProviderCredential): Record<string, string> | null {
-    const endpoint = endpointOf(row.kind, row.config);
+    const endpoint = endpointOf(this.registry.get(row.kind).credential, row.config);
     const next: Record<string, string> = {};
     let changed = false;
     for (const [field, sealed] of Object.entries(row.secrets)) {

@@ -1,24 +1,11 @@
-import { DomainException } from '../common/errors';
-import { ProviderKind } from './provider-kind';
-
-/**
- * Where each vendor's secret goes: the config field holding the address it is sent to (or that
- * receives what it signs), and the secret an admin must give again to change that address.
- * Agora and Red5 secrets never leave Roomkey, so they have no endpoint.
- */
-export const SECRET_ENDPOINT: Partial<Record<ProviderKind, { endpoint: string; secret: string }>> =
-  {
-    [ProviderKind.OPENVIDU]: { endpoint: 'url', secret: 'secret' },
-    [ProviderKind.LIVEKIT]: { endpoint: 'url', secret: 'apiSecret' },
-    [ProviderKind.PEXIP]: { endpoint: 'apiAddress', secret: 'privateKeyPem' },
-    [ProviderKind.FISHJAM]: { endpoint: 'fishjamUrl', secret: 'managementToken' },
-  };
+import { DomainException } from '../../common/errors';
+import { type CredentialRules } from '../credential-rules';
 
 /** The address a credential's secrets are bound to, or null for kinds whose secrets stay local. */
-export function endpointOf(kind: ProviderKind, config: Record<string, unknown>): string | null {
-  const binding = SECRET_ENDPOINT[kind];
+export function endpointOf(rules: CredentialRules, config: Record<string, unknown>): string | null {
+  const binding = rules.endpoint;
   if (!binding) return null;
-  const value = config[binding.endpoint];
+  const value = config[binding.field];
   return typeof value === 'string' ? value : '';
 }
 
@@ -47,17 +34,17 @@ export function legacyFieldContext(tenantId: string, id: string, field: string):
  * can edit the address must prove they also hold the secret that will be sent there.
  */
 export function assertSecretGivenForNewEndpoint(
-  kind: ProviderKind,
+  rules: CredentialRules,
   before: Record<string, unknown>,
   after: Record<string, unknown>,
   givenSecrets: Record<string, string | undefined>,
 ): void {
-  const binding = SECRET_ENDPOINT[kind];
+  const binding = rules.endpoint;
   if (!binding) return;
-  if (endpointOf(kind, before) === endpointOf(kind, after)) return;
+  if (endpointOf(rules, before) === endpointOf(rules, after)) return;
   if (givenSecrets[binding.secret] !== undefined) return;
   throw DomainException.badInput(
     binding.secret,
-    `${binding.secret} is required when ${binding.endpoint} changes: a stored secret is never sent to a new address`,
+    `${binding.secret} is required when ${binding.field} changes: a stored secret is never sent to a new address`,
   );
 }

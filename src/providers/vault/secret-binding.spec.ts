@@ -1,5 +1,10 @@
-import { DomainException, ErrorCode } from '../common/errors';
-import { ProviderKind } from './provider-kind';
+import { DomainException, ErrorCode } from '../../common/errors';
+import { AGORA_CREDENTIAL } from '../agora/agora.credential';
+import { FISHJAM_CREDENTIAL } from '../fishjam/fishjam.credential';
+import { LIVEKIT_CREDENTIAL } from '../livekit/livekit.credential';
+import { OPENVIDU_CREDENTIAL } from '../openvidu/openvidu.credential';
+import { PEXIP_CREDENTIAL } from '../pexip/pexip.credential';
+import { RED5_CREDENTIAL } from '../red5/red5.credential';
 import {
   assertSecretGivenForNewEndpoint,
   credentialFieldContext,
@@ -9,12 +14,10 @@ import {
 
 describe('secret binding', () => {
   it('should put the endpoint in the context of kinds that send their secret somewhere', () => {
-    expect(endpointOf(ProviderKind.OPENVIDU, { url: 'https://ov.test' })).toBe('https://ov.test');
-    expect(endpointOf(ProviderKind.LIVEKIT, { url: 'wss://lk.test' })).toBe('wss://lk.test');
-    expect(endpointOf(ProviderKind.PEXIP, { apiAddress: 'https://px.test' })).toBe(
-      'https://px.test',
-    );
-    expect(endpointOf(ProviderKind.FISHJAM, { fishjamUrl: 'https://fj.test' })).toBe(
+    expect(endpointOf(OPENVIDU_CREDENTIAL, { url: 'https://ov.test' })).toBe('https://ov.test');
+    expect(endpointOf(LIVEKIT_CREDENTIAL, { url: 'wss://lk.test' })).toBe('wss://lk.test');
+    expect(endpointOf(PEXIP_CREDENTIAL, { apiAddress: 'https://px.test' })).toBe('https://px.test');
+    expect(endpointOf(FISHJAM_CREDENTIAL, { fishjamUrl: 'https://fj.test' })).toBe(
       'https://fj.test',
     );
     expect(credentialFieldContext('t', 'c', 'secret', 'https://ov.test')).not.toBe(
@@ -23,25 +26,25 @@ describe('secret binding', () => {
   });
 
   it('should keep the legacy context for kinds whose secrets never leave Roomkey', () => {
-    expect(endpointOf(ProviderKind.AGORA, { appId: 'x' })).toBeNull();
-    expect(endpointOf(ProviderKind.RED5, {})).toBeNull();
+    expect(endpointOf(AGORA_CREDENTIAL, { appId: 'x' })).toBeNull();
+    expect(endpointOf(RED5_CREDENTIAL, {})).toBeNull();
     expect(credentialFieldContext('t', 'c', 'appCertificate', null)).toBe(
       legacyFieldContext('t', 'c', 'appCertificate'),
     );
   });
 
   it('should read a missing endpoint as empty, never as unbound', () => {
-    expect(endpointOf(ProviderKind.OPENVIDU, {})).toBe('');
+    expect(endpointOf(OPENVIDU_CREDENTIAL, {})).toBe('');
   });
 
   it.each([
-    [ProviderKind.OPENVIDU, 'url', 'secret'],
-    [ProviderKind.LIVEKIT, 'url', 'apiSecret'],
-    [ProviderKind.PEXIP, 'apiAddress', 'privateKeyPem'],
-    [ProviderKind.FISHJAM, 'fishjamUrl', 'managementToken'],
+    ['OpenVidu', OPENVIDU_CREDENTIAL, 'url', 'secret'],
+    ['LiveKit', LIVEKIT_CREDENTIAL, 'url', 'apiSecret'],
+    ['Pexip', PEXIP_CREDENTIAL, 'apiAddress', 'privateKeyPem'],
+    ['Fishjam', FISHJAM_CREDENTIAL, 'fishjamUrl', 'managementToken'],
   ])(
-    'should refuse a %s endpoint change without %s and name the secret field',
-    (kind, endpoint, secret) => {
+    'should refuse a %s endpoint change without its secret and name the secret field',
+    (_vendor, kind, endpoint, secret) => {
       let error: unknown;
       try {
         assertSecretGivenForNewEndpoint(
