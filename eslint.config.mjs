@@ -32,6 +32,28 @@ export default tseslint.config(
     },
   },
   {
+    // Vendor rules live in src/providers/<vendor>/ behind the VideoProvider port: the session
+    // layer, the compat routes and join links reach vendors only through ProviderRegistry.
+    files: ['src/sessions/**', 'src/compat/**', 'src/join-links/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/*.adapter', '**/*.webhook', '**/*.credential'],
+              message: 'Reach a vendor through ProviderRegistry (the VideoProvider port).',
+            },
+            {
+              group: ['livekit-server-sdk', 'livekit-server-sdk/*', 'agora-token', 'agora-token/*'],
+              message: 'Vendor SDKs belong in src/providers/<vendor>/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Configuration loading, scripts and tests may read the environment directly.
     files: ['src/common/config/**', 'scripts/**', 'test/**', 'bench/**', 'src/**/*.spec.ts'],
     rules: { 'no-restricted-properties': 'off' },

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the hot-path issue's measurement protocol. In one run, on one core, at
+ * `npm run bench`: the measurement protocol of docs/decisions.md#issue-11. In one run, on one core, at
  * BENCH_CONNECTIONS (default 50) connections:
  *   (a) a replica of the Agora token service sample (bench/agora-sample.ts: Express 5 +
  *       `agora-token`, no auth, no record) — the baseline;
@@ -428,7 +428,7 @@ async function databaseKind(): Promise<string> {
 
 function header(pinning: Pinning, database: string): string {
   return [
-    'Roomkey hot paths — the hot-path issue protocol',
+    'Roomkey hot paths — the protocol of docs/decisions.md#issue-11',
     `command:   ${commandLine()}`,
     `node:      ${process.version}   commit: ${commit()}`,
     `database:  ${database}`,

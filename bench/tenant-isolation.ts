@@ -1,5 +1,5 @@
 /**
- * `npm run bench:isolation`: does a flood on one tenant slow another (SECURITY.md row 13)?
+ * `npm run bench:isolation`: does a flood on one tenant slow another (docs/security.md S13)?
  * Two tenants, each with a Red5 credential and one valid publisher credential. Tenant B's Red5
  * server validates at a steady, light rate (BENCH_QUIET_RATE req/s, default 50) and we record its
  * p50/p99: first alone, then while tenant A's public `validateCredentials` is flooded

@@ -19,7 +19,7 @@ import {
 } from './helpers/test-app';
 
 /**
- * SECURITY.md row 11 / issue 3: concurrent appends never fork a tenant's chain, tampering is found
+ * docs/security.md S11 / docs/decisions.md#issue-3: concurrent appends never fork a tenant's chain, tampering is found
  * with the first bad event's id, SQL cannot edit or delete rows, and retention leaves a signed
  * checkpoint behind which the remaining chain still verifies.
  */

@@ -20,7 +20,7 @@ import {
 } from './helpers/test-app';
 
 /**
- * SECURITY.md row 11 / issue 3, read side: paging and filters of `auditEvents`, `verifyAuditLog`,
+ * docs/security.md S11 / docs/decisions.md#issue-3, read side: paging and filters of `auditEvents`, `verifyAuditLog`,
  * the streaming export (NDJSON re-verified offline by the CLI, RFC 4180 CSV) and tenant isolation
  * on every read path.
  */

@@ -12,7 +12,7 @@ import { basic, startTestApp, type TestApp } from './helpers/test-app';
 import { generateSamlKeyPair } from './support/saml-idp';
 
 /**
- * Issue 10 item 7, SECURITY.md row 11: a failed sign-in that names an existing tenant is recorded
+ * docs/decisions.md#issue-10 item 7, docs/security.md S11: a failed sign-in that names an existing tenant is recorded
  * in that tenant's chain, where its admins read it; one naming no tenant, or an unknown one, stays
  * in the platform chain, which platform administrators (only) read and verify through GraphQL.
  */
@@ -41,7 +41,7 @@ const LOGIN = 'mutation($i: LoginInput!) { login(input: $i) { accessToken } }';
 const ME = '{ me { role } }';
 const FAILED = { action: 'auth.login.failed' };
 
-describe('audit visibility of failed sign-ins (issue 10 item 7)', () => {
+describe('audit visibility of failed sign-ins (docs/decisions.md#issue-10 item 7)', () => {
   let t: TestApp;
   let tenant: SeededTenant;
   let admin: SeededUser;

@@ -24,7 +24,7 @@ import {
 } from './helpers/test-app';
 
 /**
- * SECURITY.md row 11 / issue 3: every wired action writes exactly one audit event with the right
+ * docs/security.md S11 / docs/decisions.md#issue-3: every wired action writes exactly one audit event with the right
  * actor, tenant, target, outcome, client IP and request id — failed and denied attempts too — and
  * no secret ever reaches `audit_event`.
  */

@@ -19,7 +19,7 @@ import {
   type SeededUser,
 } from './factories/tenancy';
 
-/** SECURITY.md promise 5: Basic auth accepts exactly the valid credentials and leaks nothing. */
+/** docs/security.md S5: Basic auth accepts exactly the valid credentials and leaks nothing. */
 
 type MeData = {
   me: {

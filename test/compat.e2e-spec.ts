@@ -1,6 +1,6 @@
 /**
  * Vendor-compatible REST routes under /t/:tenantSlug/ (README "Vendor-compatible routes",
- * PROVIDERS.md, SECURITY.md rows 6 and 11): each vendor sample's request and response shapes,
+ * docs/vendors.md, docs/security.md S6 and S11): each vendor sample's request and response shapes,
  * status codes and error bodies, for Basic API key and Bearer callers, over real HTTP to the
  * vendor emulators; another tenant's slug is 403 with nothing recorded; every call is audited by
  * what it did (one event per issued credential, carrying via and route, plus session.created when
@@ -795,7 +795,7 @@ describe('vendor-compatible routes under /t/:tenantSlug/', () => {
     ])(
       'should answer 400 {errorMessage}, call LiveKit zero times and record nothing when %s',
       async (_name, body) => {
-        // README: "Names are checked before anything is stored or sent"; SECURITY.md row 9: the
+        // README: "Names are checked before anything is stored or sent"; docs/security.md S9: the
         // emulator records zero calls.
         const m = await mark();
         const res = await post(tokenPath(), w.a.adminKey, body);
@@ -1265,7 +1265,7 @@ describe('vendor-compatible routes under /t/:tenantSlug/', () => {
     );
 
     it('should record no RTC connection when the rte RTM user id is refused', async () => {
-      // "Bad input gets a clear, typed error and changes nothing" (PRODUCT.md): the RTM half of an
+      // "Bad input gets a clear, typed error and changes nothing" (docs/product.md#quality-bars): the RTM half of an
       // rte request failing must not leave the RTC half recorded (or a token minted for it).
       const m = await mark();
       const res = await get(

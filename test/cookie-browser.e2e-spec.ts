@@ -1,5 +1,5 @@
 /**
- * Cookie sessions in a real browser (README "Cookie sessions", issue 12): Debian's headless
+ * Cookie sessions in a real browser (README "Cookie sessions", docs/decisions.md#issue-12): Debian's headless
  * Chromium driven by playwright-core, Roomkey and two front-end pages on 127.0.0.1 (three
  * origins, one site). The front end signs in on Roomkey's own origin (`login(cookie: true)`),
  * then a page on the tenant's allowed origin gets a token from a compatibility route with

@@ -1,5 +1,5 @@
 /**
- * Cookie sessions (README "Cookie sessions", issue 12): `login` and the SSO hand-off
+ * Cookie sessions (README "Cookie sessions", docs/decisions.md#issue-12): `login` and the SSO hand-off
  * (`exchangeLoginCode`) can put the session in HttpOnly cookies; GraphQL and the compatibility
  * routes accept them; logout and refresh-family revocation end them; cross-site request forgery
  * stays closed (SameSite, and the Origin / Sec-Fetch-Site check against the tenant's allowed

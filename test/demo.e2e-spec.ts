@@ -1,5 +1,5 @@
 /**
- * `npm run demo` (issue 6): Roomkey on the embedded database with the vendor emulators, a tenant
+ * `npm run demo` (docs/decisions.md#issue-6): Roomkey on the embedded database with the vendor emulators, a tenant
  * with every vendor's credential, and printed commands. Every printed command is sent here exactly
  * as printed (same method, URL, credentials and body) and must mint what its title promises.
  */

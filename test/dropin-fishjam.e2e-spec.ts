@@ -1,7 +1,7 @@
 /**
  * Roomkey as a drop-in for Fishjam's room manager sample (fishjam-cloud/js-server-sdk
  * `examples/room-manager`, the backend of Fishjam's front-end examples and of the hosted Sandbox
- * API; PROVIDERS.md "Room manager sample"): the request sequences the front ends make (the
+ * API; docs/vendors.md#fishjam): the request sequences the front ends make (the
  * web-client-sdk sandbox helpers `getSandboxPeerToken`, `getSandboxLivestream`,
  * `getSandboxViewerToken`, and the older `broadcast-viewer-token` path), replayed over real HTTP
  * against the Fishjam emulator. Each minted token is admitted by the emulator (peer tokens by its

@@ -1,6 +1,6 @@
 /**
  * OpenVidu 2 drop-in: Roomkey takes OpenVidu's full session and connection property sets as the
- * official clients send them (README "Vendor-compatible routes", PROVIDERS.md "OpenVidu 2"),
+ * official clients send them (README "Vendor-compatible routes", docs/vendors.md#openvidu-2),
  * checks each by OpenVidu's own rules (REST API `POST /openvidu/api/sessions` and
  * `POST /openvidu/api/sessions/<SESSION_ID>/connection`) and forwards it, over real HTTP to the
  * OpenVidu emulator, which records what it receives and validates it as OpenVidu Server does.

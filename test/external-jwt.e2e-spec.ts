@@ -21,7 +21,7 @@ import {
 import { type JwksServer, startJwksServer } from './support/jwks-server';
 
 /**
- * Issue 4 §2 and SECURITY.md rows 1 and 6 for trusted external JWT issuers: configuration rights,
+ * docs/decisions.md#issue-4 item 2 and docs/security.md S1 and S6 for trusted external JWT issuers: configuration rights,
  * just-in-time provisioning keyed on (issuer, sub), every refusal of row 1, bounded JWKS fetching,
  * and tenant isolation. The IdP is a JWKS server on 127.0.0.1 whose keys are generated here.
  */

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md row 7: GraphQL cannot be used to exhaust the server. Depth, alias, cost, token and
+ * docs/security.md S7: GraphQL cannot be used to exhaust the server. Depth, alias, cost, token and
  * directive limits refuse a document before anything executes (HTTP 400, BAD_USER_INPUT, a message
  * naming the limit and never the query); legitimate queries and introspection still pass.
  */

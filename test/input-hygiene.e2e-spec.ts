@@ -11,7 +11,7 @@ import { expectError } from './helpers/assertions';
 import { startTestApp, type TestApp } from './helpers/test-app';
 
 /**
- * Issue 10 item 6 (second half), SECURITY.md rows 8 and 10: control characters — NUL above all —
+ * docs/decisions.md#issue-10 item 6 (second half), docs/security.md S8 and S10: control characters — NUL above all —
  * in paths, query strings, headers and GraphQL arguments are BAD_USER_INPUT naming the field,
  * never a 500 or a stack; nested filters are validated; a failed query never logs its values.
  */
@@ -83,7 +83,7 @@ function rawRequest(server: Server, bytes: string): Promise<string> {
   });
 }
 
-describe('input hygiene (issue 10 item 6)', () => {
+describe('input hygiene (docs/decisions.md#issue-10 item 6)', () => {
   let t: TestApp;
   let tenant: SeededTenant;
   let server: Server;

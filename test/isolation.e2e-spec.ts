@@ -9,7 +9,7 @@ import {
   type SeededUser,
 } from './factories/tenancy';
 
-/** SECURITY.md promise 6: tenant A's principals can neither read nor change tenant B's rows. */
+/** docs/security.md S6: tenant A's principals can neither read nor change tenant B's rows. */
 
 type SeededKey = Awaited<ReturnType<typeof seedApiKey>>;
 

@@ -1,5 +1,5 @@
 /**
- * Scoped join links (README "Join links", issue 12): an ADMIN creates a revocable, expiring,
+ * Scoped join links (README "Join links", docs/decisions.md#issue-12): an ADMIN creates a revocable, expiring,
  * audited key valid only for one vendor's compatibility routes, a room-name pattern, a maximum
  * role, listed origins and its own rate limit; front ends use it as a path segment
  * (`/t/<slug>/j/<link>/<vendor>`) with no Authorization header. Over real HTTP, against the

@@ -21,7 +21,7 @@ import { errorCode, type GqlResult, startTestApp, type TestApp } from './helpers
 import { type JwksServer, startJwksServer } from './support/jwks-server';
 
 /**
- * SECURITY.md row 1 (only valid JWTs pass) and row 6 (tenants are isolated) for Roomkey's own
+ * docs/security.md S1 (only valid JWTs pass) and S6 (tenants are isolated) for Roomkey's own
  * access tokens, over real HTTP. Every forged token is built with `jose` here; claim variants are
  * signed with the app's REAL signing key so that only the property under test is wrong.
  */

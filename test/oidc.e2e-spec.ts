@@ -19,7 +19,7 @@ import {
 } from './support/oidc-provider';
 
 /**
- * SECURITY.md row 2 (OIDC logins cannot be forged or replayed) and row 4 (redirects go only where
+ * docs/security.md S2 (OIDC logins cannot be forged or replayed) and S4 (redirects go only where
  * allowed), end to end: Roomkey on the real database, real `oidc-provider` instances on 127.0.0.1.
  *
  * The IdPs send the browser to `${PUBLIC_URL}/auth/oidc/<slug>/callback`. Nothing listens there:

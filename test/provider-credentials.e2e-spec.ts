@@ -1,5 +1,5 @@
 /**
- * The vendor-credential vault over GraphQL (issue 5; SECURITY.md rows 6, 9 and 10), on the real
+ * The vendor-credential vault over GraphQL (docs/decisions.md#issue-5; docs/security.md S6, S9 and S10), on the real
  * database: all six vendors stored and tested against their emulators (real HTTP on 127.0.0.1),
  * input validation that stores nothing and calls no vendor, the default flag, update and delete,
  * roles, tenant isolation, encryption at rest (AAD binding, `keys:rotate` through the CLI) and
@@ -62,7 +62,7 @@ type Kind = 'OPENVIDU' | 'LIVEKIT' | 'PEXIP' | 'AGORA' | 'FISHJAM' | 'RED5';
 type HttpKind = 'OPENVIDU' | 'LIVEKIT' | 'PEXIP' | 'FISHJAM';
 const KINDS: Kind[] = ['OPENVIDU', 'LIVEKIT', 'PEXIP', 'AGORA', 'FISHJAM', 'RED5'];
 const HTTP_KINDS: HttpKind[] = ['OPENVIDU', 'LIVEKIT', 'PEXIP', 'FISHJAM'];
-/** The sealed field each vendor stores (PRODUCT.md inputs). */
+/** The sealed field each vendor stores (docs/product.md#vendor-credentials). */
 const SECRET_FIELDS: Record<Kind, string[]> = {
   OPENVIDU: ['secret'],
   LIVEKIT: ['apiSecret'],
@@ -1202,7 +1202,7 @@ describe('provider credentials vault', () => {
   });
 
   describe('secrets never leave', () => {
-    it('should expose only the PRODUCT.md fields on ProviderCredential when the schema is introspected', async () => {
+    it('should expose only the fields of docs/product.md#vendor-credentials on ProviderCredential when the schema is introspected', async () => {
       const r = await gqlAs<{
         __schema: {
           types: Array<{ name: string; kind: string; fields: Array<{ name: string }> | null }>;

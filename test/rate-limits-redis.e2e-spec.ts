@@ -1,5 +1,5 @@
 /**
- * Shared counters (SECURITY.md row 13, README "Rate limits"): with `REDIS_URL`, every instance
+ * Shared counters (docs/security.md S13, README "Rate limits"): with `REDIS_URL`, every instance
  * counts in one Redis, so failures spread over instances add up; with Redis configured but down,
  * each instance falls back to its own in-memory counters at once (typed answers, no hang).
  *

@@ -1,5 +1,5 @@
 /**
- * Rate limits hold (SECURITY.md row 13, README "Rate limits"): per-IP budgets on anonymous routes
+ * Rate limits hold (docs/security.md S13, README "Rate limits"): per-IP budgets on anonymous routes
  * (each aliased GraphQL root field counts), credential-failure locks per account and per API key
  * that refuse even the right secret until they end, per-tenant budgets on authenticated traffic
  * (HTTP 429 + Retry-After), Red5 limits per tenant slug that keep Red5's contract and leave other

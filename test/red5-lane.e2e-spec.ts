@@ -5,7 +5,7 @@
  * edges. The decisions themselves are covered by red5.e2e-spec and red5-admission.e2e-spec.
  */
 import { type RequestMeta } from '../src/common/context';
-import { Red5AuthService } from '../src/sessions/red5-auth.service';
+import { Red5AuthService } from '../src/compat/red5-auth.service';
 import { seedRed5Tenant, type Red5Tenant, validateRed5 } from './helpers/red5';
 import { startTestApp, type TestApp } from './helpers/test-app';
 import { httpRequests } from './helpers/metrics';

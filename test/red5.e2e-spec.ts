@@ -1,5 +1,5 @@
 /**
- * Red5 Pro round-trip authentication is strict (SECURITY.md row 12, README "Red5 Pro round-trip
+ * Red5 Pro round-trip authentication is strict (docs/security.md S12, README "Red5 Pro round-trip
  * authentication"): `POST /t/:slug/red5/validateCredentials` answers HTTP 200 `{"result": true}`
  * only for an unexpired, unrevoked credential of that tenant whose stream, type and every secret
  * sent match; everything else — malformed, oversized, foreign, stale — is HTTP 200

@@ -6,7 +6,7 @@ import {
 } from '../src/auth/identity-providers/redirects';
 
 /**
- * SECURITY.md row 4: redirects go only where allowed. `validateRedirectUri` decides what an admin
+ * docs/security.md S4: redirects go only where allowed. `validateRedirectUri` decides what an admin
  * may put on the allow-list; `isAllowedRedirect` decides whether a browser-supplied value is on it.
  */
 
@@ -44,7 +44,7 @@ describe('validateRedirectUri', () => {
   });
 
   it.each([
-    // SECURITY.md row 4 values that are not absolute http(s) URLs without credentials.
+    // docs/security.md S4 values that are not absolute http(s) URLs without credentials.
     ['a protocol-relative URL (//evil.com)', '//evil.com'],
     ['a backslash path (/\\evil.com)', '/\\evil.com'],
     ['a javascript: URL', 'javascript:alert(1)'],
@@ -111,7 +111,7 @@ describe('isAllowedRedirect', () => {
   });
 
   it.each([
-    // SECURITY.md row 4.
+    // docs/security.md S4.
     ['//evil.com', '//evil.com'],
     ['https://evil.com', 'https://evil.com'],
     ['/\\evil.com', '/\\evil.com'],

@@ -14,7 +14,7 @@ import {
 import { errorCode, type GqlResult, startTestApp, type TestApp } from './helpers/test-app';
 
 /**
- * Issue 4 §1 and SECURITY.md rows 1, 5 and 10: password login, refresh-token rotation with family
+ * docs/decisions.md#issue-4 item 1 and docs/security.md S1, S5 and S10: password login, refresh-token rotation with family
  * revocation on reuse, logout, one-time login codes — and no token ever in the audit log or logs.
  */
 

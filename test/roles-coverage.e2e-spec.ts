@@ -9,12 +9,12 @@ import { ActorType, AuthMethod, MemberRole } from '../src/common/auth/roles';
 import { DomainException, ErrorCode } from '../src/common/errors';
 import { startTestApp, type TestApp } from './helpers/test-app';
 
-/** STYLE.md "guarded by default": every query and mutation carries a roles decision or @Public(). */
+/** docs/product.md#guarded-by-default: every query and mutation carries a roles decision or @Public(). */
 
 const RESOLVER_TYPE = 'graphql:resolver_type';
 const RESOLVER_NAME = 'graphql:resolver_name';
 
-/** PRODUCT.md: the only operations that need no authenticated principal. */
+/** docs/product.md#guarded-by-default: the only operations that need no authenticated principal. */
 const PUBLIC_ALLOWED = new Set(['login', 'refreshToken', 'exchangeLoginCode']);
 
 interface Operation {

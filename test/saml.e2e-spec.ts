@@ -1,5 +1,5 @@
 /**
- * SECURITY.md promises 3 and 4, end to end: SAML sign-in through the real app (SP-initiated login,
+ * docs/security.md S3 and S4, end to end: SAML sign-in through the real app (SP-initiated login,
  * POSTed response, one-time code, tokens) against the in-test IdP of test/support/saml-idp.ts, and
  * every forgery, replay and redirect trick refused with an audited reason and no login code.
  */
@@ -27,7 +27,7 @@ const IDP_ENTITY_ID = 'https://idp.example.test/metadata';
 const REDIRECT = 'https://app.example.test/after-login';
 const ADMIN_GROUP = 'rk-admins';
 const FORGED = 'attacker@evil.example';
-/** SECURITY.md row 4, verbatim. */
+/** docs/security.md S4, verbatim. */
 /**
  * A time-window failure: node-saml reports an expired bearer confirmation of a solicited response
  * as "No valid subject confirmation", which the service files under the generic response_invalid.

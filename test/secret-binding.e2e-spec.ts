@@ -1,5 +1,5 @@
 /**
- * Secrets bound to their endpoint (issue 10, item 1) and vendor echoes cleaned of secrets (item 6).
+ * Secrets bound to their endpoint (docs/decisions.md#issue-10 item 1) and vendor echoes cleaned of secrets (item 6).
  *
  * An ADMIN who changes only the address of a credential must give its secret again; the sealed
  * envelope's AAD carries the address, so a database-level edit of the URL makes decryption fail

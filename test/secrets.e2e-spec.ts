@@ -26,21 +26,21 @@ import {
 } from './helpers/test-app';
 import { seedTenant } from './factories/tenancy';
 
-/** SECURITY.md promise 10 (and 7): no secret leaves through a response, the schema or a log line. */
+/** docs/security.md S10 (and S7): no secret leaves through a response, the schema or a log line. */
 
 const uniq = (): string => randomBytes(6).toString('hex');
 
 /** Output fields whose names look like credentials, allowed because returning them is their purpose. */
 /**
  * The one field that returns a secret (once, at creation), and fields that only describe a secret:
- * whether one is stored, and its keyed fingerprint (PRODUCT.md: `secretFingerprint`).
+ * whether one is stored, and its keyed fingerprint (docs/product.md#vendor-credentials: `secretFingerprint`).
  */
 const SECRET_FIELD_ALLOW_LIST = new Set([
   'CreateApiKeyPayload.secret',
   'IdentityProvider.hasClientSecret',
   'IdentityProvider.secretFingerprint',
   'ProviderCredential.secretFingerprint',
-  // Join credentials (PRODUCT.md contract): issued to the caller once by createConnection or
+  // Join credentials (docs/product.md#sessions-and-join-credentials): issued to the caller once by createConnection or
   // createParticipant, never stored and never readable again (test/sessions.e2e-spec.ts).
   'PexipCredential.participantSecret',
   'Participant.participantSecret',

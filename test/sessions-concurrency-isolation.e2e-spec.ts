@@ -6,7 +6,7 @@
  *    route, and from two app instances on one PostgreSQL database) give one session, one vendor
  *    create and one audit event; parallel createConnection gives distinct credentials; an ended
  *    key is free again; a claim left by a crashed instance does not block the key for ever.
- * B) SECURITY.md promise 6 for every session and connection operation: tenant A's principals
+ * B) docs/security.md S6 for every session and connection operation: tenant A's principals
  *    with tenant B's ids get NOT_FOUND (403 on B's compat slug) and B's rows, B's audit chain and
  *    the vendors' state stay exactly as they were.
  */

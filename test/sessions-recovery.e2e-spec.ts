@@ -1,5 +1,5 @@
 /**
- * Sessions the vendor forgot, and claims lost mid-call (issue 6): a room the vendor no longer has
+ * Sessions the vendor forgot, and claims lost mid-call (docs/decisions.md#issue-6): a room the vendor no longer has
  * is recorded as ended (so its key can be used again) and the compatibility routes whose front
  * ends reuse a name make it again; a claim taken over while its vendor call was in flight still
  * ends with exactly one open session.

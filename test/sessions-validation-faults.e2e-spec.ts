@@ -1,7 +1,7 @@
 /**
- * Sessions API: what is refused before any vendor call (SECURITY row 9), who may do what with
+ * Sessions API: what is refused before any vendor call (docs/security.md S9), who may do what with
  * sessions and join credentials (README "Sessions and join credentials"), what a misbehaving vendor
- * does to a caller (SECURITY row 14: timeouts, bounded retries, circuit breaker, audit), and
+ * does to a caller (docs/security.md S14: timeouts, bounded retries, circuit breaker, audit), and
  * deleting a credential that still has open sessions.
  *
  * Everything runs through GraphQL against the real app and the HTTP vendor emulators on 127.0.0.1.
@@ -944,7 +944,7 @@ describe('sessions: validation, role policy, vendor faults and credential deleti
     });
   });
 
-  describe('deleting a credential with sessions (issue 5)', () => {
+  describe('deleting a credential with sessions (docs/decisions.md#issue-5)', () => {
     const listedAmong = async (ids: string[]) => {
       const data = await ok(
         h.gql('query { sessions(first: 100) { nodes { id status credentialId endReason } } }', {}),

@@ -1,6 +1,6 @@
 /**
  * Sessions and join credentials through GraphQL, for all six vendors, over real HTTP to the vendor
- * emulators (issue 6): createSession → createConnection → the credential works (decoded and
+ * emulators (docs/decisions.md#issue-6): createSession → createConnection → the credential works (decoded and
  * verified for Agora and LiveKit; the emulator confirms the OpenVidu connection, Pexip
  * participant and Fishjam peer; Red5 validates it) → revokeConnection / endSession reach the vendor.
  */

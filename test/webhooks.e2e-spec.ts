@@ -1,6 +1,6 @@
 /**
- * Vendor webhooks over real HTTP (README "Vendor webhooks", PROVIDERS.md OpenVidu 2 / LiveKit
- * webhook, SECURITY.md row 11): the app listens on 127.0.0.1 and the OpenVidu and LiveKit
+ * Vendor webhooks over real HTTP (README "Vendor webhooks", docs/vendors.md#openvidu-2 / docs/vendors.md#livekit-openvidu-3
+ * webhook, docs/security.md S11): the app listens on 127.0.0.1 and the OpenVidu and LiveKit
  * emulators deliver real events to it; forged, tampered, replayed, malformed and oversized
  * deliveries are sent with supertest. Every test checks the rows it could have changed and the
  * `webhook.received` audit events the delivery wrote.

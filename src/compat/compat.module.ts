@@ -12,6 +12,7 @@ import { FishjamCompatController } from './fishjam.controller';
 import { LiveKitCompatController } from './livekit.controller';
 import { OpenViduCompatController } from './openvidu.controller';
 import { PexipCompatController } from './pexip.controller';
+import { Red5AuthService } from './red5-auth.service';
 import { Red5Lane } from './red5-lane';
 import { WebhooksController } from './webhooks.controller';
 
@@ -35,6 +36,7 @@ import { WebhooksController } from './webhooks.controller';
     CompatOutcomes,
     CompatTenantGuard,
     CompatCorsMiddleware,
+    Red5AuthService,
     Red5Lane,
     AgoraLane,
   ],

@@ -3,7 +3,7 @@ import { Roles } from '../common/auth/decorators';
 import { ANY_MEMBER } from '../common/auth/roles';
 import { Ctx, type RequestContext } from '../common/context';
 import { DomainException, ErrorCode } from '../common/errors';
-import { NOT_LIVESTREAM } from '../providers/fishjam/fishjam.adapter';
+import { NOT_LIVESTREAM } from '../providers/fishjam/fishjam-limits';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
 import { SESSION_GONE } from '../sessions/connections.service';
 import { JoinRoom } from '../sessions/join-room';

@@ -40,11 +40,7 @@ export class PexipCompatController {
     @Ctx() ctx: RequestContext,
     @Query('credential') credential: unknown,
   ): Promise<Reply> {
-    const cred = await this.vault.resolve(
-      ctx,
-      credentialParam(credential),
-      ProviderKind.PEXIP,
-    );
+    const cred = await this.vault.resolve(ctx, credentialParam(credential), ProviderKind.PEXIP);
     return { status: 200, text: String(cred.config.apiAddress) };
   }
 

@@ -6,7 +6,7 @@ import { type Lane, laneAnswered } from '../common/http/lane';
 import { readRawBody } from '../common/http/raw-body';
 import { MetricsService } from '../common/metrics/metrics.service';
 import { Red5Admission, answerRed5 } from '../rate-limits/red5-admission';
-import { Red5AuthService } from '../sessions/red5-auth.service';
+import { Red5AuthService } from './red5-auth.service';
 
 /** Red5 round-trip auth routes: `POST /t/:tenantSlug/red5/(validate|invalidate)Credentials`. */
 const RED5_ROUTE = /^\/t\/([^/]+)\/red5\/(validate|invalidate)Credentials\/?$/i;
@@ -32,7 +32,7 @@ type Verb = keyof typeof ROUTE_LABEL;
  * gate, rate-limits/red5-admission), the request id (`X-Request-Id`, echoed), the client address
  * under the configured `trust proxy`, the raw body read (capped), the access log line and the HTTP
  * metrics. Red5 sends no credential of its own: what it validates is the issued credential itself
- * (sessions/red5-auth.service, which audits every answer). Any failure (the database, say) is a
+ * (compat/red5-auth.service, which audits every answer). Any failure (the database, say) is a
  * denial, still with HTTP 200 — Red5 denies on anything else anyway. The body is never logged.
  * Every other request, including other methods on these paths, goes to Express unchanged.
  */

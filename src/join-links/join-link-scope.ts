@@ -91,28 +91,22 @@ export function checkLinkRoom(
 }
 
 /**
- * Refuses, through a SUBSCRIBER link, a credential the vendor does not hold to receiving only:
- * Pexip participants and Fishjam peers carry no such restriction (a Fishjam livestream viewer
- * token does), so the record would say SUBSCRIBER while the credential could publish.
+ * Refuses, through a SUBSCRIBER link, a credential the vendor does not hold to receiving only
+ * (`receiveOnly`, from the vendor's adapter: a Pexip participant or a Fishjam peer could publish,
+ * a Fishjam livestream viewer token cannot), so the record never says SUBSCRIBER of a credential
+ * that could publish.
  */
 export function checkLinkJoin(
   scope: JoinLinkScope | null | undefined,
   provider: ProviderKind,
-  join: { role?: ParticipantRole | null; fishjam?: { livestream?: boolean | null } | null },
+  role: ParticipantRole | null | undefined,
+  receiveOnly: boolean,
 ): void {
-  if (!scope || join.role !== ParticipantRole.SUBSCRIBER) return;
-  const enforced =
-    provider === ProviderKind.PEXIP
-      ? false
-      : provider === ProviderKind.FISHJAM
-        ? join.fishjam?.livestream === true
-        : true;
-  if (!enforced) {
-    throw DomainException.forbidden(
-      `A ${provider} credential from this route could publish: this join link issues at most SUBSCRIBER`,
-      'join_link_role',
-    );
-  }
+  if (!scope || role !== ParticipantRole.SUBSCRIBER || receiveOnly) return;
+  throw DomainException.forbidden(
+    `A ${provider} credential from this route could publish: this join link issues at most SUBSCRIBER`,
+    'join_link_role',
+  );
 }
 
 /**

@@ -10,7 +10,8 @@ import { DomainException } from '../common/errors';
 import { exactOrigin } from '../common/http/origin';
 import { paginate, type Page, type PageArgs } from '../common/graphql/pagination';
 import { hasControlChars } from '../common/text';
-import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
+import { ParticipantRole, type ProviderKind } from '../providers/provider-kind';
+import { ProviderRegistry } from '../providers/provider-registry';
 import { validateName } from '../tenants/slug';
 import { JoinLink } from './join-link.entity';
 import { BROWSER_VENDORS } from '../compat/browser-vendors';
@@ -75,6 +76,7 @@ export class JoinLinksService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly audit: AuditService,
     private readonly caches: Caches,
+    private readonly registry: ProviderRegistry,
   ) {
     this.verified = caches.create<VerifiedJoinLink>((lru, e) => {
       if (e.kind === 'api_key') lru.deleteWhere((l) => l.id === e.id);
@@ -220,10 +222,13 @@ export class JoinLinksService {
     if (data.maxRole !== ParticipantRole.SUBSCRIBER && data.maxRole !== ParticipantRole.PUBLISHER) {
       throw DomainException.badInput('maxRole', 'maxRole must be SUBSCRIBER or PUBLISHER');
     }
-    if (data.maxRole === ParticipantRole.SUBSCRIBER && data.provider === ProviderKind.PEXIP) {
+    if (
+      data.maxRole === ParticipantRole.SUBSCRIBER &&
+      !this.registry.get(data.provider).receiveOnly(null)
+    ) {
       throw DomainException.badInput(
         'maxRole',
-        'Pexip participants cannot be held to receiving only: a PEXIP link needs maxRole PUBLISHER',
+        `${data.provider} credentials cannot be held to receiving only: a ${data.provider} link needs maxRole PUBLISHER`,
       );
     }
     const roomPattern = data.roomPattern;

@@ -11,8 +11,10 @@ export class ProviderRegistry {
   private readonly byKind = new Map<ProviderKind, VideoProvider>();
   private readonly definitions = new Map<ProviderKind, VendorDefinition>();
   private readonly kindByBlock = new Map<string, ProviderKind>();
+  private readonly vendors: readonly VendorDefinition[];
 
   constructor(adapters: readonly VideoProvider[], vendors: readonly VendorDefinition[] = VENDORS) {
+    this.vendors = vendors;
     vendors.forEach((vendor, i) => {
       this.byKind.set(vendor.kind, adapters[i]);
       this.definitions.set(vendor.kind, vendor);
@@ -28,7 +30,7 @@ export class ProviderRegistry {
 
   /** Every vendor, in registry order. */
   all(): readonly VendorDefinition[] {
-    return [...this.definitions.values()];
+    return this.vendors;
   }
 
   /** The name of a vendor's input blocks and paths (`openvidu`, `agora`…). */

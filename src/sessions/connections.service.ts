@@ -111,7 +111,7 @@ export class ConnectionsService {
     const role = input.role ?? ParticipantRole.PUBLISHER;
     assertMayIssue(ctx, role);
     const adapter = this.registry.get(session.provider);
-    this.assertMayUse(ctx, adapter, this.vendorOptions(session.provider, input));
+    this.assertMayUse(ctx, adapter, this.ownBlock(session.provider, input));
     if (session.status !== SessionStatus.ACTIVE || !session.externalId) {
       throw DomainException.conflict('The session has ended', 'sessionId');
     }
@@ -310,7 +310,12 @@ export class ConnectionsService {
         );
       }
     }
-    const block = input[own];
+    return this.ownBlock(kind, input);
+  }
+
+  /** The option block a join gives for this vendor, unchecked (null: none). */
+  private ownBlock(kind: ProviderKind, input: JoinInput): Record<string, unknown> | null {
+    const block = input[this.registry.blockOf(kind)];
     return block != null ? (block as Record<string, unknown>) : null;
   }
 

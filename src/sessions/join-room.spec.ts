@@ -46,8 +46,9 @@ function setup(issue: (session: VideoSession) => Promise<IssuedConnection>) {
     checkJoin: jest.fn((kind: ProviderKind, join: { identity?: string }) => {
       steps.push(`check:${kind}`);
       if (join.identity === 'bad') throw DomainException.badInput('identity', 'bad');
-      return { identity: join.identity ?? '', displayName: null, options: {} };
+      return { prepared: { identity: join.identity ?? '', options: {} }, displayName: null };
     }),
+    receiveOnly: jest.fn(() => true),
     issueFor: jest.fn((_c: RequestContext, session: VideoSession, _j: unknown, o: unknown) => {
       steps.push(`issue:${session.id}:${JSON.stringify(o)}`);
       return issue(session);

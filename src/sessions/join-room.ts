@@ -61,11 +61,12 @@ export class JoinRoom {
     const kind = kindOf(cmd.room);
     if (kind) {
       this.connections.checkJoin(kind, join);
-      checkLinkJoin(ctx.joinLink, kind, join);
+      checkLinkJoin(ctx.joinLink, kind, join.role, this.connections.receiveOnly(kind, join));
     }
     const session = await this.room(ctx, cmd.room, origin);
     checkLinkRoom(ctx.joinLink, session.provider, session.customId);
-    checkLinkJoin(ctx.joinLink, session.provider, join);
+    const receiveOnly = this.connections.receiveOnly(session.provider, join);
+    checkLinkJoin(ctx.joinLink, session.provider, join.role, receiveOnly);
     try {
       return await this.connections.issueFor(ctx, session, join, origin);
     } catch (err) {

@@ -12,11 +12,12 @@ import { ParticipantRole } from '../providers/provider-kind';
  *   | create a session                         | yes               | yes          |
  *   | issue a SUBSCRIBER or PUBLISHER credential | yes             | yes          |
  *   | issue a MODERATOR credential             | no                | yes          |
- *   | publish an IP camera (OpenVidu IPCAM)    | no                | yes          |
+ *   | join options a vendor reserves to ADMIN  | no                | yes          |
  *   | end a session, revoke a credential       | only its creator  | yes          |
  *
  * API keys act with their own role. The GraphQL operations allow all three roles; these checks
- * narrow them per request, and every refusal is FORBIDDEN (audited as DENIED).
+ * narrow them per request, and every refusal is FORBIDDEN (audited as DENIED). Vendor options
+ * that need ADMIN (an OpenVidu IP camera) are named by the adapter (VideoProvider.requiredRole).
  */
 
 /** MODERATOR credentials carry vendor admin rights (LiveKit roomAdmin, OpenVidu MODERATOR). */
@@ -27,22 +28,6 @@ export function assertMayIssue(ctx: RequestContext, role: ParticipantRole): void
       'moderator_requires_admin',
     );
   }
-}
-
-/**
- * An OpenVidu IPCAM connection makes the media server itself connect to the address given
- * (`rtspUri`): a request from inside the vendor's network, so only OWNER or ADMIN may ask for one.
- */
-export function assertMayPublishCamera(
-  ctx: RequestContext,
-  openvidu: object | null | undefined,
-): void {
-  if ((openvidu as { type?: unknown } | null | undefined)?.type !== 'IPCAM') return;
-  if (roleAtLeast(ctx.role, MemberRole.ADMIN)) return;
-  throw DomainException.forbidden(
-    'Only OWNER or ADMIN can publish an IP camera',
-    'ipcam_requires_admin',
-  );
 }
 
 /** Ending a session or revoking a credential: ADMIN/OWNER, or the actor who created it. */

@@ -6,7 +6,6 @@ import { SessionConnection } from './connection.entity';
 import { ConnectionsResolver } from './connections.resolver';
 import { ConnectionsService } from './connections.service';
 import { JoinRoom } from './join-room';
-import { Red5AuthService } from './red5-auth.service';
 import { SessionCache } from './session-cache';
 import { SessionCreator } from './session-creator';
 import { SessionsResolver } from './sessions.resolver';
@@ -28,11 +27,10 @@ import { WebhooksService } from './webhooks.service';
     SessionsService,
     ConnectionsService,
     JoinRoom,
-    Red5AuthService,
     WebhooksService,
     SessionsResolver,
     ConnectionsResolver,
   ],
-  exports: [SessionsService, ConnectionsService, JoinRoom, Red5AuthService, WebhooksService],
+  exports: [SessionsService, ConnectionsService, JoinRoom, WebhooksService],
 })
 export class SessionsModule {}

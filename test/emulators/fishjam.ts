@@ -1,7 +1,7 @@
 /**
  * Fishjam Cloud management-API emulator for tests and the local demo: a real node:http server on
  * 127.0.0.1 serving the REST API under `/api/v1/connect/<fishjamId>` (configurable), as in
- * PROVIDERS.md ("Fishjam").
+ * docs/vendors.md#fishjam.
  *
  *  - Auth: `Authorization: Bearer <managementToken>`, exact compare; otherwise 401
  *    `{errors: "Missing token"}` (no/ill-formed header) or `{errors: "Invalid token"}`.

@@ -1,6 +1,6 @@
 /**
  * Proves the Pexip VPaaS and Fishjam emulators behave like the vendors where Roomkey depends on
- * it (PROVIDERS.md): Pexip's RS384 client-assertion exchange and its refusals, the meetings API
+ * it (docs/vendors.md#pexip-vpaas, docs/vendors.md#fishjam): Pexip's RS384 client-assertion exchange and its refusals, the meetings API
  * behind the access token, Fishjam's bearer auth, status codes, peers and peer limit, and the
  * shared fault modes on both.
  *

@@ -1,6 +1,6 @@
 /**
  * Pexip VPaaS emulator for tests and the local demo: a real node:http server on 127.0.0.1 that
- * speaks the wire contract in PROVIDERS.md ("Pexip VPaaS") and checks it the way Pexip does.
+ * speaks the wire contract in docs/vendors.md#pexip-vpaas and checks it the way Pexip does.
  *
  *  - `POST /oauth/token` — OAuth 2.0 client-credentials grant with a private-key JWT client
  *    assertion (RFC 7523), form-encoded. The signature is verified with `jose` (`compactVerify`,

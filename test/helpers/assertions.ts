@@ -3,7 +3,7 @@ import { ErrorCode } from '../../src/common/errors/error-code';
 import { type Response } from 'supertest';
 import { type GqlResult, type TestApp } from './test-app';
 
-/** The closed set of `extensions.code` values from PRODUCT.md. */
+/** The closed set of `extensions.code` values from docs/product.md#error-codes. */
 export const CLOSED_CODES: string[] = Object.values(ErrorCode);
 const LEAKY_KEYS = ['stacktrace', 'originalError', 'exception'];
 

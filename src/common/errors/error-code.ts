@@ -1,4 +1,4 @@
-/** The closed set of `extensions.code` values (PRODUCT.md). Nothing else ever reaches a client. */
+/** The closed set of `extensions.code` values (docs/product.md#error-codes). Nothing else ever reaches a client. */
 export enum ErrorCode {
   UNAUTHENTICATED = 'UNAUTHENTICATED',
   FORBIDDEN = 'FORBIDDEN',

@@ -1,7 +1,7 @@
 /**
  * Contract tests for the Agora adapter: every minted AccessToken2 ("007") is decoded offline by
  * test/support/agora-token-decoder.ts and checked field by field, signature included; every limit
- * is refused before minting (PROVIDERS.md "Agora"; mission-anchors A3; SECURITY.md row 9).
+ * is refused before minting (docs/vendors.md#agora; docs/security.md S9).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -415,7 +415,7 @@ describe('AgoraAdapter', () => {
     });
   });
 
-  describe('limits, validated before minting (SECURITY row 9)', () => {
+  describe('limits, validated before minting (docs/security.md S9)', () => {
     it.each([
       ['64 ASCII bytes', 'c'.repeat(64), /at most 63 bytes/],
       ['65 ASCII bytes', 'c'.repeat(65), /at most 63 bytes/],

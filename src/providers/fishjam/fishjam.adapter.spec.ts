@@ -1,6 +1,6 @@
 /**
  * Contract tests for the Fishjam adapter against the Fishjam emulator over real HTTP on 127.0.0.1
- * (PROVIDERS.md "Fishjam", SECURITY.md rows 9 and 14): rooms and peers with the management token,
+ * (docs/vendors.md#fishjam, docs/security.md S9 and S14): rooms and peers with the management token,
  * livestream viewer and streamer tokens, peer and token creation never retried, deletes retried
  * once, error mapping, timeouts, the breaker, and name validation before any call.
  */
@@ -12,7 +12,8 @@ import { type RecordedCall } from '../../../test/emulators/faults';
 import { VendorHttp } from '../http/vendor-http';
 import { ParticipantRole, ProviderKind } from '../provider-kind';
 import { type JoinRequest, type ResolvedCredential } from '../video-provider';
-import { FishjamAdapter, NOT_LIVESTREAM } from './fishjam.adapter';
+import { FishjamAdapter } from './fishjam.adapter';
+import { NOT_LIVESTREAM } from './fishjam-limits';
 
 /** Vendor-call timeout here: long enough for a loaded CI machine, short enough for hang tests. */
 const TIMEOUT_MS = 1000;
@@ -456,7 +457,7 @@ describe('FishjamAdapter (against the Fishjam emulator)', () => {
     });
   });
 
-  describe('faults (SECURITY.md row 14)', () => {
+  describe('faults (docs/security.md S14)', () => {
     it('should call exactly once and not retry when adding a peer meets one 500', async () => {
       const cred = credential(fishjam.fishjamUrl);
       const roomId = await seedRoom(cred);
@@ -618,7 +619,7 @@ describe('FishjamAdapter (against the Fishjam emulator)', () => {
     });
   });
 
-  describe('input validation (SECURITY.md row 9)', () => {
+  describe('input validation (docs/security.md S9)', () => {
     const bad = [
       'a/b',
       '..',

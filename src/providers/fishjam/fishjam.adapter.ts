@@ -17,8 +17,7 @@ const ROOM_OPTIONS = ['maxPeers', 'videoCodec', 'roomType', 'public'];
 import { type JoinAsk, type PreparedJoin, participantIdentity } from '../video-provider';
 import { FISHJAM_CREDENTIAL } from './fishjam.credential';
 
-/** Reason of the refusal when a livestream token is asked for in a room of another type. */
-export const NOT_LIVESTREAM = 'not_livestream';
+import { NOT_LIVESTREAM } from './fishjam-limits';
 
 /**
  * Fishjam (Cloud, or the open-source server): rooms and peers with the management token. Adding a

@@ -1,7 +1,7 @@
 /**
  * Contract tests for the OpenVidu 3 / LiveKit adapter: join tokens minted locally and checked
  * claim by claim (signature verified with jose), and the Twirp RoomService against the LiveKit
- * emulator over real HTTP on 127.0.0.1 (PROVIDERS.md "OpenVidu 3 / LiveKit"; SECURITY.md 9, 14).
+ * emulator over real HTTP on 127.0.0.1 (docs/vendors.md#livekit-openvidu-3; docs/security.md S9, S14).
  */
 import { randomUUID } from 'node:crypto';
 import { type JWTPayload, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';

@@ -1,6 +1,6 @@
 /**
  * Contract tests for the OpenVidu 2 adapter against the OpenVidu emulator over real HTTP on
- * 127.0.0.1 (PROVIDERS.md "OpenVidu 2"; SECURITY.md rows 9 and 14).
+ * 127.0.0.1 (docs/vendors.md#openvidu-2; docs/security.md S9 and S14).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -477,7 +477,7 @@ describe('OpenViduAdapter against the OpenVidu 2 emulator', () => {
     });
   });
 
-  describe('input validation before any vendor call (SECURITY row 9)', () => {
+  describe('input validation before any vendor call (docs/security.md S9)', () => {
     it.each([
       ['a space', 'has space'],
       ['a path traversal', '../x'],

@@ -1,6 +1,6 @@
 /**
  * Contract tests for the Pexip VPaaS adapter against the Pexip emulator over real HTTP on 127.0.0.1
- * (PROVIDERS.md "Pexip VPaaS", SECURITY.md rows 9 and 14): the RS384 client assertion and its
+ * (docs/vendors.md#pexip-vpaas, docs/security.md S9 and S14): the RS384 client assertion and its
  * exchange, access-token caching per credential, meetings and participants, error mapping, faults,
  * and name validation before any call.
  */
@@ -387,7 +387,7 @@ describe('PexipAdapter (against the Pexip VPaaS emulator)', () => {
         await adapter.createRoom(cred, {});
         await adapter.createRoom(cred, {});
         await adapter.createRoom(cred, {});
-        // "never mint an assertion per request" (PROVIDERS.md)
+        // "never mint an assertion per request" (docs/vendors.md#pexip-vpaas)
         expect(short.exchanges()).toBe(1);
       } finally {
         await short.close();
@@ -435,7 +435,7 @@ describe('PexipAdapter (against the Pexip VPaaS emulator)', () => {
     });
   });
 
-  describe('faults (SECURITY.md row 14)', () => {
+  describe('faults (docs/security.md S14)', () => {
     /** A credential whose token is already cached, so faults hit the API call. */
     async function warmCredential(): Promise<ResolvedCredential> {
       const cred = credential(pexip.url);
@@ -552,7 +552,7 @@ describe('PexipAdapter (against the Pexip VPaaS emulator)', () => {
     });
   });
 
-  describe('input validation (SECURITY.md row 9)', () => {
+  describe('input validation (docs/security.md S9)', () => {
     const bad = [
       'a/b',
       '..',

@@ -1,6 +1,6 @@
 /**
- * Contract tests for the Red5 Pro adapter (PROVIDERS.md "Red5 Pro round-trip authentication",
- * SECURITY.md row 9): credentials are minted locally — a high-entropy token and a username/password
+ * Contract tests for the Red5 Pro adapter (docs/vendors.md#red5-pro,
+ * docs/security.md S9): credentials are minted locally — a high-entropy token and a username/password
  * pair bound to a stream and a type — with the lifetime and stream name validated, and no network.
  */
 import { randomUUID } from 'node:crypto';
@@ -181,7 +181,7 @@ describe('Red5Adapter', () => {
     });
   });
 
-  describe('stream name validation (SECURITY.md row 9)', () => {
+  describe('stream name validation (docs/security.md S9)', () => {
     const bad = [
       '',
       'a/b',

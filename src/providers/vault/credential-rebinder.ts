@@ -4,11 +4,7 @@ import { DataSource } from 'typeorm';
 import { SecretBox, SecretBoxError } from '../../common/crypto/secret-box';
 import { ProviderCredential } from '../provider-credential.entity';
 import { ProviderRegistry } from '../provider-registry';
-import {
-  credentialFieldContext,
-  endpointOf,
-  legacyFieldContext,
-} from './secret-binding';
+import { credentialFieldContext, endpointOf, legacyFieldContext } from './secret-binding';
 
 /**
  * Migrates secrets sealed before they were bound to their endpoint: each one that opens only under

@@ -9,9 +9,9 @@ import { AuditService } from '../audit/audit.service';
 import { ActorType, AuthMethod } from '../common/auth/roles';
 import { type RequestMeta } from '../common/context';
 import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
-import { SessionConnection } from './connection.entity';
+import { SessionConnection } from '../sessions/connection.entity';
 import { sha256 } from '../common/crypto/compare';
-import { ConnectionStatus, SessionStatus } from './session-status';
+import { ConnectionStatus, SessionStatus } from '../sessions/session-status';
 import { TenantDirectory } from '../tenants/tenant-directory';
 
 /** What Red5's RoundTripAuthValidator sends (unknown fields such as `scope` are ignored). */
