@@ -1,7 +1,6 @@
 import { type JoinLinkScope } from '../common/auth/principal';
 import { DomainException } from '../common/errors';
-import { agoraStreamChannel } from '../providers/agora/agora-limits';
-import { ParticipantRole, ProviderKind } from '../providers/provider-kind';
+import { ParticipantRole, type ProviderKind } from '../providers/provider-kind';
 
 const RANK: Record<ParticipantRole, number> = { SUBSCRIBER: 1, PUBLISHER: 2, MODERATOR: 3 };
 
@@ -33,33 +32,8 @@ export function roomMatches(pattern: string, name: string): boolean {
   return p === pattern.length;
 }
 
-/**
- * An Agora RTM token through a link. A login alone reaches every message channel of the app, so
- * only a link whose pattern is `*` issues one; a stream channel is a room (its pattern must cover
- * it, checked as a valid channel name first) and carries publish-data rights, so a SUBSCRIBER
- * link issues none.
- */
-export function checkLinkRtm(scope: JoinLinkScope, streamChannel: string | null): void {
-  checkLinkVendor(scope, ProviderKind.AGORA);
-  if (streamChannel === null) {
-    if (scope.roomPattern !== '*') {
-      throw DomainException.forbidden(
-        'This join link issues RTM tokens only for stream channels it covers',
-        'join_link_room',
-      );
-    }
-    return;
-  }
-  if (scope.maxRole === ParticipantRole.SUBSCRIBER) {
-    throw DomainException.forbidden(
-      'A stream channel lets its user publish data: this join link issues at most SUBSCRIBER',
-      'join_link_role',
-    );
-  }
-  checkLinkRoom(scope, ProviderKind.AGORA, agoraStreamChannel(streamChannel));
-}
-
-function checkLinkVendor(scope: JoinLinkScope, provider: ProviderKind): void {
+/** Refuses a link of another vendor. */
+export function checkLinkVendor(scope: JoinLinkScope, provider: ProviderKind): void {
   if (provider !== scope.provider) {
     throw DomainException.forbidden(
       `This join link is for ${scope.provider} only`,

@@ -3,11 +3,12 @@ import { AuditService } from '../../audit/audit.service';
 import { MemberRole, roleAtLeast } from '../../common/auth/roles';
 import { type JoinOrigin, type RequestContext } from '../../common/context';
 import { DomainException } from '../../common/errors';
-import { checkLinkRtm, refuseLink } from '../../join-links/join-link-scope';
-import { ProviderKind } from '../provider-kind';
+import { checkLinkRoom, checkLinkVendor, refuseLink } from '../../join-links/join-link-scope';
+import { type JoinLinkScope } from '../../common/auth/principal';
+import { ParticipantRole, ProviderKind } from '../provider-kind';
 import { CredentialVault } from '../vault/credential-vault';
 import { AgoraAdapter } from './agora.adapter';
-import { agoraChatUser } from './agora-limits';
+import { agoraChatUser, agoraStreamChannel } from './agora-limits';
 
 /** A minted user token and when it expires. */
 export interface UserToken {
@@ -98,4 +99,30 @@ export class AgoraUserTokens {
     });
     return { token, expiresAt };
   }
+}
+
+/**
+ * An Agora RTM token through a link. A login alone reaches every message channel of the app, so
+ * only a link whose pattern is `*` issues one; a stream channel is a room (its pattern must cover
+ * it, checked as a valid channel name first) and carries publish-data rights, so a SUBSCRIBER
+ * link issues none.
+ */
+function checkLinkRtm(scope: JoinLinkScope, streamChannel: string | null): void {
+  checkLinkVendor(scope, ProviderKind.AGORA);
+  if (streamChannel === null) {
+    if (scope.roomPattern !== '*') {
+      throw DomainException.forbidden(
+        'This join link issues RTM tokens only for stream channels it covers',
+        'join_link_room',
+      );
+    }
+    return;
+  }
+  if (scope.maxRole === ParticipantRole.SUBSCRIBER) {
+    throw DomainException.forbidden(
+      'A stream channel lets its user publish data: this join link issues at most SUBSCRIBER',
+      'join_link_role',
+    );
+  }
+  checkLinkRoom(scope, ProviderKind.AGORA, agoraStreamChannel(streamChannel));
 }
