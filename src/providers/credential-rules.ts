@@ -82,7 +82,7 @@ export class CredentialFields {
   }
 
   /** A value given, else the stored one, else `fallback` (checked by the vendor's rules). */
-  valueOr<T>(field: string, fallback: T): unknown {
+  valueOr(field: string, fallback: unknown): unknown {
     return this.raw[field] ?? this.previous[field] ?? fallback;
   }
 }

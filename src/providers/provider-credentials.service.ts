@@ -19,7 +19,6 @@ import { ProviderRegistry } from './provider-registry';
 import { CredentialLifecycle } from './vault/credential-lifecycle';
 import { CredentialVault } from './vault/credential-vault';
 import { assertSecretGivenForNewEndpoint } from './vault/secret-binding';
-import { VENDORS } from './vendors';
 
 /** No stored secrets (a create). */
 const EMPTY: readonly string[] = [];
@@ -230,20 +229,26 @@ export class ProviderCredentialsService {
   private onlyBlock(input: CreateProviderCredentialInput): ProviderKind {
     const present = this.presentBlocks(input);
     if (present.length !== 1) {
-      const all = VENDORS.map((v) => v.block).join(', ');
+      const all = this.registry
+        .all()
+        .map((v) => v.block)
+        .join(', ');
       throw DomainException.badInput('input', `Give exactly one vendor block (${all})`);
     }
     return this.registry.kindOfBlock(present[0]) as ProviderKind;
   }
 
   private presentBlocks(input: CreateProviderCredentialInput): string[] {
-    return VENDORS.map((v) => v.block).filter((b) => blockOf(input, b) != null);
+    return this.registry
+      .all()
+      .map((v) => v.block)
+      .filter((b) => blockOf(input, b) != null);
   }
 }
 
 /** The vendor block named `block` of a credential input (added per vendor: vendor-definition.ts). */
 function blockOf(input: CreateProviderCredentialInput, block: string): Record<string, unknown> {
-  return (input as unknown as Record<string, Record<string, unknown>>)[block];
+  return input[block] as Record<string, unknown>;
 }
 
 function cleanName(name: string): string {

@@ -29,9 +29,9 @@ export interface VendorDefinition {
   /** Its block of createConnection options, if it has any. */
   joinOptions?: VendorBlock;
   /** Its members of the JoinCredential union. */
-  joinCredentialTypes: Array<Type<unknown>>;
+  joinCredentialTypes: Array<Type<object>>;
   /** The union member for one issued credential (a vendor may issue several shapes). */
-  joinCredentialType(credential: Record<string, unknown>): Type<unknown>;
+  joinCredentialType(credential: Record<string, unknown>): Type<object>;
 }
 
 /**

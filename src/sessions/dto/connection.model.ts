@@ -1,4 +1,3 @@
-import { type GraphQLUnionType as GraphQLUnion } from 'graphql';
 import { Field, ID, ObjectType } from '@nestjs/graphql';
 import { ActorType } from '../../common/auth/roles';
 import { ParticipantRole, ProviderKind } from '../../providers/provider-kind';
@@ -59,7 +58,7 @@ export class ConnectionModel {
   @Field({ description: 'Created.' })
   createdAt!: Date;
 
-  @Field(() => JoinCredential as GraphQLUnion, {
+  @Field(() => JoinCredential, {
     nullable: true,
     description:
       'The credential itself. Returned only by the mutation that issues it: Roomkey never stores join secrets.',

@@ -6,12 +6,12 @@ import { VENDORS } from '../../providers/vendors';
 /** One member of the JoinCredential union: a vendor's credential type (in its own folder). */
 export type JoinCredentialModel = object;
 
-const MEMBERS: Array<Type<unknown>> = VENDORS.flatMap((v) => v.joinCredentialTypes);
+const MEMBERS: Array<Type<object>> = VENDORS.flatMap((v) => v.joinCredentialTypes);
 
 export const JoinCredential = createUnionType({
   name: 'JoinCredential',
   description: 'The vendor-shaped join credential; its type follows the session provider.',
-  types: () => MEMBERS as [Type<unknown>, ...Array<Type<unknown>>],
+  types: () => MEMBERS as [Type<object>, ...Array<Type<object>>],
   resolveType: (value: object) => MEMBERS.find((model) => value instanceof model) ?? null,
 });
 
