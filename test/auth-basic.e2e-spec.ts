@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { MALFORMED_BASIC } from '../src/auth/strategies/basic.strategy';
 import { MemberRole } from '../src/common/auth/roles';
 import { Caches } from '../src/common/cache';
 import { RequestContext } from '../src/common/context';
@@ -172,6 +173,33 @@ describe('HTTP Basic authentication', () => {
 
     it.each(cases)('should answer UNAUTHENTICATED with no data when %s', async (_name, header) => {
       expectUnauthenticated(await me(header()));
+    });
+
+    it('should explain a malformed Basic header, and never say which part of a well-formed one was wrong', async () => {
+      const malformed = [
+        'Basic !!!',
+        'Basic',
+        'Basic    ',
+        `Basic ${b64(`${key.keyId}${key.secret}`)}`,
+      ];
+      for (const header of malformed) {
+        const r = await me(header);
+        expectUnauthenticated(r);
+        expect({ header, message: r.body.errors?.[0]?.message }).toEqual({
+          header,
+          message: MALFORMED_BASIC,
+        });
+      }
+      const wrong = [
+        basic(member.email, `${member.password}!`),
+        basic(`nobody-${uniq()}@nowhere.test`, member.password),
+        basic(key.keyId, `${key.secret.slice(0, -2)}xx`),
+      ];
+      for (const header of wrong) {
+        const r = await me(header);
+        expectUnauthenticated(r);
+        expect(r.body.errors?.[0]?.message).toBe('Authentication required or failed');
+      }
     });
 
     it('should refuse a key when it has been revoked', async () => {

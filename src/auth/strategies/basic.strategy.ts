@@ -7,6 +7,13 @@ import { DomainException } from '../../common/errors';
 import { BasicAuthService } from '../basic-auth.service';
 import { hasControlChars } from '../../common/text';
 
+/**
+ * What a malformed Basic header is told: how to write one. Its shape is no secret, so unlike a
+ * wrong password (always the generic answer) it is explained.
+ */
+export const MALFORMED_BASIC =
+  'The Authorization header is not valid HTTP Basic: send "Basic " and the base64 of "email:password" (or "keyId:secret"), with no line breaks';
+
 /** Longest Authorization header we decode: ample for a 1024-character password. */
 const MAX_HEADER = 6 * 1024;
 const BASIC = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i;
@@ -45,13 +52,13 @@ export class BasicStrategy extends PassportStrategy(PassportBasicStrategy, 'basi
   override authenticate(req: Request): void {
     const self = this as unknown as StrategyActions;
     const header = req.headers.authorization;
-    if (!header || !/^Basic /i.test(header)) {
+    if (!header || !/^Basic(?: |$)/i.test(header)) {
       self.fail('not_applicable', 401); // not ours: another strategy may take it
       return;
     }
     const creds = parseBasicHeader(header);
     if (!creds) {
-      self.error(DomainException.unauthenticated('malformed_basic_header'));
+      self.error(DomainException.unauthenticated('malformed_basic_header', MALFORMED_BASIC));
       return;
     }
     const tenant = req.headers['x-roomkey-tenant'];

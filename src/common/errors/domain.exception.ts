@@ -31,10 +31,11 @@ export class DomainException extends Error {
     this.retryAfter = options.retryAfter;
   }
 
-  static unauthenticated(reason = 'invalid_credentials'): DomainException {
-    return new DomainException(ErrorCode.UNAUTHENTICATED, 'Authentication required or failed', {
-      reason,
-    });
+  static unauthenticated(
+    reason = 'invalid_credentials',
+    message = 'Authentication required or failed',
+  ): DomainException {
+    return new DomainException(ErrorCode.UNAUTHENTICATED, message, { reason });
   }
   static forbidden(message = 'Not allowed', reason = 'forbidden'): DomainException {
     return new DomainException(ErrorCode.FORBIDDEN, message, { reason });
