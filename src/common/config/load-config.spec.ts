@@ -171,6 +171,22 @@ describe('loadConfig', () => {
       expect(on.app.introspection).toBe(true);
     });
 
+    it('should refuse ROOMKEY_GRAPHQL_IDE=true when the IDE packages are not installed', () => {
+      const production = { NODE_ENV: 'production', ...PROD_KEYS, ROOMKEY_GRAPHQL_IDE: 'true' };
+      expect(() => loadConfig(production, () => ['graphiql', 'react'])).toThrow(
+        /ROOMKEY_GRAPHQL_IDE: the GraphQL IDE needs graphiql, react, development dependencies/,
+      );
+      expect(loadConfig(production, () => []).app.graphqlIde).toBe(true);
+    });
+
+    it('should leave the IDE off by default outside production when its packages are not installed', () => {
+      expect(loadConfig({}, () => ['graphiql']).app.graphqlIde).toBe(false);
+      expect(loadConfig({}, () => []).app.graphqlIde).toBe(true);
+      expect(loadConfig({ ROOMKEY_GRAPHQL_IDE: 'false' }, () => ['graphiql']).app.graphqlIde).toBe(
+        false,
+      );
+    });
+
     it('should parse numbers when whole-number variables are set', () => {
       const c = loadConfig({
         PORT: '8080',

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
+import { missingIdePackages } from '../graphql/graphql-ide-assets';
 import { type AppConfig, type KeyEntry } from './config.types';
 
 /** A configuration error lists every bad variable at once, so one restart fixes them all. */
@@ -209,10 +210,28 @@ function drainProblems(e: {
 }
 
 /**
- * Validates the environment and builds the typed configuration. Throws one `ConfigError` naming every
- * bad variable. In production, refuses to start without real secrets.
+ * An IDE asked for where its packages are not installed (a production install) is refused at start,
+ * not discovered by a browser as missing files.
  */
-export function loadConfig(env: RawEnv): AppConfig {
+function ideProblems(env: RawEnv, missingIde: () => string[]): string[] {
+  if (env.ROOMKEY_GRAPHQL_IDE !== 'true') return [];
+  const missing = missingIde();
+  if (missing.length === 0) return [];
+  return [
+    `ROOMKEY_GRAPHQL_IDE: the GraphQL IDE needs ${missing.join(', ')}, development dependencies that ` +
+      'a production install (npm ci --omit=dev, the Docker image) leaves out; run `npm install` or unset it',
+  ];
+}
+
+/**
+ * Validates the environment and builds the typed configuration. Throws one `ConfigError` naming every
+ * bad variable. In production, refuses to start without real secrets. `missingIde` names the GraphQL
+ * IDE packages that are not installed; tests replace it to play a production install.
+ */
+export function loadConfig(
+  env: RawEnv,
+  missingIde: () => string[] = missingIdePackages,
+): AppConfig {
   // Empty strings count as unset, as in most .env tooling.
   const cleaned = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
@@ -221,6 +240,7 @@ export function loadConfig(env: RawEnv): AppConfig {
   // Production rules are checked on the raw values too, so one report lists every problem.
   const problems = [
     ...productionProblems(cleaned),
+    ...ideProblems(cleaned, missingIde),
     ...(parsed.success ? drainProblems(parsed.data) : []),
   ];
   if (!parsed.success) {
@@ -247,7 +267,10 @@ export function loadConfig(env: RawEnv): AppConfig {
       port: e.PORT,
       trustProxy: e.ROOMKEY_TRUST_PROXY,
       logLevel: e.LOG_LEVEL ?? (isTest ? 'warn' : 'info'),
-      graphqlIde: e.ROOMKEY_GRAPHQL_IDE ? e.ROOMKEY_GRAPHQL_IDE === 'true' : !production,
+      // Unset: on outside production wherever the IDE's development dependencies are installed.
+      graphqlIde: e.ROOMKEY_GRAPHQL_IDE
+        ? e.ROOMKEY_GRAPHQL_IDE === 'true'
+        : !production && missingIde().length === 0,
       introspection: e.ROOMKEY_GRAPHQL_INTROSPECTION
         ? e.ROOMKEY_GRAPHQL_INTROSPECTION === 'true'
         : !production,

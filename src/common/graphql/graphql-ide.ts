@@ -10,22 +10,12 @@ import {
 } from '@nestjs/common';
 import { type NextFunction, type Request, type Response } from 'express';
 import { Public } from '../auth/decorators';
+import { IDE_ASSETS } from './graphql-ide-assets';
 
 /**
  * The interactive GraphQL IDE (GraphiQL), served entirely from this app's own dependencies so it
  * works offline and air-gapped: no CDN, no external fonts. Its headers tab sends `Authorization`.
  */
-const ASSETS: Record<string, { module: string; file: string; type: string }> = {
-  'react.js': { module: 'react', file: 'umd/react.production.min.js', type: 'text/javascript' },
-  'react-dom.js': {
-    module: 'react-dom',
-    file: 'umd/react-dom.production.min.js',
-    type: 'text/javascript',
-  },
-  'graphiql.js': { module: 'graphiql', file: 'graphiql.min.js', type: 'text/javascript' },
-  'graphiql.css': { module: 'graphiql', file: 'graphiql.min.css', type: 'text/css' },
-};
-
 export const IDE_ASSET_PREFIX = '/graphql-ide';
 
 const INIT_SCRIPT = `(function () {
@@ -95,7 +85,7 @@ export class GraphqlIdeAssetsController {
       res.type('text/javascript').send(INIT_SCRIPT);
       return;
     }
-    const asset = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
+    const asset = Object.hasOwn(IDE_ASSETS, file) ? IDE_ASSETS[file] : undefined;
     if (!asset) throw new NotFoundException();
     let body = this.cache.get(file);
     if (!body) {
