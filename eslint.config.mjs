@@ -71,9 +71,9 @@ export default tseslint.config(
   },
   // Plain JavaScript (jest.config.js, the OIDC test provider script): no type information.
   { files: ['**/*.{js,mjs,cjs}'], ...tseslint.configs.disableTypeChecked },
-  // CommonJS by necessity (Jest loads these with require).
+  // CommonJS by necessity (Jest loads these with require; the compile step loads the compiler).
   {
-    files: ['jest.config.js', 'test/support/esm-transform.js'],
+    files: ['jest.config.js', 'test/support/esm-transform.js', 'scripts/compile.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   prettier,
