@@ -2,9 +2,11 @@ import { type IncomingMessage } from 'node:http';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
-import { Logger } from 'nestjs-pino';
 import proxyAddr from 'proxy-addr';
 import { AppModule, type AppModuleOptions } from './app.module';
+import { FirstStartService, type FirstStartResult } from './bootstrap/first-start.service';
+import { AppLogger, loggerParams, stdoutLog } from './common/logging/logging.module';
+import { LifecycleState } from './health/health.controller';
 import { AgoraLane } from './compat/agora-lane';
 import { Red5Lane } from './compat/red5-lane';
 import { GraphqlLane, type GraphqlLaneParts, jsonBodyOptions } from './common/http/graphql-lane';
@@ -23,17 +25,22 @@ import { GRAPHQL_MODULE_OPTIONS, GraphQLModule } from '@nestjs/graphql';
 /** Routes whose body is read raw: vendor webhooks (signatures are over the exact bytes). */
 const VENDOR_CALLBACK = /^\/t\/[^/]+\/webhooks\/[^/]+\/[^/]+\/?$/i;
 
-/** Builds the HTTP application (not yet listening). Used by main.ts and the e2e tests alike. */
-export async function createApp(
+/**
+ * Builds the HTTP application: database open and migrated, routes wired, not listening, and not
+ * yet ready (no administrator created, readiness 503). main.ts binds the port, then calls
+ * `finishStart`. A failure is thrown to the caller, logged by Nest at debug only.
+ */
+export async function buildApp(
   config: AppConfig,
   options: AppModuleOptions = {},
 ): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options), {
+  // One log stream for Nest's logger (from the first line on) and the logging module.
+  const opts = { ...options, logDestination: options.logDestination ?? stdoutLog() };
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, opts), {
     bodyParser: false,
-    bufferLogs: true,
+    logger: AppLogger.create(loggerParams(config, opts.logDestination)),
+    abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
-  app.flushLogs(); // bufferLogs only flushes on listen(); tests never listen
   app.set('trust proxy', config.app.trustProxy);
   app.disable('x-powered-by');
   // Before the body parsers, so even a request they reject carries an id.
@@ -70,5 +77,35 @@ export async function createApp(
       development: config.app.env === 'development',
     }).lane(),
   ]);
+  return app;
+}
+
+/**
+ * The last step of a start: creates the platform administrator when the database is empty, then
+ * lets readiness pass. Returns what was created (for the sign-in banner), or null.
+ */
+export async function finishStart(app: INestApplication): Promise<FirstStartResult | null> {
+  const created = await app.get(FirstStartService).ensureAdmin();
+  app.get(LifecycleState).started = true;
+  return created;
+}
+
+/**
+ * Builds the application and finishes its start without listening, printing the first-start
+ * banner when an administrator was created. For tests and scripts that serve through supertest or
+ * listen on their own.
+ */
+export async function createApp(
+  config: AppConfig,
+  options: AppModuleOptions = {},
+): Promise<INestApplication> {
+  const app = await buildApp(config, options);
+  try {
+    const created = await finishStart(app);
+    if (created) app.get(FirstStartService).printBanner(created);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   return app;
 }

@@ -1,10 +1,7 @@
 import 'reflect-metadata';
 import { type Server } from 'node:http';
-import { Logger } from '@nestjs/common';
-import { createApp } from './app.factory';
-import { ConfigError, loadConfig, processEnv } from './common/config';
-import { LifecycleState } from './health/health.controller';
-import { HttpDrain } from './health/http-drain';
+import { ConfigError, loadConfig, processEnv } from './common/config/load-config';
+import { probePort, reportStartupFailure } from './startup-failure';
 
 /** Time kept, inside the hard cap, for closing the database after the HTTP side is done. */
 const CLOSE_RESERVE_MS = 1000;
@@ -20,12 +17,23 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await createApp(config);
+  // Order matters: nothing is written before the port is known to be ours, and the application
+  // graph (seconds to load) is loaded only once the configuration is known to be good.
+  await probePort(config.app.host, config.app.port);
+  const { Logger } = await import('@nestjs/common');
+  const { buildApp, finishStart } = await import('./app.factory');
+  const { FirstStartService } = await import('./bootstrap/first-start.service');
+  const { LifecycleState } = await import('./health/health.controller');
+  const { HttpDrain } = await import('./health/http-drain');
+  const app = await buildApp(config);
   const logger = new Logger('Roomkey');
   await app.listen(config.app.port, config.app.host);
   logger.log(
     `Roomkey listening on http://${config.app.host}:${config.app.port} (${config.database.url ? 'PostgreSQL' : 'embedded PGlite'})`,
   );
+  // Only now, with the port bound: create the first administrator, pass readiness, and print the
+  // banner as the last line of the start.
+  app.get(FirstStartService).printReady(await finishStart(app));
 
   const drain = new HttpDrain(app.getHttpServer() as Server);
   let stopping = false;
@@ -63,8 +71,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(
-    `Roomkey failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
+  reportStartupFailure(err);
   process.exit(1);
 });

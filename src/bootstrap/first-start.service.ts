@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../common/config';
@@ -8,7 +8,7 @@ import { TenantsService } from '../tenants/tenants.service';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 
-/** Where the one-time sign-in banner goes (stdout by default; tests capture it). */
+/** Where the sign-in and ready banners go (stdout by default; tests capture them). */
 export const BANNER_OUT = Symbol('BANNER_OUT');
 export type BannerOut = (text: string) => void;
 
@@ -24,10 +24,12 @@ export interface FirstStartResult {
 /**
  * On an empty database, creates the platform administrator (OWNER of a demo tenant) and prints
  * once how to sign in. Serialised by an advisory lock so two instances starting together create
- * exactly one administrator.
+ * exactly one administrator. Run by the start sequence (app.factory.ts) once the port is bound,
+ * never during module init: a start that cannot listen must create nothing and print no password.
+ * The banners go to the terminal (`out`), never to the JSON logs.
  */
 @Injectable()
-export class FirstStartService implements OnApplicationBootstrap {
+export class FirstStartService {
   private readonly logger = new Logger('FirstStart');
 
   constructor(
@@ -37,11 +39,6 @@ export class FirstStartService implements OnApplicationBootstrap {
     private readonly tenants: TenantsService,
     @Inject(BANNER_OUT) private readonly out: BannerOut,
   ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    const created = await this.ensureAdmin();
-    if (created) this.out(this.banner(created));
-  }
 
   async ensureAdmin(): Promise<FirstStartResult | null> {
     const b = this.config.bootstrap;
@@ -75,10 +72,31 @@ export class FirstStartService implements OnApplicationBootstrap {
     });
   }
 
-  private banner(r: FirstStartResult): string {
+  /** Prints how to sign in as the administrator just created. */
+  printBanner(created: FirstStartResult): void {
+    this.out(this.banner(created));
+  }
+
+  /** The last thing a start prints: the first-start banner, or one line on a later start. */
+  printReady(created: FirstStartResult | null): void {
+    if (created) return this.printBanner(created);
+    const base = this.baseUrl();
+    const ide = this.config.app.graphqlIde ? ` (GraphQL IDE: ${base}/graphql)` : '';
+    this.out(`Roomkey is ready on ${base}${ide}\n`);
+  }
+
+  private baseUrl(): string {
     const { host, port } = this.config.app;
-    const base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  }
+
+  private banner(r: FirstStartResult): string {
+    const base = this.baseUrl();
     const pw = r.generatedPassword ? r.password : '(the value of ROOMKEY_BOOTSTRAP_ADMIN_PASSWORD)';
+    // The header itself only for a password shown here anyway; never rebuilt from the env's.
+    const header = r.generatedPassword
+      ? `Basic ${Buffer.from(`${r.email}:${r.password}`, 'utf8').toString('base64')}`
+      : `Basic <base64 of ${r.email}:password>`;
     return [
       '',
       '================ Roomkey first start ================',
@@ -90,7 +108,11 @@ export class FirstStartService implements OnApplicationBootstrap {
       `   curl -s -u '${r.email}:${r.generatedPassword ? r.password : '<password>'}' \\`,
       `     -H 'content-type: application/json' ${base}/graphql \\`,
       `     -d '{"query":"{ me { tenant { slug } role } }"}'`,
-      ` GraphQL IDE: ${base}/graphql`,
+      this.config.app.graphqlIde
+        ? ` GraphQL IDE: ${base}/graphql — paste into its Headers tab:`
+        : ' Authorization header for GraphQL clients:',
+      `   {"Authorization": "${header}"}`,
+      r.generatedPassword ? '' : `   (the base64: printf '%s' '${r.email}:<password>' | base64)`,
       '=====================================================',
       '',
     ]

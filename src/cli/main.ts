@@ -1,17 +1,27 @@
 import 'reflect-metadata';
 import { type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadConfig, processEnv, type RawEnv } from '../common/config';
-import { DomainException } from '../common/errors';
-import { CliModule } from './cli.module';
-import { VerificationFailed } from './audit-commands';
+import { type AppConfig } from '../common/config';
+import { ConfigError, loadConfig, processEnv, type RawEnv } from '../common/config/load-config';
+import { DomainException } from '../common/errors/domain.exception';
 import { type CliIo, UsageError } from './cli-types';
-import { COMMANDS, USAGE } from './commands';
 
-/** Runs one CLI command; returns the exit code (0 ok, 1 failed, 2 usage). */
+/** Runs one CLI command; returns the exit code (0 ok, 1 failed, 2 usage, 78 configuration). */
 export async function runCli(argv: string[], env: RawEnv, io: CliIo): Promise<number> {
   const [name, ...args] = argv;
-  if (!name || name === 'help' || name === '--help') {
+  const help = !name || name === 'help' || name === '--help';
+  // The environment is checked before the commands and the application graph load (seconds).
+  let config: AppConfig | undefined;
+  try {
+    if (!help) config = loadConfig({ LOG_LEVEL: 'warn', ...env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(err.message);
+      return 78;
+    }
+    throw err;
+  }
+  const { COMMANDS, USAGE } = await import('./commands');
+  if (!config) {
     io.out(USAGE);
     return name ? 0 : 2;
   }
@@ -20,19 +30,11 @@ export async function runCli(argv: string[], env: RawEnv, io: CliIo): Promise<nu
     io.err(`Unknown command "${name}".\n${USAGE}`);
     return 2;
   }
-  let config;
-  try {
-    config = loadConfig({ LOG_LEVEL: 'warn', ...env });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      io.err(err.message);
-      return 78;
-    }
-    throw err;
-  }
   const cfg = config;
   let app: INestApplicationContext | undefined;
   const start = async (): Promise<INestApplicationContext> => {
+    const { NestFactory } = await import('@nestjs/core');
+    const { CliModule } = await import('./cli.module');
     app ??= await NestFactory.createApplicationContext(CliModule.forRoot(cfg), {
       logger: ['error', 'warn'],
       abortOnError: false,
@@ -47,7 +49,7 @@ export async function runCli(argv: string[], env: RawEnv, io: CliIo): Promise<nu
       io.err(`${err.message}\n\n${USAGE}`);
       return 2;
     }
-    if (err instanceof VerificationFailed) return 1;
+    if (err instanceof (await import('./audit-commands')).VerificationFailed) return 1;
     if (err instanceof DomainException) {
       io.err(`${err.code}: ${err.message}${err.field ? ` (${err.field})` : ''}`);
       return 1;

@@ -2,7 +2,8 @@ import { type DynamicModule, Global, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { type AppConfig } from '../common/config';
-import { DataDirLockedError, lockDataDir } from './data-dir.lock';
+import { isDatabaseUnavailable } from '../common/errors/database-unavailable';
+import { lockDataDir } from './data-dir.lock';
 import { dataSourceOptions } from './data-source.options';
 import { runMigrationsLocked } from './migrate';
 
@@ -47,10 +48,13 @@ export class DatabaseModule {
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
             ...dataSourceOptions(config.database),
-            // A locked data folder will not unlock by waiting; a database that is still starting may.
+            // Only a database that is unreachable or still starting may get better by waiting. A
+            // refusal (wrong password, no such database, locked data folder, failed migration)
+            // will not: the start fails at once and main.ts reports it in one line.
             retryAttempts: 5,
             retryDelay: 2000,
-            toRetry: (err: unknown) => !(err instanceof DataDirLockedError),
+            verboseRetryLog: true,
+            toRetry: (err: unknown) => isDatabaseUnavailable(err),
           }),
           dataSourceFactory: (options) => openDatabase(config, options),
         }),

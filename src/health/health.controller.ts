@@ -4,9 +4,14 @@ import { type Response } from 'express';
 import { DataSource } from 'typeorm';
 import { Public } from '../common/auth/decorators';
 
-/** Flipped when shutdown begins, so readiness fails before the server stops accepting requests. */
+/**
+ * `started` is set once the start has finished (port bound, first administrator created), so a
+ * load balancer sends nothing to an instance still starting; `draining` when shutdown begins, so
+ * readiness fails before the server stops accepting requests.
+ */
 @Injectable()
 export class LifecycleState {
+  started = false;
   draining = false;
 }
 
@@ -27,15 +32,18 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready to serve: not draining, and the database answers within two seconds. */
+  /** Ready to serve: started, not draining, and the database answers within two seconds. */
   @Public()
   @Get('ready')
   async ready(
     @Res({ passthrough: true }) res: Response,
   ): Promise<{ status: string; checks: Record<string, string> }> {
-    if (this.state.draining) {
+    if (!this.state.started || this.state.draining) {
       res.status(503);
-      return { status: 'draining', checks: { database: 'skipped' } };
+      return {
+        status: this.state.draining ? 'draining' : 'starting',
+        checks: { database: 'skipped' },
+      };
     }
     const database = await this.checkDatabase();
     if (database !== 'ok') res.status(503);

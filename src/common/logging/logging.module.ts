@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
-import { type DestinationStream } from 'pino';
+import { Logger, LoggerModule, type Params, PinoLogger } from 'nestjs-pino';
+import { type DestinationStream, destination as pinoDestination } from 'pino';
 import { type AppConfig } from '../config';
 import { requestIdFrom } from '../context/request-meta';
 
@@ -87,48 +87,97 @@ export function serializeError(err: unknown): unknown {
 
 type Req = IncomingMessage & { id?: string | number; originalUrl?: string };
 
+/**
+ * Nest's own start-up chatter: one line per module and per route (about eighty). Kept at debug so
+ * that a start logs a few lines at info; the route table is also in the GraphQL schema and code.
+ */
+const STARTUP_CONTEXTS = new Set([
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestFactory',
+  'NestApplication',
+  'GraphQLModule',
+]);
+
+/**
+ * Nest's logger for the whole life of the app, from before the module graph is built: JSON from
+ * the first line, each line written when it happens (no buffering, so timestamps are true), and
+ * Nest's start-up chatter at debug. `ExceptionHandler` reports an error that Nest also rethrows
+ * (abortOnError: false); whoever catches it reports it once, so Nest's copy is debug too.
+ */
+export class AppLogger extends Logger {
+  static create(params: Params): AppLogger {
+    return new AppLogger(new PinoLogger(params), params);
+  }
+
+  override log(message: unknown, ...optionalParams: unknown[]): void {
+    if (STARTUP_CONTEXTS.has(String(optionalParams.at(-1))))
+      super.debug(message, ...optionalParams);
+    else super.log(message, ...optionalParams);
+  }
+
+  override error(message: unknown, ...optionalParams: unknown[]): void {
+    if (optionalParams.at(-1) === 'ExceptionHandler') super.debug(message, ...optionalParams);
+    else super.error(message, ...optionalParams);
+  }
+}
+
+/**
+ * Synchronous stdout: each line is out when it is logged, in order with the banners written to
+ * stdout, and nothing is lost to an exit.
+ */
+export function stdoutLog(): DestinationStream {
+  return pinoDestination({ dest: 1, sync: true });
+}
+
+/** pino and pino-http settings: one JSON line per event, a request id on each, secrets redacted. */
+export function loggerParams(
+  config: AppConfig,
+  destination: DestinationStream = stdoutLog(),
+): Params {
+  return {
+    pinoHttp: [
+      {
+        level: config.app.logLevel,
+        // The id is assigned (and echoed) by the first middleware; reuse it.
+        genReqId: (req: Req, res: ServerResponse) => {
+          if (typeof req.id === 'string') return req.id;
+          const id = requestIdFrom(req.headers['x-request-id']);
+          res.setHeader('X-Request-Id', id);
+          return id;
+        },
+        redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+        serializers: {
+          // Path only: query strings can carry one-time codes and tokens.
+          req: (req: Req) => ({
+            id: req.id,
+            method: req.method,
+            path: (req.originalUrl ?? req.url ?? '').split('?')[0],
+          }),
+          res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+          err: serializeError,
+        },
+        customProps: (req: IncomingMessage) => {
+          const user = (req as IncomingMessage & { user?: { tenantId?: string } }).user;
+          return user?.tenantId ? { tenantId: user.tenantId } : {};
+        },
+        autoLogging: {
+          ignore: (req: IncomingMessage) => /^\/(health\/live|metrics)(\?|$)/.test(req.url ?? ''),
+        },
+      },
+      destination,
+    ] as never,
+  };
+}
+
 /** Structured JSON logs (pino) with a request id on every line and secrets redacted. */
 @Module({})
 export class LoggingModule {
   static forRoot(config: AppConfig, destination?: DestinationStream): DynamicModule {
     return {
       module: LoggingModule,
-      imports: [
-        LoggerModule.forRoot({
-          pinoHttp: [
-            {
-              level: config.app.logLevel,
-              // The id is assigned (and echoed) by the first middleware; reuse it.
-              genReqId: (req: Req, res: ServerResponse) => {
-                if (typeof req.id === 'string') return req.id;
-                const id = requestIdFrom(req.headers['x-request-id']);
-                res.setHeader('X-Request-Id', id);
-                return id;
-              },
-              redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-              serializers: {
-                // Path only: query strings can carry one-time codes and tokens.
-                req: (req: Req) => ({
-                  id: req.id,
-                  method: req.method,
-                  path: (req.originalUrl ?? req.url ?? '').split('?')[0],
-                }),
-                res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-                err: serializeError,
-              },
-              customProps: (req: IncomingMessage) => {
-                const user = (req as IncomingMessage & { user?: { tenantId?: string } }).user;
-                return user?.tenantId ? { tenantId: user.tenantId } : {};
-              },
-              autoLogging: {
-                ignore: (req: IncomingMessage) =>
-                  /^\/(health\/live|metrics)(\?|$)/.test(req.url ?? ''),
-              },
-            },
-            ...(destination ? [destination] : []),
-          ] as never,
-        }),
-      ],
+      imports: [LoggerModule.forRoot(loggerParams(config, destination))],
     };
   }
 }
