@@ -15,6 +15,8 @@ import { IDE_ASSETS } from './graphql-ide-assets';
 /**
  * The interactive GraphQL IDE (GraphiQL), served entirely from this app's own dependencies so it
  * works offline and air-gapped: no CDN, no external fonts. Its headers tab sends `Authorization`.
+ * GraphiQL keeps its state (tabs, headers) in sessionStorage, not its default localStorage: the
+ * headers survive a reload but not the tab, so a password or API secret is not left on disk.
  */
 export const IDE_ASSET_PREFIX = '/graphql-ide';
 
@@ -27,7 +29,8 @@ const INIT_SCRIPT = `(function () {
     fetcher: fetcher,
     defaultEditorToolsVisibility: 'headers',
     isHeadersEditorEnabled: true,
-    shouldPersistHeaders: false,
+    shouldPersistHeaders: true,
+    storage: window.sessionStorage,
     defaultHeaders: defaultHeaders,
     defaultQuery: '# Roomkey GraphQL. Put your credentials in the Headers tab below, then run:\\n{\\n  me { tenant { slug name } role authMethod }\\n}\\n'
   }));
@@ -40,9 +43,20 @@ const PAGE = `<!doctype html>
 <title>Roomkey GraphQL</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="${IDE_ASSET_PREFIX}/graphiql.css">
-<style>html,body,#graphiql{height:100%;margin:0}</style>
+<style>
+html,body{height:100%;margin:0}
+body{display:flex;flex-direction:column}
+#graphiql{flex:1;min-height:0}
+#sign-in-help{margin:0;padding:6px 12px;font:13px/1.4 system-ui,sans-serif;background:#f3f4f6;border-bottom:1px solid #d1d5db}
+#sign-in-help code{font-size:12px}
+</style>
 </head>
 <body>
+<p id="sign-in-help">Sign in with the <b>Headers</b> tab:
+<code>{"Authorization": "Basic …"}</code> where … is the base64 of <code>email:password</code>
+(or <code>keyId:secret</code> of an API key), on one line, for example from
+<code>printf '%s' 'email:password' | base64</code>.
+Headers are kept in this browser tab only, until it is closed.</p>
 <div id="graphiql">Loading the GraphQL IDE…</div>
 <script src="${IDE_ASSET_PREFIX}/react.js"></script>
 <script src="${IDE_ASSET_PREFIX}/react-dom.js"></script>
