@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DataSource } from 'typeorm';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
@@ -10,6 +11,9 @@ import {
   type TestApp,
 } from './helpers/test-app';
 import { createScratchDatabase } from './helpers/database';
+import { buildApp, finishStart } from '../src/app.factory';
+import { loadConfig } from '../src/common/config';
+import request from 'supertest';
 
 interface PrintedSignIn {
   email: string;
@@ -70,6 +74,13 @@ describe('first start', () => {
       expect(parseCurl(banner).password).toBe('<password>');
     });
 
+    it('should print a placeholder, not the Basic header, when the password came from the environment', () => {
+      const [banner] = t.banner;
+      const encoded = Buffer.from(`${ADMIN_EMAIL}:${ADMIN_PASSWORD}`).toString('base64');
+      expect(banner).not.toContain(encoded);
+      expect(banner).toContain(`{"Authorization": "Basic <base64 of ${ADMIN_EMAIL}:password>"}`);
+    });
+
     it('should sign in with the printed curl command when the env password is filled in', async () => {
       const printed = parseCurl(t.banner[0]);
       expect(printed.email).toBe(ADMIN_EMAIL);
@@ -120,8 +131,18 @@ describe('first start', () => {
       expect(res.body.data?.me).toEqual({ role: 'OWNER', tenant: { slug: ADMIN_TENANT } });
     });
 
+    it('should sign in with the printed Authorization header when the password was generated', async () => {
+      const header = /\{"Authorization": "(Basic [A-Za-z0-9+/=]+)"\}/.exec(t.banner[0])?.[1];
+      expect(header).toBe(basic(ADMIN_EMAIL, generated));
+      const ok = await t.gql<{ me: { role: string } }>('{ me { role } }', {}, { auth: header });
+      expect(ok.body.data?.me.role).toBe('OWNER');
+      const bad = await t.gql('{ me { role } }', {}, { auth: basic(ADMIN_EMAIL, `${generated}x`) });
+      expect(bad.body.data?.me).toBeUndefined();
+    });
+
     it('should keep the generated password out of the logs and the database when it is stored', async () => {
       expect(t.logs.join('\n')).not.toContain(generated);
+      expect(t.logs.join('\n')).not.toContain(basic(ADMIN_EMAIL, generated).slice(6));
       const rows: Array<{ password_hash: string }> = await t.ds.query(
         'SELECT password_hash FROM app_user WHERE email = $1',
         [ADMIN_EMAIL],
@@ -130,6 +151,49 @@ describe('first start', () => {
       expect(rows[0].password_hash).not.toContain(generated);
       expect(rows[0].password_hash).toMatch(/^\$argon2/);
     });
+  });
+
+  describe('before the start is finished', () => {
+    it('should create no administrator and answer 503 starting until finishStart runs', async () => {
+      const usingPostgres = Boolean(process.env.DATABASE_URL);
+      const scratch = usingPostgres
+        ? await createScratchDatabase(process.env.DATABASE_URL as string)
+        : null;
+      const banner: string[] = [];
+      const app = await buildApp(
+        loadConfig({
+          NODE_ENV: 'test',
+          ROOMKEY_DATA_DIR: 'memory://',
+          ROOMKEY_BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
+          ...(scratch ? { DATABASE_URL: scratch.url } : {}),
+        }),
+        { bannerOut: (text) => banner.push(text) },
+      );
+      try {
+        const ds = app.get(DataSource);
+        const users = async () => {
+          const rows = await ds.query<Array<{ n: number }>>(
+            'SELECT count(*)::int AS n FROM app_user',
+          );
+          return rows[0].n;
+        };
+        const ready = () =>
+          request(app.getHttpServer() as Parameters<typeof request>[0]).get('/health/ready');
+        expect(await users()).toBe(0);
+        const before = await ready();
+        expect(before.status).toBe(503);
+        expect(before.body).toMatchObject({ status: 'starting' });
+
+        const created = await finishStart(app);
+        expect(created?.email).toBe(ADMIN_EMAIL);
+        expect(await users()).toBe(1);
+        expect((await ready()).status).toBe(200);
+        expect(banner).toEqual([]); // the caller prints it, once it has listened
+      } finally {
+        await app.close();
+        await scratch?.drop();
+      }
+    }, 120_000);
   });
 
   describe('on a second boot of the same database', () => {

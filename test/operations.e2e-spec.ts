@@ -309,6 +309,22 @@ describe('operations endpoints', () => {
       },
     );
 
+    it('should keep the headers in sessionStorage, never localStorage, when init.js is loaded', async () => {
+      const res = await t.http().get('/graphql-ide/init.js');
+      expect(res.text).toContain('shouldPersistHeaders: true');
+      expect(res.text).toContain('storage: window.sessionStorage');
+      expect(res.text).not.toContain('localStorage');
+    });
+
+    it('should explain how to write the Basic Authorization header when the page is served', async () => {
+      const res = await t.http().get('/graphql').set('accept', 'text/html');
+      const help = /<p id="sign-in-help">([\s\S]*?)<\/p>/.exec(res.text)?.[1] ?? '';
+      expect(help).toContain('{"Authorization": "Basic …"}');
+      expect(help).toContain('base64 of <code>email:password</code>');
+      expect(help).toContain('<code>keyId:secret</code>');
+      expect(help).toContain('this browser tab only');
+    });
+
     it('should point the IDE at this origin when init.js is loaded', async () => {
       const res = await t.http().get('/graphql-ide/init.js');
       expect(res.text).toContain("window.location.origin + '/graphql'");
