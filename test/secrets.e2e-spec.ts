@@ -372,8 +372,8 @@ describe('secrets never leave', () => {
 
   describe('logs', () => {
     /**
-     * Nest buffers its Logger output (bufferLogs) until `listen()`, which the harness never calls;
-     * the first test below reports that. The scans flush first so that they see every line.
+     * Nest's Logger writes each line when it is logged (no bufferLogs); the scans still flush
+     * first, so they would see every line even if buffering came back.
      */
     const allLogs = (): string[] => {
       t.app.flushLogs();
