@@ -6,9 +6,6 @@
  * canary secrets that must never come back in a response, a log line, an audit event or a row.
  */
 import { generateKeyPair, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { runCli } from '../src/cli/main';
 import { MemberRole } from '../src/common/auth/roles';
@@ -19,7 +16,7 @@ import { type OpenViduEmulator, startOpenViduEmulator } from './emulators/openvi
 import { type PexipEmulator, startPexipEmulator } from './emulators/pexip';
 import { type RecordedCall } from './emulators/faults';
 import { expectError } from './helpers/assertions';
-import { createScratchDatabase } from './helpers/database';
+import { durableDatabase } from './helpers/database';
 import {
   TEST_AUDIT_KEYS,
   TEST_MASTER_KEYS,
@@ -1094,15 +1091,9 @@ describe('provider credentials vault', () => {
     const cli = { code: -1, out: [] as string[], err: [] as string[] };
 
     beforeAll(async () => {
-      if (process.env.DATABASE_URL) {
-        const db = await createScratchDatabase(process.env.DATABASE_URL);
-        dbEnv = { DATABASE_URL: db.url };
-        cleanup = db.drop;
-      } else {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roomkey-rotate-'));
-        dbEnv = { ROOMKEY_DATA_DIR: dir };
-        cleanup = () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true }));
-      }
+      const db = await durableDatabase('rotate');
+      dbEnv = db.env;
+      cleanup = db.drop;
       // PGlite keeps its folder locked while open: store the credentials, close, then rotate.
       const before = await startApp(dbEnv);
       try {
