@@ -82,5 +82,5 @@ export function parseRequest(value: unknown): CliRequest | string {
     return '"argv" must be a non-empty array of strings';
   if (typeof cwd !== 'string' || !path.isAbsolute(cwd) || cwd.includes('\0'))
     return '"cwd" must be an absolute path';
-  return { argv: argv as string[], cwd };
+  return { argv, cwd };
 }
