@@ -99,6 +99,7 @@ async function listen(
     waiting.delete(sock);
     send(sock, { err: `Request refused: ${reason}` });
     sock.end(frame({ exit: 2 }));
+    setTimeout(() => sock.destroy(), 1000).unref(); // whatever it still sends is not read for long
   };
 
   const run = async (sock: net.Socket, req: CliRequest): Promise<void> => {
