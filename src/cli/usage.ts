@@ -38,4 +38,7 @@ Commands:
       New token-signing key; the previous one verifies until its tokens expire.
   keys:rotate
       Re-wraps every stored secret under the newest master key (ROOMKEY_MASTER_KEYS, first entry).
+
+Compiled: node dist/src/cli/main.js <command> [options]. While Roomkey runs on the embedded
+database, commands run inside it through <data folder>/roomkey.sock.
 `;
