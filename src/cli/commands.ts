@@ -4,7 +4,6 @@ import { type INestApplicationContext } from '@nestjs/common';
 import { AUDIT_COMMANDS } from './audit-commands';
 import { KEY_COMMANDS } from './key-commands';
 import { type CliEnv, type CliIo, UsageError } from './cli-types';
-import { USAGE } from './usage';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { systemActor } from '../audit/audit-actor';
 import { MemberRole } from '../common/auth/roles';
@@ -13,8 +12,6 @@ import { DomainException } from '../common/errors';
 import { MembersService } from '../members/members.service';
 import { TenantsService } from '../tenants/tenants.service';
 import { UsersService } from '../users/users.service';
-
-export { USAGE };
 
 type Handler = (env: CliEnv, args: string[], io: CliIo) => Promise<void>;
 
