@@ -53,3 +53,9 @@ export function rateLimitLane(route: string): string {
   if (route.includes(' /t/')) return 'compat';
   return 'other';
 }
+
+/** The lane a credential was issued through: a join link, GraphQL, or a compatibility route. */
+export function issueLane(joinLink: boolean, via: string): 'join_link' | 'graphql' | 'compat' {
+  if (joinLink) return 'join_link';
+  return via === 'graphql' ? 'graphql' : 'compat';
+}

@@ -167,8 +167,8 @@ export class MetricsService {
       name: 'roomkey_audit_append_duration_seconds',
       help:
         'Time an audit append takes for its caller, by mode: group_commit (from submit until its ' +
-        'batch committed, waiting included) or transaction (the append statement inside a ' +
-        'business transaction, commit excluded).',
+        'batch committed, waiting included) or transaction (head lock and insert inside a business ' +
+        'transaction, its commit excluded), and outcome (ok, error).',
       labelNames: ['mode', 'outcome'] as const,
       buckets: SHORT_BUCKETS,
       registers: [this.registry],
