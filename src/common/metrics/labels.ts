@@ -4,20 +4,18 @@
  * stay bounded and never carry an identifier or a client's text.
  */
 
-const CODE_NAME = /^[a-z][a-z0-9_.:]{0,59}$/;
+const CODE_NAME = /^[A-Za-z][A-Za-z0-9_.:]{0,59}$/;
 
-/** A name from code (a route constant, a limiter name), lower-cased; anything else is `other`. */
+/** A name from code (a route constant, a limiter name); anything else is `other`. */
 export function codeName(value: string | null | undefined): string {
-  if (!value) return 'other';
-  const v = value.toLowerCase();
-  return CODE_NAME.test(v) ? v : 'other';
+  return value && CODE_NAME.test(value) ? value : 'other';
 }
 
 /** Failure reason codes, grouped: the audit log keeps the exact code, the metric its class. */
 const AUTH_REASON_CLASSES: Array<[RegExp, string]> = [
   [/^(missing_credentials|no_principal)$/, 'missing'],
   [/expired|not_yet_valid/, 'expired'],
-  [/revoked|reused|replayed|removed|not_a_member/, 'revoked'],
+  [/revoked|reused|replayed|removed|not_a_member|no_membership/, 'revoked'],
   [/^(locked|[a-z_]+_locked)$/, 'locked'],
   [
     /^(bad_secret|bad_password|unknown_user|unknown_key|unknown_link|invalid_refresh_token|invalid_login_code)$/,
