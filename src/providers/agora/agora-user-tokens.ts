@@ -107,7 +107,13 @@ export class AgoraUserTokens {
 
   private issued(ctx: RequestContext, kind: 'rtm_token' | 'chat_token', origin: JoinOrigin): void {
     this.metrics.credentialsIssued
-      .of('agora', kind, 'none', issueLane(ctx.joinLink !== null, origin.via), codeName(origin.route))
+      .of(
+        'agora',
+        kind,
+        'none',
+        issueLane(ctx.joinLink !== null, origin.via),
+        codeName(origin.route),
+      )
       .inc();
   }
 }

@@ -178,7 +178,16 @@ export class FishjamAdapter extends VendorAdapter {
   ): Promise<void> {
     vendorName(roomId, 'roomId', SAFE_ID);
     vendorName(peerId, 'peerId', SAFE_ID);
-    await this.req(cred, 'revoke_join', 'DELETE', `/room/${roomId}/peer/${peerId}`, undefined, true, opts, [404]);
+    await this.req(
+      cred,
+      'revoke_join',
+      'DELETE',
+      `/room/${roomId}/peer/${peerId}`,
+      undefined,
+      true,
+      opts,
+      [404],
+    );
   }
 
   async listRooms(cred: ResolvedCredential, opts?: CallOptions): Promise<Room[]> {

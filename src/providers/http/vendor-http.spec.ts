@@ -601,8 +601,7 @@ describe('VendorHttp', () => {
     });
 
     it('should report a vendor closed, then open once its breaker opened, and count fast failures', async () => {
-      const state = async (vendor: string) =>
-        valueOf(metrics.vendorCircuitState as never, { vendor });
+      const state = async (vendor: string) => valueOf(metrics.vendorCircuitState, { vendor });
       expect(await state('fishjam')).toBe(0);
       const cred = caller(ProviderKind.FISHJAM);
       await http.request(cred, post('/x'));

@@ -147,7 +147,7 @@ export function sanitiseVendorMessage(text: string, secrets: readonly string[] =
  * (timeouts, resets, 5xx, malformed answers, open breaker) or PROVIDER_REJECTED (4xx).
  *
  * Every vendor call passes here, so this is where they are measured: latency, errors by reason
- * class and the breakers' states, per vendor and operation (docs/architecture.md "Metrics").
+ * class and the breakers' states, per vendor and operation (docs/architecture.md, "Metrics").
  */
 @Injectable()
 export class VendorHttp {

@@ -193,7 +193,13 @@ export class PexipAdapter extends VendorAdapter {
     opts?: CallOptions,
   ): Promise<IssuedJoin> {
     const meetingId = vendorName(req.roomExternalId, 'meetingId', SAFE_ID);
-    const res = await this.call(cred, 'issue_join', 'POST', `/v1/meetings/${meetingId}/participants`, opts);
+    const res = await this.call(
+      cred,
+      'issue_join',
+      'POST',
+      `/v1/meetings/${meetingId}/participants`,
+      opts,
+    );
     const j = res.json as Record<string, unknown>;
     const participantId = expectField(j?.id ?? j?.participant_id, isString, 'participant id');
     const participantSecret = expectField(j?.participant_secret, isString, 'participant_secret');
