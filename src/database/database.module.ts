@@ -5,6 +5,7 @@ import { type AppConfig } from '../common/config';
 import { DataDirLockedError, lockDataDir } from './data-dir.lock';
 import { dataSourceOptions } from './data-source.options';
 import { runMigrationsLocked } from './migrate';
+import { DatabasePoolMetrics } from './pool-metrics';
 
 /** Opens the database and brings its schema up to date before anything else can use it. */
 export async function openDatabase(
@@ -55,6 +56,8 @@ export class DatabaseModule {
           dataSourceFactory: (options) => openDatabase(config, options),
         }),
       ],
+      // The pool's wait and counts on /metrics (MetricsModule is global).
+      providers: [DatabasePoolMetrics],
     };
   }
 }

@@ -75,6 +75,14 @@ export class ExclusivePGlitePool extends EventEmitter {
       });
   }
 
+  /**
+   * The pool as `pg.Pool` counts it: one session (`total`), free or not (`idle`), and the clients
+   * queued for it (`waiting`).
+   */
+  stats(): { total: number; idle: number; waiting: number } {
+    return { total: 1, idle: this.leased ? 0 : 1, waiting: this.waiters.length };
+  }
+
   /** `pg.Pool#end(callback)`: closes the database once every lease is returned. */
   end(callback?: (err?: Error | null) => void): void {
     this.ended = true;
