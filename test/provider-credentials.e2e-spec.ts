@@ -16,6 +16,7 @@ import { type OpenViduEmulator, startOpenViduEmulator } from './emulators/openvi
 import { type PexipEmulator, startPexipEmulator } from './emulators/pexip';
 import { type RecordedCall } from './emulators/faults';
 import { expectError } from './helpers/assertions';
+import { auditDump } from './helpers/audit';
 import { durableDatabase } from './helpers/database';
 import {
   TEST_AUDIT_KEYS,
@@ -1184,10 +1185,8 @@ describe('provider credentials vault', () => {
       expect((JSON.parse(events[0].m) as { rewrapped: number }).rewrapped).toBeGreaterThanOrEqual(
         sealed + 1,
       );
-      const [all] = await rotated!.ds.query<Array<{ s: string | null }>>(
-        `SELECT string_agg(row_to_json(e)::text, '') AS s FROM audit_event e`,
-      );
-      expect(leaks([{ label: 'rotated audit_event', text: all.s ?? '' }])).toEqual([]);
+      const dump = await auditDump(rotated!);
+      expect(leaks([{ label: 'rotated audit_event', text: dump }])).toEqual([]);
       expect(leaks([{ label: 'CLI output', text: cliOutput.join('\n') }])).toEqual([]);
     });
   });
@@ -1260,10 +1259,7 @@ describe('provider credentials vault', () => {
           `SELECT count(*)::text AS n FROM audit_event WHERE action LIKE 'provider_credential.%'`,
         );
         expect(Number(row.n)).toBeGreaterThan(app === t ? 20 : 0);
-        const [all] = await app.ds.query<Array<{ s: string }>>(
-          `SELECT string_agg(row_to_json(e)::text, '') AS s FROM audit_event e`,
-        );
-        texts.push({ label: `audit_event of app ${i}`, text: all.s });
+        texts.push({ label: `audit_event of app ${i}`, text: await auditDump(app) });
       }
       expect(texts.length).toBeGreaterThanOrEqual(2); // the main app and the short-timeout one
       expect(texts.find((x) => x.text.includes(main.AGORA.id))).toBeDefined();

@@ -84,7 +84,8 @@ interface ChainHead {
 const RACED_BACKOFF_MS = 1000;
 /** Events per group-commit batch (the rows travel as one JSON parameter per table). */
 const MAX_APPEND_BATCH = 500;
-const EVENT_COLUMNS = [
+/** Every column of `audit_event`, in table order (the e2e helpers in test/ select from it too). */
+export const EVENT_COLUMNS = [
   'id',
   'tenant_id',
   'seq',
