@@ -1861,7 +1861,8 @@ describe('vendor-compatible routes under /t/:tenantSlug/', () => {
       const c = await changes(m);
       expect(c.sessions).toEqual([]);
       expect(c.connections).toEqual([]);
-      expect(c.events).toEqual([]);
+      // A minute boundary may flush tenant A's summary of earlier sign-ins: not these requests'.
+      expect(c.events.filter((e) => e.action !== 'auth.succeeded.summary')).toEqual([]);
       expect(actions(c.eventsB, 'authz.denied')).toHaveLength(ROUTES.length);
       expect(actions(c.eventsB, 'compat.called')).toEqual([]);
     });
