@@ -17,6 +17,9 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
   testEnvironment: 'node',
+  // Migrates once per run (a PGlite snapshot, a PostgreSQL template) instead of once per app.
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   maxWorkers: 2,
   // Generous: CI runs two workers on two cores, and a few e2e tests start several apps or processes.
   testTimeout: 120000,

@@ -31,9 +31,12 @@ async function main(): Promise<void> {
   logger.log(
     `Roomkey listening on http://${config.app.host}:${config.app.port} (${config.database.url ? 'PostgreSQL' : 'embedded PGlite'})`,
   );
-  // Only now, with the port bound: create the first administrator, pass readiness, and print the
-  // banner as the last line of the start.
-  app.get(FirstStartService).printReady(await finishStart(app));
+  // Only now, with the port bound: create the first administrator and pass readiness; the banner
+  // is the last line of the start.
+  const started = await finishStart(app);
+  // CLI commands while this process holds the embedded data folder (null on PostgreSQL).
+  const cliSocket = await (await import('./cli/cli-socket.server')).serveCliSocket(app, config);
+  app.get(FirstStartService).printReady(started);
 
   const drain = new HttpDrain(app.getHttpServer() as Server);
   let stopping = false;
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
       const deadline = started + Math.max(drainMs, shutdownTimeoutMs - CLOSE_RESERVE_MS);
       if (!(await drain.close(deadline)))
         logger.warn('Requests still running at the shutdown deadline were cut');
+      await cliSocket?.close(); // a running CLI command finishes; the socket file goes
       await app.close(); // database last: nothing in flight needs it any more
     };
     stop().then(

@@ -9,6 +9,7 @@ import { AuthSuccessSummary } from '../src/auth/auth-success-summary';
 import { runCli } from '../src/cli/main';
 import { MemberRole } from '../src/common/auth/roles';
 import { seedApiKey, seedTenant, type SeededTenant } from './factories/tenancy';
+import { type AuditRow, auditCount, auditDump, auditRows } from './helpers/audit';
 import { durableDatabase } from './helpers/database';
 import {
   TEST_AUDIT_KEYS,
@@ -24,13 +25,7 @@ import {
  * checkpoint behind which the remaining chain still verifies.
  */
 
-type EventRow = Parameters<typeof rowToEvent>[0];
-interface LinkRow {
-  id: string;
-  seq: string;
-  prev_hash: string;
-  hash: string;
-}
+type LinkRow = Pick<AuditRow, 'id' | 'seq' | 'prev_hash' | 'hash'>;
 
 const uniq = (): string => randomBytes(4).toString('hex');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -89,27 +84,8 @@ describe('audit chain', () => {
     for (let i = 0; i < n; i++) await append(tenantId, i);
   }
 
-  function links(tenantId: string): Promise<LinkRow[]> {
-    return app().ds.query<LinkRow[]>(
-      'SELECT e.id, e.seq::text AS seq, e.prev_hash, e.hash FROM audit_event e WHERE e.tenant_id = $1 ORDER BY e.seq',
-      [tenantId],
-    );
-  }
-
-  function fullRows(tenantId: string): Promise<EventRow[]> {
-    return app().ds.query<EventRow[]>(
-      'SELECT * FROM audit_event WHERE tenant_id = $1 ORDER BY seq',
-      [tenantId],
-    );
-  }
-
-  async function count(tenantId: string): Promise<number> {
-    const [r] = await app().ds.query<Array<{ n: number }>>(
-      'SELECT count(*)::int AS n FROM audit_event WHERE tenant_id = $1',
-      [tenantId],
-    );
-    return r.n;
-  }
+  const links = (tenantId: string): Promise<LinkRow[]> =>
+    auditRows(app(), { tenantId }, ['id', 'seq', 'prev_hash', 'hash']);
 
   /** seq 1..N without gaps, the first linked to the genesis and each to its predecessor. */
   function expectLinearChain(rows: LinkRow[], n: number): void {
@@ -186,11 +162,7 @@ describe('audit chain', () => {
       expect(unexpected.map((r) => [r.status, errorCode(r)])).toEqual([]);
       const rows = await links(tenant.id);
       expectLinearChain(rows, 202); // tenant.created, api_key.created, 200 denials
-      const [{ n }] = await app().ds.query<Array<{ n: number }>>(
-        `SELECT count(*)::int AS n FROM audit_event WHERE tenant_id = $1 AND action = 'authz.denied'`,
-        [tenant.id],
-      );
-      expect(n).toBe(200);
+      expect(await auditCount(app(), { tenantId: tenant.id, action: 'authz.denied' })).toBe(200);
 
       // The 200 authentications become one summary (two if a minute turned meanwhile).
       await summaries.flush();
@@ -208,7 +180,7 @@ describe('audit chain', () => {
       expect(verified.body.data).toEqual({
         verifyAuditLog: { ok: true, checkedCount: total, firstInvalidEventId: null, reason: null },
       });
-      expect(await count(tenant.id)).toBe(total);
+      expect(await auditCount(app(), { tenantId: tenant.id })).toBe(total);
     });
 
     it('should keep two independent chains when appends to two tenants interleave concurrently', async () => {
@@ -260,16 +232,16 @@ describe('audit chain', () => {
 
   describe('append-only trigger', () => {
     let tenant: SeededTenant;
-    let before: EventRow[];
+    let before: AuditRow[];
 
     beforeAll(async () => {
       tenant = await seedTenant(app());
       await appendSequentially(tenant.id, 3);
-      before = await fullRows(tenant.id);
+      before = await auditRows(app(), { tenantId: tenant.id });
     });
 
     afterEach(async () => {
-      expect(await fullRows(tenant.id)).toEqual(before);
+      expect(await auditRows(app(), { tenantId: tenant.id })).toEqual(before);
     });
 
     it('should refuse an UPDATE with an append-only error when the trigger is enabled', async () => {
@@ -358,7 +330,7 @@ describe('audit chain', () => {
 
     it('should report hash_mismatch at the first event when the whole chain was recomputed with plain SHA-256', async () => {
       const { tenant } = await tenantWithTenEvents();
-      const rows = await fullRows(tenant.id);
+      const rows = await auditRows(app(), { tenantId: tenant.id });
       let prev = GENESIS_HASH;
       const forged: Array<{ id: string; prev: string; hash: string }> = [];
       for (const row of rows) {
@@ -408,7 +380,7 @@ describe('audit chain', () => {
 
     it('should report the forged row when a row is appended with SQL without the key', async () => {
       const { tenant } = await tenantWithTenEvents();
-      const [last] = (await fullRows(tenant.id)).slice(-1);
+      const [last] = (await auditRows(app(), { tenantId: tenant.id })).slice(-1);
       const forged = rowToEvent({
         ...last,
         id: randomUUID(),
@@ -467,7 +439,7 @@ describe('audit chain', () => {
       await expect(
         audit().prune(tenant.id, new Date(), systemActor('audit-chain-test')),
       ).rejects.toThrow(/Refusing to prune/);
-      expect(await count(tenant.id)).toBe(10);
+      expect(await auditCount(app(), { tenantId: tenant.id })).toBe(10);
       expect(
         await app().ds.query('SELECT id FROM audit_checkpoint WHERE tenant_id = $1', [tenant.id]),
       ).toEqual([]);
@@ -555,10 +527,7 @@ describe('audit chain', () => {
     });
 
     it('should record one audit.pruned event and keep the rest of the chain verifiable when audit:prune runs', async () => {
-      const pruned = await app().ds.query<EventRow[]>(
-        `SELECT * FROM audit_event WHERE tenant_id = $1 AND action = 'audit.pruned'`,
-        [tenant.id],
-      );
+      const pruned = await auditRows(app(), { tenantId: tenant.id, action: 'audit.pruned' });
       expect(pruned).toHaveLength(1);
       expect(pruned[0]).toMatchObject({
         actor_type: 'SYSTEM',
@@ -567,7 +536,7 @@ describe('audit chain', () => {
       });
       expect(cliVerify.code).toBe(0);
       expect(JSON.parse(cliVerify.out[0])).toMatchObject({ ok: true, reason: null });
-      const remaining = await count(tenant.id);
+      const remaining = await auditCount(app(), { tenantId: tenant.id });
       expect(await audit().verify(tenant.id)).toEqual({
         ok: true,
         checkedCount: remaining,
@@ -597,14 +566,9 @@ describe('audit chain', () => {
         'SELECT id FROM app_user WHERE email = $1',
         [cliEmail],
       );
-      const added = await app().ds.query<EventRow[]>(
-        `SELECT * FROM audit_event WHERE tenant_id = $1 AND action = 'member.added'`,
-        [tenant.id],
-      );
+      const added = await auditRows(app(), { tenantId: tenant.id, action: 'member.added' });
       expect(added.map((r) => r.metadata.userId)).toContain(user.id);
-      const [{ dump }] = await app().ds.query<Array<{ dump: string }>>(
-        `SELECT string_agg(row_to_json(e)::text, '') AS dump FROM audit_event e`,
-      );
+      const dump = await auditDump(app());
       expect(dump.toLowerCase()).not.toContain(CANARY.toLowerCase());
       expect(dump).not.toContain(cliPassword);
     });

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { systemActor } from '../src/audit/audit-actor';
 import { AuditService } from '../src/audit/audit.service';
 import { seedApiKey, seedTenant, type SeededTenant } from './factories/tenancy';
+import { auditRows } from './helpers/audit';
 import { durableDatabase } from './helpers/database';
 import {
   buildServer,
@@ -34,13 +35,6 @@ const UNLIMITED = {
   ROOMKEY_RATE_LIMIT_PRINCIPAL_PER_MINUTE: '10000000',
   ROOMKEY_RATE_LIMIT_TENANT_PER_MINUTE: '10000000',
 };
-
-async function chainRows(t: TestApp, tenantId: string) {
-  return t.ds.query<Array<{ seq: string; target_id: string | null; action: string }>>(
-    'SELECT seq::text AS seq, target_id, action FROM audit_event WHERE tenant_id = $1 ORDER BY audit_event.seq',
-    [tenantId],
-  );
-}
 
 describe(
   onPostgres
@@ -66,7 +60,7 @@ describe(
 
     it('should make one gap-free chain that verifies from 500 concurrent appends, each event exactly once', async () => {
       const tenant = await seedTenant(a);
-      const before = await chainRows(a, tenant.id);
+      const before = await auditRows(a, { tenantId: tenant.id });
       const actor = { ...systemActor('group-commit-test'), tenantId: tenant.id };
       const appended = await Promise.all(
         Array.from({ length: 500 }, (_, i) =>
@@ -79,7 +73,7 @@ describe(
         ),
       );
 
-      const rows = await chainRows(a, tenant.id);
+      const rows = await auditRows(a, { tenantId: tenant.id });
       expect(rows).toHaveLength(before.length + 500);
       // Gap-free: seq runs 1..n with no hole and no repeat.
       expect(rows.map((r) => Number(r.seq))).toEqual(rows.map((_, i) => i + 1));
@@ -135,7 +129,7 @@ describe(
       const notes = await a.ds.query<Array<{ note: string }>>(
         'SELECT note FROM batch_row_probe ORDER BY note',
       );
-      const events = (await chainRows(a, tenant.id)).filter((r) => r.action === 'api_key.revoked');
+      const events = await auditRows(a, { tenantId: tenant.id, action: 'api_key.revoked' });
       // Rows and events pair up exactly: no row without its event, no event without its row.
       expect(notes.map((n) => n.note).sort()).toEqual(events.map((e) => e.target_id).sort());
       expect(notes).toHaveLength(199);
@@ -146,7 +140,7 @@ describe(
     it('should refuse a batch row whose table or column is not a plain name, writing nothing', async () => {
       const tenant = await seedTenant(a);
       const actor = { ...systemActor('batch-rows-test'), tenantId: tenant.id };
-      const before = await chainRows(a, tenant.id);
+      const before = await auditRows(a, { tenantId: tenant.id });
       await expect(
         a.app
           .get(AuditService)
@@ -156,7 +150,7 @@ describe(
             { action: 'api_key.revoked', metadata: { keyId: 'rk_x' } },
           ),
       ).rejects.toThrow(/not a plain table or column name/);
-      expect(await chainRows(a, tenant.id)).toEqual(before);
+      expect(await auditRows(a, { tenantId: tenant.id })).toEqual(before);
     });
 
     describe('on the head the instance last wrote', () => {
@@ -194,7 +188,7 @@ describe(
 
       it('should write a batch of plain appends as one statement, no lock, once it knows the head', async () => {
         const tenant = await seedTenant(a);
-        const seeded = (await chainRows(a, tenant.id)).length;
+        const seeded = (await auditRows(a, { tenantId: tenant.id })).length;
         await revoke(a, tenant.id, 'first'); // locks and reads the head: now it is known
         const sent = await statements(a, () =>
           Promise.all([1, 2, 3].map((i) => revoke(a, tenant.id, `known-${i}`))),
@@ -202,14 +196,14 @@ describe(
         expect(sent).toHaveLength(1);
         expect(sent[0]).toMatch(/^WITH head AS \( UPDATE audit_chain_head .* AND last_hash = /);
         expect(sent.join('\n')).not.toMatch(/FOR UPDATE|START TRANSACTION|BEGIN/i);
-        const rows = (await chainRows(a, tenant.id)).slice(seeded);
+        const rows = (await auditRows(a, { tenantId: tenant.id })).slice(seeded);
         expect(rows.map((r) => r.target_id)).toEqual(['first', 'known-1', 'known-2', 'known-3']);
         expect(await a.app.get(AuditService).verify(tenant.id)).toMatchObject({ ok: true });
       });
 
       it('should leave nothing of the statement and write the batch under the lock when the head moved elsewhere', async () => {
         const tenant = await seedTenant(a);
-        const seeded = (await chainRows(a, tenant.id)).length;
+        const seeded = (await auditRows(a, { tenantId: tenant.id })).length;
         await revoke(a, tenant.id, 'first');
         // Another writer moves the head: an append inside a transaction of its own, as another
         // instance's batch would, behind this instance's back (its known head is put back).
@@ -234,7 +228,7 @@ describe(
         // The known-head statement failed whole, then the lock, the batch, the commit.
         expect(sent[0]).toMatch(/^WITH head AS/);
         expect(sent.some((q) => /FOR UPDATE/.test(q))).toBe(true);
-        const rows = (await chainRows(a, tenant.id)).slice(seeded);
+        const rows = (await auditRows(a, { tenantId: tenant.id })).slice(seeded);
         expect(rows.map((r) => r.target_id)).toEqual(['first', 'elsewhere', 'after']);
         expect(rows.map((r) => Number(r.seq))).toEqual([1, 2, 3].map((i) => seeded + i));
         expect(await audit.verify(tenant.id)).toMatchObject({
@@ -321,10 +315,7 @@ describe('Audit group commit when the server process is killed while it mints', 
       'SELECT id, identity FROM session_connection WHERE tenant_id = $1',
       [tenant.id],
     );
-    const events = await t.ds.query<Array<{ target_id: string }>>(
-      `SELECT target_id FROM audit_event WHERE tenant_id = $1 AND action = 'connection.created'`,
-      [tenant.id],
-    );
+    const events = await auditRows(t, { tenantId: tenant.id, action: 'connection.created' });
     const eventTargets = events.map((e) => e.target_id);
     expect(new Set(eventTargets).size).toBe(eventTargets.length);
     expect([...eventTargets].sort()).toEqual(rows.map((r) => r.id).sort());

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { MemberRole } from '../src/common/auth/roles';
 import { seedApiKey } from './factories/tenancy';
 import { uniq } from './helpers/assertions';
+import { type AuditRow, auditRows } from './helpers/audit';
 import {
   CREATE_CONNECTION,
   CREATE_SESSION,
@@ -29,17 +30,18 @@ const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { accessTok
 const CREATE_PARTICIPANT =
   'mutation ($input: CreateParticipantInput!) { createParticipant(input: $input) { connectionId } }';
 
-interface EventRow {
-  action: string;
-  outcome: string;
-  error_code: string | null;
-  auth_method: string;
-  actor_type: string;
-  actor_id: string | null;
-  actor_label: string;
-  target_id: string | null;
-  metadata: Record<string, unknown>;
-}
+const EVENT_COLUMNS = [
+  'action',
+  'outcome',
+  'error_code',
+  'auth_method',
+  'actor_type',
+  'actor_id',
+  'actor_label',
+  'target_id',
+  'metadata',
+] as const;
+type EventRow = Pick<AuditRow, (typeof EVENT_COLUMNS)[number]>;
 
 interface Caller {
   name: string;
@@ -280,21 +282,8 @@ describe('one audit event per issuance', () => {
 
   /** The events of one request, in chain order, without sign-in events. */
   async function eventsOf(requestId: string): Promise<EventRow[]> {
-    const rows = await w.t.ds.query<Array<EventRow & { metadata: unknown }>>(
-      `SELECT action, outcome, error_code, auth_method, actor_type, actor_id, actor_label,
-              target_id, metadata
-         FROM audit_event WHERE request_id = $1 ORDER BY tenant_id, seq`,
-      [requestId],
-    );
-    return rows
-      .map((r) => ({
-        ...r,
-        metadata: (typeof r.metadata === 'string' ? JSON.parse(r.metadata) : r.metadata) as Record<
-          string,
-          unknown
-        >,
-      }))
-      .filter((e) => !SIGN_IN.has(e.action));
+    const rows = await auditRows(w.t, { requestId }, EVENT_COLUMNS);
+    return rows.filter((e) => !SIGN_IN.has(e.action));
   }
 
   async function connectionCount(): Promise<number> {

@@ -12,6 +12,7 @@ import {
   type SeededUser,
   TEST_PASSWORD,
 } from './factories/tenancy';
+import { type AuditRow, auditCount, auditDump, auditRows } from './helpers/audit';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
@@ -28,28 +29,6 @@ import {
  * actor, tenant, target, outcome, client IP and request id — failed and denied attempts too — and
  * no secret ever reaches `audit_event`.
  */
-
-interface AuditRow {
-  id: string;
-  tenant_id: string;
-  seq: string;
-  actor_type: string;
-  actor_id: string | null;
-  actor_label: string;
-  auth_method: string;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  outcome: string;
-  error_code: string | null;
-  client_ip: string | null;
-  user_agent: string | null;
-  request_id: string | null;
-  metadata: Record<string, unknown>;
-  prev_hash: string;
-  hash: string;
-  key_id: string;
-}
 
 type Key = Awaited<ReturnType<typeof seedApiKey>>;
 
@@ -76,21 +55,6 @@ const headersFor = (requestId: string, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-async function countAction(t: TestApp, action: string): Promise<number> {
-  const [r] = await t.ds.query<Array<{ n: number }>>(
-    'SELECT count(*)::int AS n FROM audit_event WHERE action = $1',
-    [action],
-  );
-  return r.n;
-}
-
-function rowsOf(t: TestApp, requestId: string, action: string): Promise<AuditRow[]> {
-  return t.ds.query<AuditRow[]>(
-    'SELECT * FROM audit_event WHERE request_id = $1 AND action = $2 ORDER BY seq',
-    [requestId, action],
-  );
-}
-
 /**
  * Runs one request and returns how many `action` events appeared in the whole table meanwhile,
  * and the ones carrying this request's id.
@@ -101,10 +65,10 @@ async function audited<T>(
   requestId: string,
   run: () => Promise<T>,
 ): Promise<{ result: T; delta: number; rows: AuditRow[] }> {
-  const before = await countAction(t, action);
+  const before = await auditCount(t, { action });
   const result = await run();
-  const delta = (await countAction(t, action)) - before;
-  return { result, delta, rows: await rowsOf(t, requestId, action) };
+  const delta = (await auditCount(t, { action })) - before;
+  return { result, delta, rows: await auditRows(t, { requestId, action }) };
 }
 
 /** The one event a request wrote for `action`; fails unless there is exactly one. */
@@ -131,11 +95,7 @@ async function summarised<T>(
 ): Promise<{ result: T; row: AuditRow }> {
   const summaries = t.app.get(AuthSuccessSummary);
   await summaries.flush(); // earlier requests' counts are written now, not with this one
-  const mine = () =>
-    t.ds.query<AuditRow[]>(
-      `SELECT * FROM audit_event WHERE action = 'auth.succeeded.summary' AND actor_id = $1 ORDER BY seq`,
-      [actorId],
-    );
+  const mine = () => auditRows(t, { action: 'auth.succeeded.summary', actorId });
   const before = (await mine()).length;
   const { result, delta, rows } = await audited(t, 'auth.login.succeeded', requestId, run);
   expect({ delta, rows: rows.length }).toEqual({ delta: 0, rows: 0 });
@@ -236,7 +196,7 @@ describe('audit wiring', () => {
 
     it('should write one audit.exported event and a summary, not a per-request sign-in, when the export route is called with a password', async () => {
       const id = rid();
-      const exportsBefore = await countAction(t, 'audit.exported');
+      const exportsBefore = await auditCount(t, { action: 'audit.exported' });
       const { result, row } = await summarised(t, tenant.owner.id, id, () =>
         t
           .http()
@@ -253,8 +213,8 @@ describe('audit wiring', () => {
         outcome: 'SUCCESS',
         metadata: { method: 'BASIC_PASSWORD', count: 1 },
       });
-      expect((await countAction(t, 'audit.exported')) - exportsBefore).toBe(1);
-      const [exported] = await rowsOf(t, id, 'audit.exported');
+      expect((await auditCount(t, { action: 'audit.exported' })) - exportsBefore).toBe(1);
+      const [exported] = await auditRows(t, { requestId: id, action: 'audit.exported' });
       expect(exported).toMatchObject({
         tenant_id: tenant.id,
         actor_id: tenant.owner.id,
@@ -394,7 +354,7 @@ describe('audit wiring', () => {
     it('should write one authz.denied event and no api_key.created event when a MEMBER creates an API key', async () => {
       const id = rid();
       const name = `member-key-${uniq()}`;
-      const createdBefore = await countAction(t, 'api_key.created');
+      const createdBefore = await auditCount(t, { action: 'api_key.created' });
       const { result, row } = await oneEvent(t, 'authz.denied', id, () =>
         gql(CREATE_KEY, { input: { name, role: 'MEMBER' } }, member.auth, id),
       );
@@ -407,14 +367,14 @@ describe('audit wiring', () => {
         metadata: { operation: 'ApiKeysResolver.createApiKey', reason: 'role_not_allowed' },
       });
       expectRequestFacts(row, id);
-      expect(await countAction(t, 'api_key.created')).toBe(createdBefore);
+      expect(await auditCount(t, { action: 'api_key.created' })).toBe(createdBefore);
       expect(await t.ds.query('SELECT id FROM api_key WHERE name = $1', [name])).toEqual([]);
     });
 
     it('should write one authz.denied event and no tenant.created event when a tenant OWNER creates a tenant', async () => {
       const id = rid();
       const slug = `denied-${uniq()}`;
-      const createdBefore = await countAction(t, 'tenant.created');
+      const createdBefore = await auditCount(t, { action: 'tenant.created' });
       const { result, row } = await oneEvent(t, 'authz.denied', id, () =>
         gql(CREATE_TENANT, { input: { slug, name: 'Denied' } }, tenant.owner.auth, id),
       );
@@ -429,7 +389,7 @@ describe('audit wiring', () => {
           reason: 'platform_admin_required',
         },
       });
-      expect(await countAction(t, 'tenant.created')).toBe(createdBefore);
+      expect(await auditCount(t, { action: 'tenant.created' })).toBe(createdBefore);
       expect(await t.ds.query('SELECT id FROM tenant WHERE slug = $1', [slug])).toEqual([]);
     });
   });
@@ -731,7 +691,7 @@ describe('audit wiring', () => {
       const owner = canaryTenant.owner;
       const send = (query: string, variables: Record<string, unknown>, auth: string) =>
         t.gql(query, variables, { auth, headers: { 'user-agent': USER_AGENT } });
-      const failedBefore = await countAction(t, 'auth.login.failed');
+      const failedBefore = await auditCount(t, { action: 'auth.login.failed' });
 
       // Basic credentials: wrong password, unknown user, canary as user name, API key secrets.
       expectCode(await send(ME, {}, basic(owner.email, CANARY)), 'UNAUTHENTICATED');
@@ -755,7 +715,7 @@ describe('audit wiring', () => {
         ),
         'UNAUTHENTICATED',
       );
-      expect((await countAction(t, 'auth.login.failed')) - failedBefore).toBe(7);
+      expect((await auditCount(t, { action: 'auth.login.failed' })) - failedBefore).toBe(7);
 
       // addMember passwords: a valid one (then used to sign in), a too-short one, a refused one.
       const canaryPassword = `${CANARY}-pw`;
@@ -822,9 +782,7 @@ describe('audit wiring', () => {
     });
 
     it('should keep the canary, passwords and key secrets out of every audit row when they were sent on every input path', async () => {
-      const [{ dump }] = await t.ds.query<Array<{ dump: string }>>(
-        `SELECT string_agg(row_to_json(e)::text, '') AS dump FROM audit_event e`,
-      );
+      const dump = await auditDump(t);
       expect(dump.length).toBeGreaterThan(1000);
       // The attempts were recorded (so the check is not vacuous) …
       expect(dump).toContain(canaryKey.keyId);

@@ -7,6 +7,7 @@ import { AuthSuccessSummary } from '../src/auth/auth-success-summary';
 import { runCli } from '../src/cli/main';
 import { MemberRole } from '../src/common/auth/roles';
 import { seedApiKey, seedMember, seedTenant, type SeededTenant } from './factories/tenancy';
+import { type AuditRow, auditCount, auditRows } from './helpers/audit';
 import { durableDatabase } from './helpers/database';
 import {
   TEST_AUDIT_KEYS,
@@ -23,22 +24,6 @@ import {
  * minute with the count, in its own tenant's chain, written when the minute closes or on
  * shutdown. Interactive sign-ins and failures keep one event each.
  */
-
-interface Row {
-  id: string;
-  tenant_id: string;
-  seq: string;
-  actor_type: string;
-  actor_id: string | null;
-  actor_label: string;
-  auth_method: string;
-  action: string;
-  outcome: string;
-  request_id: string | null;
-  client_ip: string | null;
-  user_agent: string | null;
-  metadata: Record<string, unknown>;
-}
 
 const ME = '{ me { role authMethod } }';
 const VERIFY = '{ verifyAuditLog { ok checkedCount firstInvalidEventId reason } }';
@@ -58,17 +43,11 @@ async function awayFromMinuteEdge(): Promise<void> {
   if (into > MINUTE - 15_000) await sleep(MINUTE - into + 200);
 }
 
-function eventsOf(t: TestApp, tenantId: string, action: string): Promise<Row[]> {
-  return t.ds.query<Row[]>(
-    'SELECT * FROM audit_event WHERE tenant_id = $1 AND action = $2 ORDER BY seq',
-    [tenantId, action],
+function byRequest(t: TestApp, requestIds: string[]): Promise<AuditRow[]> {
+  return t.ds.query<AuditRow[]>(
+    'SELECT * FROM audit_event WHERE request_id = ANY($1) ORDER BY seq',
+    [requestIds],
   );
-}
-
-function byRequest(t: TestApp, requestIds: string[]): Promise<Row[]> {
-  return t.ds.query<Row[]>('SELECT * FROM audit_event WHERE request_id = ANY($1) ORDER BY seq', [
-    requestIds,
-  ]);
 }
 
 /** Sends `n` authenticated `me` queries one after another; returns their request ids. */
@@ -83,7 +62,7 @@ async function burst(t: TestApp, auth: string, n: number): Promise<string[]> {
   return ids;
 }
 
-function expectMinuteWindow(row: Row, startedAt: number, endedAt: number): void {
+function expectMinuteWindow(row: AuditRow, startedAt: number, endedAt: number): void {
   const from = Date.parse(row.metadata.from as string);
   const to = Date.parse(row.metadata.to as string);
   expect(new Date(from).toISOString()).toBe(row.metadata.from);
@@ -120,11 +99,11 @@ describe('authentication success summaries', () => {
     const endedAt = Date.now();
 
     expect(await byRequest(t, ids)).toEqual([]);
-    expect(await eventsOf(t, a.id, 'auth.login.succeeded')).toEqual([]);
-    expect(await eventsOf(t, a.id, SUMMARY)).toEqual([]); // the minute is still open
+    expect(await auditRows(t, { tenantId: a.id, action: 'auth.login.succeeded' })).toEqual([]);
+    expect(await auditRows(t, { tenantId: a.id, action: SUMMARY })).toEqual([]); // the minute is still open
 
     await summary.flush();
-    const rows = await eventsOf(t, a.id, SUMMARY);
+    const rows = await auditRows(t, { tenantId: a.id, action: SUMMARY });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       tenant_id: a.id,
@@ -146,14 +125,14 @@ describe('authentication success summaries', () => {
     const other = await seedMember(t, a, MemberRole.MEMBER); // same tenant, same method
     const key = await seedApiKey(t, b, MemberRole.ADMIN);
     await awayFromMinuteEdge();
-    const aBefore = (await eventsOf(t, a.id, SUMMARY)).length;
-    const bBefore = (await eventsOf(t, b.id, SUMMARY)).length;
+    const aBefore = (await auditRows(t, { tenantId: a.id, action: SUMMARY })).length;
+    const bBefore = (await auditRows(t, { tenantId: b.id, action: SUMMARY })).length;
     await Promise.all([burst(t, user.auth, 3), burst(t, other.auth, 2), burst(t, key.auth, 4)]);
     await summary.flush();
 
-    const inA = (await eventsOf(t, a.id, SUMMARY)).slice(aBefore);
-    const inB = (await eventsOf(t, b.id, SUMMARY)).slice(bBefore);
-    const summarised = (rows: Row[]) =>
+    const inA = (await auditRows(t, { tenantId: a.id, action: SUMMARY })).slice(aBefore);
+    const inB = (await auditRows(t, { tenantId: b.id, action: SUMMARY })).slice(bBefore);
+    const summarised = (rows: AuditRow[]) =>
       rows.map((r) => [r.actor_id, r.auth_method, r.metadata.count]);
     expect(summarised(inA)).toEqual(
       expect.arrayContaining([
@@ -172,10 +151,7 @@ describe('authentication success summaries', () => {
       expect(v.body.data).toMatchObject({
         verifyAuditLog: { ok: true, firstInvalidEventId: null, reason: null },
       });
-      const [{ n }] = await t.ds.query<Array<{ n: number }>>(
-        'SELECT count(*)::int AS n FROM audit_event WHERE tenant_id = $1',
-        [tenant.id],
-      );
+      const n = await auditCount(t, { tenantId: tenant.id });
       // Every event of the chain was checked, the summaries included.
       const checked = (v.body.data as { verifyAuditLog: { checkedCount: number } }).verifyAuditLog;
       expect(checked.checkedCount).toBe(n);
@@ -198,12 +174,14 @@ describe('authentication success summaries', () => {
     expect((await byRequest(t, [loginId])).map((r) => r.action)).toEqual(['auth.login.succeeded']);
     expect(await byRequest(t, ids)).toEqual([]);
     await summary.flush();
-    const mine = (await eventsOf(t, b.id, SUMMARY)).filter((r) => r.actor_id === user.id);
+    const mine = (await auditRows(t, { tenantId: b.id, action: SUMMARY })).filter(
+      (r) => r.actor_id === user.id,
+    );
     expect(mine.map((r) => [r.auth_method, r.metadata.count])).toEqual([['JWT', 5]]);
   });
 
   it('should still write one auth.login.failed per request and no summary when credentials are wrong', async () => {
-    const before = (await eventsOf(t, a.id, SUMMARY)).length;
+    const before = (await auditRows(t, { tenantId: a.id, action: SUMMARY })).length;
     const ids: string[] = [];
     for (const auth of [
       basic(a.owner.email, 'not-the-password'),
@@ -225,7 +203,7 @@ describe('authentication success summaries', () => {
     expect(seen).toEqual(ids.map(() => ['auth.login.failed']));
     expect(rows.every((r) => r.outcome === 'FAILURE')).toBe(true);
     await summary.flush();
-    expect(await eventsOf(t, a.id, SUMMARY)).toHaveLength(before);
+    expect(await auditRows(t, { tenantId: a.id, action: SUMMARY })).toHaveLength(before);
   });
 
   it('should not call the audit log on the request path when a request authenticates', async () => {
@@ -275,7 +253,7 @@ describe('authentication success summaries at shutdown', () => {
     const key = await seedApiKey(t, tenant, MemberRole.ADMIN);
     await awayFromMinuteEdge();
     await burst(t, key.auth, 6);
-    expect(await eventsOf(t, tenant.id, SUMMARY)).toEqual([]);
+    expect(await auditRows(t, { tenantId: tenant.id, action: SUMMARY })).toEqual([]);
     await t.close(); // no explicit flush: only the shutdown hook can write the summary
 
     // One process per PGlite folder: the CLI opens the database only once the app has closed.

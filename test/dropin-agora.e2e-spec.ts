@@ -19,6 +19,7 @@ import {
 } from 'agora-token/src/AccessToken2';
 import { AGORA_CHANNEL } from '../src/providers/names';
 import { uniq } from './helpers/assertions';
+import { type AuditRow, auditRows } from './helpers/audit';
 import { errorCode } from './helpers/test-app';
 import {
   CREATE_SESSION,
@@ -250,23 +251,8 @@ describe('Agora token service drop-in (/t/:slug/agora)', () => {
   }
 
   /** The request's audit events, in chain order, sign-ins aside. */
-  async function eventsOf(
-    requestId: string,
-  ): Promise<Array<{ action: string; outcome: string; metadata: Record<string, unknown> }>> {
-    const rows = await w.t.ds.query<Array<{ action: string; outcome: string; metadata: unknown }>>(
-      `SELECT action, outcome::text AS outcome, metadata FROM audit_event
-        WHERE request_id = $1 ORDER BY seq`,
-      [requestId],
-    );
-    return rows
-      .filter((r) => !SIGN_IN.has(r.action))
-      .map((r) => ({
-        ...r,
-        metadata: (typeof r.metadata === 'string' ? JSON.parse(r.metadata) : r.metadata) as Record<
-          string,
-          unknown
-        >,
-      }));
+  async function eventsOf(requestId: string): Promise<AuditRow[]> {
+    return (await auditRows(w.t, { requestId })).filter((r) => !SIGN_IN.has(r.action));
   }
 
   /** A step's answer: status, headers, body, tokens and audit events, all checked. */
@@ -423,14 +409,9 @@ describe('Agora token service drop-in (/t/:slug/agora)', () => {
         const requestId = `dropin-audit-${uniq()}`;
         const res = await send(step, w.a.adminKey, requestId);
         expect(res.status).toBe(200);
-        const [row] = await w.t.ds.query<Array<{ target_id: string; metadata: unknown }>>(
-          'SELECT target_id, metadata FROM audit_event WHERE request_id = $1 AND action = $2',
-          [requestId, expected.action],
-        );
+        const [row] = await auditRows(w.t, { requestId, action: expected.action });
         expect(row.target_id).toBe(w.a.creds.AGORA);
-        const metadata = (
-          typeof row.metadata === 'string' ? JSON.parse(row.metadata) : row.metadata
-        ) as Record<string, unknown>;
+        const { metadata } = row;
         expect(metadata).toMatchObject({ ...expected.metadata, via: 'compat.agora' });
         // The token itself is never recorded.
         for (const token of Object.values(res.body as Record<string, string>)) {

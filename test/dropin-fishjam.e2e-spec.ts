@@ -10,14 +10,8 @@
  * called; refusals before the handler (401) keep the sample's `{error: "<text>"}`.
  */
 import { uniq } from './helpers/assertions';
+import { type AuditRow, auditSince } from './helpers/audit';
 import { type VendorWorld, startVendorWorld } from './helpers/vendors';
-
-interface AuditRow {
-  action: string;
-  outcome: string;
-  error_code: string | null;
-  metadata: Record<string, unknown>;
-}
 
 interface ConnectionRow {
   session_id: string;
@@ -91,21 +85,6 @@ describe('Fishjam room manager drop-in: livestreams, refusals and audit', () => 
       },
       body,
     });
-  }
-
-  async function auditSince(seq: number): Promise<AuditRow[]> {
-    const rows = await w.t.ds.query<Array<AuditRow & { metadata: unknown }>>(
-      `SELECT action, outcome, error_code, metadata FROM audit_event
-        WHERE tenant_id = $1 AND seq > $2 ORDER BY seq`,
-      [w.a.tenant.id, seq],
-    );
-    return rows.map((r) => ({
-      ...r,
-      metadata: (typeof r.metadata === 'string' ? JSON.parse(r.metadata) : r.metadata) as Record<
-        string,
-        unknown
-      >,
-    }));
   }
 
   async function mark(): Promise<{ seq: number; connections: number }> {
@@ -250,7 +229,7 @@ describe('Fishjam room manager drop-in: livestreams, refusals and audit', () => 
       expect(fishjamCalls('POST', /\/room$/)).toHaveLength(seq.roomsCreated);
       // One connection.created per token, in order, under the step's route; session.created per
       // room made; nothing else (no compat.called).
-      const events = domainEvents(await auditSince(m.seq));
+      const events = domainEvents(await auditSince(w.t, w.a.tenant.id, m.seq));
       const issued = events.filter((e) => e.action === 'connection.created');
       expect(issued.map((e) => e.metadata.route)).toEqual(seq.steps.map((st) => st.route));
       for (const e of issued) {
@@ -274,7 +253,7 @@ describe('Fishjam room manager drop-in: livestreams, refusals and audit', () => 
       ['PUBLISHER', null, null],
       ['SUBSCRIBER', null, null],
     ]);
-    const events = domainEvents(await auditSince(0)).filter(
+    const events = domainEvents(await auditSince(w.t, w.a.tenant.id, 0)).filter(
       (e) => e.action === 'connection.created' && e.metadata.sessionId === rows[0].session_id,
     );
     expect(events.map((e) => [e.metadata.role, e.metadata.route])).toEqual([
@@ -462,7 +441,7 @@ describe('Fishjam room manager drop-in: livestreams, refusals and audit', () => 
       expect(res.body).toEqual(body);
       expect(res.headers['x-roomkey-error-code']).toBe(code);
       expect(w.fj.calls).toEqual([]);
-      const events = domainEvents(await auditSince(m.seq));
+      const events = domainEvents(await auditSince(w.t, w.a.tenant.id, m.seq));
       expect(events).toEqual([
         expect.objectContaining({
           action: 'compat.called',
@@ -497,7 +476,7 @@ describe('Fishjam room manager drop-in: livestreams, refusals and audit', () => 
     );
     expect(session.status).toBe('ACTIVE');
     expect(w.fj.rooms().some((r) => r.id === roomId)).toBe(true);
-    const events = domainEvents(await auditSince(m.seq));
+    const events = domainEvents(await auditSince(w.t, w.a.tenant.id, m.seq));
     expect(events.map((e) => [e.action, e.error_code, e.metadata.route])).toEqual([
       ['compat.called', 'NOT_FOUND', 'fishjam.livestream-viewer-token'],
       ['compat.called', 'NOT_FOUND', 'fishjam.livestream'],
@@ -570,9 +549,9 @@ describe('Fishjam room manager drop-in: livestreams, refusals and audit', () => 
       expect(typeof res.body.error).toBe('string');
       expect(res.headers['x-roomkey-error-code']).toBe('UNAUTHENTICATED');
       expect(w.fj.calls).toEqual([]);
-      expect(domainEvents(await auditSince(m.seq)).map((e) => e.action)).not.toContain(
-        'connection.created',
-      );
+      expect(
+        domainEvents(await auditSince(w.t, w.a.tenant.id, m.seq)).map((e) => e.action),
+      ).not.toContain('connection.created');
       expect((await mark()).connections).toBe(m.connections);
     },
   );

@@ -11,6 +11,7 @@ import {
 } from 'jose';
 import { MemberRole } from '../src/common/auth/roles';
 import { seedMember, seedTenant, type SeededTenant, type SeededUser } from './factories/tenancy';
+import { type AuditRow, auditRows } from './helpers/audit';
 import {
   ADMIN_EMAIL,
   errorCode,
@@ -26,14 +27,6 @@ import { type JwksServer, startJwksServer } from './support/jwks-server';
  * and tenant isolation. The IdP is a JWKS server on 127.0.0.1 whose keys are generated here.
  */
 
-interface AuditRow {
-  tenant_id: string;
-  action: string;
-  outcome: string;
-  auth_method: string;
-  error_code: string | null;
-  metadata: { method?: string; reason?: string };
-}
 type MeData = {
   me: {
     role: string;
@@ -157,9 +150,7 @@ describe('trusted external JWT issuers', () => {
     );
     expect(errorCode(r)).toBe('UNAUTHENTICATED');
     expect(r.body.data ?? null).toBeNull();
-    const rows = await t.ds.query<AuditRow[]>('SELECT * FROM audit_event WHERE request_id = $1', [
-      requestId,
-    ]);
+    const rows = await auditRows(t, { requestId });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ action: 'auth.login.failed', outcome: 'FAILURE' });
     expect(rows[0].metadata.reason).toMatch(/^[a-z_]{1,40}$/);
@@ -226,10 +217,7 @@ describe('trusted external JWT issuers', () => {
         algorithms: ['RS256'],
         enabled: true,
       });
-      const rows = await t.ds.query<AuditRow[]>(
-        'SELECT * FROM audit_event WHERE request_id = $1 AND action = $2',
-        [requestId, 'jwt_issuer.configured'],
-      );
+      const rows = await auditRows(t, { requestId, action: 'jwt_issuer.configured' });
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ tenant_id: tenantA.id, outcome: 'SUCCESS' });
     });

@@ -8,6 +8,7 @@
 import { decodeJwt } from 'jose';
 import { type Response } from 'supertest';
 import { uniq } from './helpers/assertions';
+import { auditHighWater } from './helpers/audit';
 import { ok, startVendorWorld, type VendorWorld } from './helpers/vendors';
 import {
   AGORA_RTC_PRIVILEGE,
@@ -101,14 +102,6 @@ describe('scoped join links', () => {
     );
   }
 
-  async function lastSeq(): Promise<number> {
-    const [row] = await w.t.ds.query<Array<{ seq: string | null }>>(
-      'SELECT max(seq) AS seq FROM audit_event WHERE tenant_id = $1',
-      [w.a.tenant.id],
-    );
-    return Number(row.seq ?? 0);
-  }
-
   async function counts(): Promise<{ sessions: number; connections: number }> {
     const [row] = await w.t.ds.query<Array<{ sessions: number; connections: number }>>(
       `SELECT (SELECT count(*)::int FROM video_session WHERE tenant_id = $1) AS sessions,
@@ -120,7 +113,7 @@ describe('scoped join links', () => {
 
   describe('creating and listing', () => {
     it('should return the link once, a base path for the front end, and audit its scope without the secret', async () => {
-      const seq = await lastSeq();
+      const seq = await auditHighWater(w.t, w.a.tenant.id);
       const c = await createLink({ roomPattern: 'team-*', ratePerMinute: 30 });
       expect(c.link).toMatch(/^jl_[0-9a-f]{24}_[A-Za-z0-9_-]{43}$/);
       expect(c.link.startsWith(`${c.joinLink.keyId}_`)).toBe(true);
@@ -213,7 +206,7 @@ describe('scoped join links', () => {
       ['the room pattern has a control character', { roomPattern: 'team-\u0001' }, 'roomPattern'],
       ['the room pattern is empty', { roomPattern: '' }, 'roomPattern'],
     ])('should answer BAD_USER_INPUT and create nothing when %s', async (_what, input, field) => {
-      const seq = await lastSeq();
+      const seq = await auditHighWater(w.t, w.a.tenant.id);
       const rows = async () =>
         (
           await w.t.ds.query<Array<{ n: number }>>(
@@ -251,7 +244,7 @@ describe('scoped join links', () => {
   describe('using a link', () => {
     it('should mint from a listed origin with no Authorization header, send CORS for that origin, and record the issuance as the link', async () => {
       const c = await createLink();
-      const seq = await lastSeq();
+      const seq = await auditHighWater(w.t, w.a.tenant.id);
       const res = await get(rtc(c, 'team-red'));
       expect(res.status).toBe(200);
       expect(res.headers['access-control-allow-origin']).toBe(ORIGIN);
@@ -464,7 +457,7 @@ describe('scoped join links', () => {
       'should refuse a request with %s, with no CORS headers, and record the denial',
       async (_w, origin) => {
         const c = await createLink();
-        const seq = await lastSeq();
+        const seq = await auditHighWater(w.t, w.a.tenant.id);
         const before = await counts();
         const res = await get(rtc(c, 'team-x'), origin);
         expect(res.status).toBe(403);
@@ -535,7 +528,7 @@ describe('scoped join links', () => {
         ),
       );
       expect(r.revokeJoinLink.status).toBe('REVOKED');
-      const seq = await lastSeq();
+      const seq = await auditHighWater(w.t, w.a.tenant.id);
       for (let i = 0; i < 3; i++) expect((await get(rtc(c, 'team-rev'))).status).toBe(401);
       const failures = (await eventsSince(seq)).filter((e) => e.action === 'auth.login.failed');
       expect(failures).toHaveLength(3);

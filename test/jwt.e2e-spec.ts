@@ -17,6 +17,7 @@ import { SessionCheckService } from '../src/auth/tokens/session-check.service';
 import { SigningKeysService } from '../src/auth/tokens/signing-keys.service';
 import { TokenService } from '../src/auth/tokens/token.service';
 import { seedMember, seedTenant, type SeededTenant, type SeededUser } from './factories/tenancy';
+import { type AuditRow, auditRows } from './helpers/audit';
 import { errorCode, type GqlResult, startTestApp, type TestApp } from './helpers/test-app';
 import { type JwksServer, startJwksServer } from './support/jwks-server';
 
@@ -42,15 +43,6 @@ type MeData = {
     user: { email: string } | null;
   };
 };
-interface AuditRow {
-  action: string;
-  outcome: string;
-  error_code: string | null;
-  actor_label: string;
-  auth_method: string;
-  metadata: { method?: string; reason?: string };
-  [column: string]: unknown;
-}
 
 const LOGIN = `mutation($input: LoginInput!) {
   login(input: $input) { accessToken refreshToken expiresAt tenant { slug } user { email } } }`;
@@ -117,10 +109,6 @@ describe('Roomkey access tokens (JWT bearer)', () => {
       .sign(key);
   };
 
-  async function auditRows(requestId: string): Promise<AuditRow[]> {
-    return t.ds.query<AuditRow[]>('SELECT * FROM audit_event WHERE request_id = $1', [requestId]);
-  }
-
   /**
    * `{ me { role } }` with the token must be UNAUTHENTICATED, and the attempt must leave exactly
    * one `auth.login.failed` event with a reason code (the expected one, when given) and no part of
@@ -136,7 +124,7 @@ describe('Roomkey access tokens (JWT bearer)', () => {
     expect(errorCode(r)).toBe('UNAUTHENTICATED');
     expect(r.body.data ?? null).toBeNull();
 
-    const rows = await auditRows(requestId);
+    const rows = await auditRows(t, { requestId });
     expect(rows).toHaveLength(1);
     const [row] = rows;
     expect(row).toMatchObject({ action: 'auth.login.failed', outcome: 'FAILURE' });
@@ -221,7 +209,7 @@ describe('Roomkey access tokens (JWT bearer)', () => {
         },
       );
       expect(r.body.errors).toBeUndefined();
-      expect(await auditRows(requestId)).toEqual([]);
+      expect(await auditRows(t, { requestId })).toEqual([]);
       await summaries.flush();
       const rows = await t.ds.query<AuditRow[]>(
         `SELECT * FROM audit_event WHERE action = 'auth.succeeded.summary' AND auth_method = 'JWT'

@@ -43,7 +43,7 @@ if (process.env.DATABASE_URL) {
     const opened: DataSource[] = [];
 
     beforeAll(async () => {
-      scratch = await createScratchDatabase(baseUrl);
+      scratch = await createScratchDatabase(baseUrl, { empty: true });
     });
 
     afterAll(async () => {

@@ -6,9 +6,6 @@
  * canary secrets that must never come back in a response, a log line, an audit event or a row.
  */
 import { generateKeyPair, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { runCli } from '../src/cli/main';
 import { MemberRole } from '../src/common/auth/roles';
@@ -19,7 +16,8 @@ import { type OpenViduEmulator, startOpenViduEmulator } from './emulators/openvi
 import { type PexipEmulator, startPexipEmulator } from './emulators/pexip';
 import { type RecordedCall } from './emulators/faults';
 import { expectError } from './helpers/assertions';
-import { createScratchDatabase } from './helpers/database';
+import { auditDump } from './helpers/audit';
+import { durableDatabase } from './helpers/database';
 import {
   TEST_AUDIT_KEYS,
   TEST_MASTER_KEYS,
@@ -1094,15 +1092,9 @@ describe('provider credentials vault', () => {
     const cli = { code: -1, out: [] as string[], err: [] as string[] };
 
     beforeAll(async () => {
-      if (process.env.DATABASE_URL) {
-        const db = await createScratchDatabase(process.env.DATABASE_URL);
-        dbEnv = { DATABASE_URL: db.url };
-        cleanup = db.drop;
-      } else {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roomkey-rotate-'));
-        dbEnv = { ROOMKEY_DATA_DIR: dir };
-        cleanup = () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true }));
-      }
+      const db = await durableDatabase('rotate');
+      dbEnv = db.env;
+      cleanup = db.drop;
       // PGlite keeps its folder locked while open: store the credentials, close, then rotate.
       const before = await startApp(dbEnv);
       try {
@@ -1193,10 +1185,8 @@ describe('provider credentials vault', () => {
       expect((JSON.parse(events[0].m) as { rewrapped: number }).rewrapped).toBeGreaterThanOrEqual(
         sealed + 1,
       );
-      const [all] = await rotated!.ds.query<Array<{ s: string | null }>>(
-        `SELECT string_agg(row_to_json(e)::text, '') AS s FROM audit_event e`,
-      );
-      expect(leaks([{ label: 'rotated audit_event', text: all.s ?? '' }])).toEqual([]);
+      const dump = await auditDump(rotated!);
+      expect(leaks([{ label: 'rotated audit_event', text: dump }])).toEqual([]);
       expect(leaks([{ label: 'CLI output', text: cliOutput.join('\n') }])).toEqual([]);
     });
   });
@@ -1269,10 +1259,7 @@ describe('provider credentials vault', () => {
           `SELECT count(*)::text AS n FROM audit_event WHERE action LIKE 'provider_credential.%'`,
         );
         expect(Number(row.n)).toBeGreaterThan(app === t ? 20 : 0);
-        const [all] = await app.ds.query<Array<{ s: string }>>(
-          `SELECT string_agg(row_to_json(e)::text, '') AS s FROM audit_event e`,
-        );
-        texts.push({ label: `audit_event of app ${i}`, text: all.s });
+        texts.push({ label: `audit_event of app ${i}`, text: await auditDump(app) });
       }
       expect(texts.length).toBeGreaterThanOrEqual(2); // the main app and the short-timeout one
       expect(texts.find((x) => x.text.includes(main.AGORA.id))).toBeDefined();

@@ -21,6 +21,7 @@ import {
   ok,
   startVendorWorld,
 } from './helpers/vendors';
+import { type AuditRow, auditCount, auditRows } from './helpers/audit';
 
 type Op = 'validateCredentials' | 'invalidateCredentials';
 type Role = 'PUBLISHER' | 'MODERATOR' | 'SUBSCRIBER';
@@ -48,19 +49,6 @@ interface Issued {
   username: string;
   password: string;
   token: string;
-}
-
-interface AuditRow {
-  tenant_id: string;
-  action: string;
-  outcome: string;
-  actor_type: string;
-  actor_label: string;
-  auth_method: string;
-  target_type: string | null;
-  target_id: string | null;
-  client_ip: string | null;
-  metadata: Record<string, unknown>;
 }
 
 const NO = { status: 200, body: { result: false } };
@@ -123,15 +111,6 @@ describe('Red5 round-trip authentication (validateCredentials / invalidateCreden
     opts?: SendOptions,
   ): Promise<Sent> => send(tenant.tenant.slug, 'invalidateCredentials', body, opts);
 
-  /** The audit events written by one request (in any tenant). */
-  const eventsOf = (requestId: string): Promise<AuditRow[]> =>
-    w.t.ds.query<AuditRow[]>(
-      `SELECT tenant_id, action, outcome::text AS outcome, actor_type, actor_label, auth_method,
-              target_type, target_id, client_ip, metadata
-         FROM audit_event WHERE request_id = $1 ORDER BY tenant_id, seq`,
-      [requestId],
-    );
-
   /** The answer, and exactly one audit event of `action` in `tenant` with that reason. */
   async function expectAnswer(
     sent: Sent,
@@ -142,7 +121,7 @@ describe('Red5 round-trip authentication (validateCredentials / invalidateCreden
     outcome: unknown = result ? 'SUCCESS' : 'DENIED',
   ): Promise<AuditRow> {
     expect({ status: sent.status, body: sent.body }).toEqual(result ? YES : NO);
-    const events = await eventsOf(sent.requestId);
+    const events = await auditRows(w.t, { requestId: sent.requestId });
     expect(
       events.map((e) => ({
         tenant: e.tenant_id,
@@ -532,7 +511,7 @@ describe('Red5 round-trip authentication (validateCredentials / invalidateCreden
 
     it("should answer false when tenant B's credential is presented on tenant A's slug", async () => {
       const b = await issue(w.b);
-      const before = await eventCount(w.b);
+      const before = await auditCount(w.t, { tenantId: w.b.tenant.id });
       const event = await denied(w.a, full(b), 'wrong_tenant');
       // Nothing about B's connection is written into A's log, and B's chain is untouched.
       expect(event.target_id).toBeNull();
@@ -543,17 +522,17 @@ describe('Red5 round-trip authentication (validateCredentials / invalidateCreden
         'wrong_tenant',
       );
       await denied(w.a, { type: b.type, streamID: b.streamId, token: b.token }, 'wrong_tenant');
-      expect(await eventCount(w.b)).toBe(before);
+      expect(await auditCount(w.t, { tenantId: w.b.tenant.id })).toBe(before);
       // It still works where it was issued.
       await accepted(b, full(b));
     });
 
     it("should answer false when tenant A's credential is presented on tenant B's slug", async () => {
       const a = await issue(w.a);
-      const before = await eventCount(w.a);
+      const before = await auditCount(w.t, { tenantId: w.a.tenant.id });
       await denied(w.b, full(a), 'wrong_tenant');
       await denied(w.b, { type: a.type, streamID: a.streamId, token: a.token }, 'wrong_tenant');
-      expect(await eventCount(w.a)).toBe(before);
+      expect(await auditCount(w.t, { tenantId: w.a.tenant.id })).toBe(before);
     });
 
     it('should answer false when the same stream name exists in both tenants and the credential is foreign', async () => {
@@ -568,12 +547,12 @@ describe('Red5 round-trip authentication (validateCredentials / invalidateCreden
 
     it('should answer false and write no event when the slug is unknown', async () => {
       const c = await issue();
-      const total = await eventCount(null);
+      const total = await auditCount(w.t);
       for (const slug of ['no-such-tenant', 'NOT_A_SLUG', '%20']) {
         const sent = await send(slug, 'validateCredentials', full(c));
         expect({ status: sent.status, body: sent.body }).toEqual(NO);
       }
-      expect(await eventCount(null)).toBe(total);
+      expect(await auditCount(w.t)).toBe(total);
     });
   });
 
@@ -1015,16 +994,6 @@ describe('Red5 round-trip authentication (validateCredentials / invalidateCreden
       expect(keys.map((k) => k.k).sort()).toEqual(['connectionId', 'reason', 'streamId', 'type']);
     });
   });
-
-  async function eventCount(tenant: WorldTenant | null): Promise<number> {
-    const [{ n }] = await w.t.ds.query<Array<{ n: number }>>(
-      tenant
-        ? 'SELECT count(*)::int AS n FROM audit_event WHERE tenant_id = $1'
-        : 'SELECT count(*)::int AS n FROM audit_event',
-      tenant ? [tenant.tenant.id] : [],
-    );
-    return n;
-  }
 });
 
 describe('Red5 round-trip authentication behind a trusted proxy', () => {

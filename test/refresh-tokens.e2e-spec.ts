@@ -11,6 +11,7 @@ import {
   type SeededUser,
   TEST_PASSWORD,
 } from './factories/tenancy';
+import { auditRows } from './helpers/audit';
 import { errorCode, type GqlResult, startTestApp, type TestApp } from './helpers/test-app';
 
 /**
@@ -24,15 +25,6 @@ interface AuthPayload {
   expiresAt: string;
   tenant: { slug: string };
   user: { email: string };
-}
-interface AuditRow {
-  id: string;
-  tenant_id: string;
-  action: string;
-  outcome: string;
-  error_code: string | null;
-  target_id: string | null;
-  metadata: Record<string, unknown>;
 }
 
 const PAYLOAD = 'accessToken refreshToken expiresAt tenant { slug } user { email }';
@@ -115,11 +107,6 @@ describe('login, refresh tokens, logout and login codes', () => {
     return code;
   };
 
-  const auditFor = (requestId: string): Promise<AuditRow[]> =>
-    t.ds.query<AuditRow[]>('SELECT * FROM audit_event WHERE request_id = $1 ORDER BY seq', [
-      requestId,
-    ]);
-
   function expectUnauthenticated(r: GqlResult): void {
     expect(errorCode(r)).toBe('UNAUTHENTICATED');
     expect(r.body.data ?? null).toBeNull();
@@ -149,7 +136,7 @@ describe('login, refresh tokens, logout and login codes', () => {
       expect(who.body.errors).toBeUndefined();
       expect(who.body.data?.me).toMatchObject({ role: 'MEMBER', authMethod: 'JWT' });
 
-      const rows = await auditFor(requestId);
+      const rows = await auditRows(t, { requestId });
       expect(rows.map((e) => e.action)).toEqual(['auth.login.succeeded']);
       expect(rows[0].outcome).toBe('SUCCESS');
       expect(rows[0].tenant_id).toBe(tenant.id);
@@ -162,7 +149,7 @@ describe('login, refresh tokens, logout and login codes', () => {
         requestId,
       );
       expectUnauthenticated(r);
-      const rows = await auditFor(requestId);
+      const rows = await auditRows(t, { requestId });
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({
         action: 'auth.login.failed',
@@ -191,7 +178,7 @@ describe('login, refresh tokens, logout and login codes', () => {
       expectUnauthenticated(unknown);
       expect(unknown.status).toBe(wrong.status);
       expect(unknown.body.errors).toEqual(wrong.body.errors);
-      const rows = await auditFor(requestId);
+      const rows = await auditRows(t, { requestId });
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ action: 'auth.login.failed', outcome: 'FAILURE' });
     });
@@ -204,7 +191,7 @@ describe('login, refresh tokens, logout and login codes', () => {
         requestId,
       );
       expectUnauthenticated(r);
-      const rows = await auditFor(requestId);
+      const rows = await auditRows(t, { requestId });
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ action: 'auth.login.failed', outcome: 'FAILURE' });
     });
@@ -216,7 +203,7 @@ describe('login, refresh tokens, logout and login codes', () => {
         requestId,
       );
       expectUnauthenticated(r);
-      const rows = await auditFor(requestId);
+      const rows = await auditRows(t, { requestId });
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ action: 'auth.login.failed', outcome: 'FAILURE' });
     });
@@ -250,7 +237,7 @@ describe('login, refresh tokens, logout and login codes', () => {
       // The newest token of the family dies with it — the thief and the victim both lose the session.
       expectUnauthenticated(await refreshRaw(third.refreshToken));
 
-      const rows = await auditFor(reuseId);
+      const rows = await auditRows(t, { requestId: reuseId });
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({
         action: 'auth.refresh.reuse_detected',
@@ -306,7 +293,7 @@ describe('login, refresh tokens, logout and login codes', () => {
 
       const requestId = rid();
       expectUnauthenticated(await refreshRaw(first.refreshToken, requestId));
-      const rows = await auditFor(requestId);
+      const rows = await auditRows(t, { requestId });
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ action: 'auth.token.refreshed', outcome: 'FAILURE' });
     });
@@ -316,7 +303,7 @@ describe('login, refresh tokens, logout and login codes', () => {
       expectUnauthenticated(
         await refreshRaw(`rkr_${randomBytes(32).toString('base64url')}`, requestId),
       );
-      const rows = await auditFor(requestId);
+      const rows = await auditRows(t, { requestId });
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ action: 'auth.token.refreshed', outcome: 'FAILURE' });
     });
@@ -369,7 +356,7 @@ describe('login, refresh tokens, logout and login codes', () => {
         { auth: `Bearer ${tokens.accessToken}`, headers: { 'x-request-id': requestId } },
       );
       expect(out.body.errors).toBeUndefined();
-      const rows = await auditFor(requestId);
+      const rows = await auditRows(t, { requestId });
       expect(rows.map((e) => e.action)).toContain('auth.logout');
       expect(rows.find((e) => e.action === 'auth.logout')?.target_id).toBe(
         decodeJwt(tokens.accessToken).sid,
@@ -403,7 +390,9 @@ describe('login, refresh tokens, logout and login codes', () => {
       const who = await me(p.accessToken);
       expect(who.body.errors).toBeUndefined();
       expect(who.body.data?.me).toMatchObject({ role: 'MEMBER', tenant: { slug: tenant.slug } });
-      expect((await auditFor(requestId)).map((e) => e.action)).toEqual(['auth.code.exchanged']);
+      expect((await auditRows(t, { requestId })).map((e) => e.action)).toEqual([
+        'auth.code.exchanged',
+      ]);
     });
 
     it('should refuse and audit when the same code is exchanged a second time', async () => {
@@ -411,7 +400,7 @@ describe('login, refresh tokens, logout and login codes', () => {
       expect((await exchangeRaw(code)).body.errors).toBeUndefined();
       const requestId = rid();
       expectUnauthenticated(await exchangeRaw(code, requestId));
-      const rows = await auditFor(requestId);
+      const rows = await auditRows(t, { requestId });
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ action: 'auth.code.exchanged', outcome: 'FAILURE' });
     });

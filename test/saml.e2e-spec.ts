@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Response } from 'supertest';
 import { MemberRole } from '../src/common/auth/roles';
-import { createScratchDatabase } from './helpers/database';
+import { durableDatabase } from './helpers/database';
 import { errorCode, startTestApp, type TestApp } from './helpers/test-app';
 import { seedMember, seedTenant, type SeededTenant } from './factories/tenancy';
 import {
@@ -896,17 +896,9 @@ describe('SAML InResponseTo across app instances', () => {
     // PostgreSQL: two apps at once on one scratch database. PGlite cannot share its folder between
     // instances, so the first app closes and a new one opens the same folder: either way only the
     // database can carry the request id from one to the other.
-    let env: Record<string, string>;
-    let cleanup: () => Promise<void>;
-    if (process.env.DATABASE_URL) {
-      const db = await createScratchDatabase(process.env.DATABASE_URL);
-      env = { ROOMKEY_PUBLIC_URL: PUBLIC_URL, DATABASE_URL: db.url };
-      cleanup = db.drop;
-    } else {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roomkey-saml-instances-'));
-      env = { ROOMKEY_PUBLIC_URL: PUBLIC_URL, ROOMKEY_DATA_DIR: dir };
-      cleanup = () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true }));
-    }
+    const db = await durableDatabase('saml-instances');
+    const env = { ROOMKEY_PUBLIC_URL: PUBLIC_URL, ...db.env };
+    const cleanup = db.drop;
     const apps: TestApp[] = [];
     try {
       const first = await startTestApp(env);

@@ -11,6 +11,7 @@ import { MemberRole } from '../src/common/auth/roles';
 import { type FaultMode } from './emulators/faults';
 import { type SeededUser, seedMember, seedTenant } from './factories/tenancy';
 import { expectError, uniq } from './helpers/assertions';
+import { type AuditRow, auditHighWater, auditSince } from './helpers/audit';
 import { type GqlResult } from './helpers/test-app';
 import {
   CREATE_CONNECTION,
@@ -31,14 +32,6 @@ import {
 
 type Input = Record<string, unknown>;
 type Result = GqlResult<Record<string, unknown>>;
-
-interface AuditRow {
-  action: string;
-  outcome: string;
-  error_code: string | null;
-  target_id: string | null;
-  actor_id: string | null;
-}
 
 const SESSION_QUERY = `query ($id: ID!) { session(id: $id) { ${SESSION_FIELDS} connections { id status revokedAt } } }`;
 const DELETE_CREDENTIAL =
@@ -76,20 +69,10 @@ function worldHelpers(get: () => VendorWorld) {
     return (data.createProviderCredential as { id: string }).id;
   };
   /** The newest audit sequence number of tenant a. */
-  const auditMark = async (): Promise<number> => {
-    const [row] = await get().t.ds.query<Array<{ s: string }>>(
-      'SELECT coalesce(max(seq), 0)::text AS s FROM audit_event WHERE tenant_id = $1',
-      [get().a.tenant.id],
-    );
-    return Number(row.s);
-  };
+  const auditMark = (): Promise<number> => auditHighWater(get().t, get().a.tenant.id);
   /** Tenant a's audit events with this action written after `mark`. */
-  const auditSince = (mark: number, action: string): Promise<AuditRow[]> =>
-    get().t.ds.query<AuditRow[]>(
-      `SELECT action, outcome::text AS outcome, error_code, target_id, actor_id FROM audit_event
-        WHERE tenant_id = $1 AND seq > $2 AND action = $3 ORDER BY seq`,
-      [get().a.tenant.id, mark, action],
-    );
+  const auditSinceMark = (mark: number, action: string): Promise<AuditRow[]> =>
+    auditSince(get().t, get().a.tenant.id, mark, { action });
   const creatingRows = async (): Promise<number> => {
     const [row] = await get().t.ds.query<Array<{ n: number }>>(
       "SELECT count(*)::int AS n FROM video_session WHERE status = 'CREATING'",
@@ -112,7 +95,7 @@ function worldHelpers(get: () => VendorWorld) {
     getSession,
     freshCredential,
     auditMark,
-    auditSince,
+    auditSince: auditSinceMark,
     creatingRows,
     rowsOfCredential,
   };

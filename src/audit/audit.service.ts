@@ -3,6 +3,7 @@ import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/comm
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type RequestContext } from '../common/context';
+import { MetricsService } from '../common/metrics/metrics.service';
 import { DomainException } from '../common/errors';
 import { wellFormed } from '../common/text';
 import { KeyStore } from '../common/keys/key-store';
@@ -83,7 +84,8 @@ interface ChainHead {
 const RACED_BACKOFF_MS = 1000;
 /** Events per group-commit batch (the rows travel as one JSON parameter per table). */
 const MAX_APPEND_BATCH = 500;
-const EVENT_COLUMNS = [
+/** Every column of `audit_event`, in table order (the e2e helpers in test/ select from it too). */
+export const EVENT_COLUMNS = [
   'id',
   'tenant_id',
   'seq',
@@ -302,15 +304,24 @@ export class AuditService implements BeforeApplicationShutdown {
   private readonly heads = new Map<string, ChainHead>();
   /** Per chain, until when batches take the lock after a known head was found moved. */
   private readonly raced = new Map<string, number>();
-  private readonly appends = new GroupCommit<AppendJob, Appended>(
-    (tenantId, jobs) => this.writeBatch(tenantId, jobs),
-    MAX_APPEND_BATCH,
-  );
+  private readonly appends: GroupCommit<AppendJob, Appended>;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly keys: KeyStore,
-  ) {}
+    private readonly metrics: MetricsService,
+  ) {
+    const appended = metrics.auditAppendDuration.of('group_commit', 'ok');
+    const failed = metrics.auditAppendDuration.of('group_commit', 'error');
+    this.appends = new GroupCommit<AppendJob, Appended>(
+      (tenantId, jobs) => this.writeBatch(tenantId, jobs),
+      MAX_APPEND_BATCH,
+      {
+        batch: (size) => metrics.auditBatchSize.observe(size),
+        settled: (seconds, ok) => (ok ? appended : failed).observe(seconds),
+      },
+    );
+  }
 
   async record<A extends AuditAction>(
     m: EntityManager | null,
@@ -510,6 +521,7 @@ export class AuditService implements BeforeApplicationShutdown {
   }
 
   private async append(m: EntityManager, actor: AuditActor, entry: AnyEntry): Promise<AuditEvent> {
+    const started = performance.now();
     const tenantId = chainOf(actor, entry);
     this.heads.delete(tenantId); // moved outside the batches: the next batch locks and reads it
     const head = await this.lockHead(m, tenantId);
@@ -524,6 +536,9 @@ export class AuditService implements BeforeApplicationShutdown {
        UPDATE audit_chain_head SET last_seq = $2, last_hash = $3 WHERE tenant_id = $1`,
       [tenantId, seq, event.hash, ...eventValues(event)],
     );
+    this.metrics.auditAppendDuration
+      .of('transaction', 'ok')
+      .observe((performance.now() - started) / 1000);
     return event;
   }
 

@@ -2,6 +2,16 @@ interface Waiting<J, R> {
   job: J;
   resolve: (result: R) => void;
   reject: (err: unknown) => void;
+  /** `performance.now()` when it was submitted. */
+  since: number;
+}
+
+/** What a GroupCommit reports as it works (for the metrics); never the key. */
+export interface GroupCommitObserver {
+  /** A batch of `size` jobs was written (one transaction). */
+  batch(size: number): void;
+  /** One job settled `seconds` after it was submitted, written (`ok`) or failed. */
+  settled(seconds: number, ok: boolean): void;
 }
 
 /**
@@ -22,14 +32,15 @@ export class GroupCommit<J, R> {
     /** Writes one batch atomically and returns one result per job, in order. */
     private readonly write: (key: string, jobs: J[]) => Promise<R[]>,
     private readonly maxBatch: number,
-    private readonly onBatch?: (key: string, size: number) => void,
+    private readonly observer?: GroupCommitObserver,
   ) {}
 
   submit(key: string, job: J): Promise<R> {
     return new Promise<R>((resolve, reject) => {
+      const waiting = { job, resolve, reject, since: performance.now() };
       const queue = this.queues.get(key);
-      if (queue) queue.push({ job, resolve, reject });
-      else this.queues.set(key, [{ job, resolve, reject }]);
+      if (queue) queue.push(waiting);
+      else this.queues.set(key, [waiting]);
       // `drain` forgets the key in the same tick as it finds the queue empty, so a job submitted
       // at any moment either joins a running drain's next batch or starts a new drain.
       if (!this.running.has(key)) this.running.set(key, this.drain(key));
@@ -64,11 +75,13 @@ export class GroupCommit<J, R> {
         key,
         batch.map((w) => w.job),
       );
-      this.onBatch?.(key, batch.length);
+      this.observer?.batch(batch.length);
+      this.settled(batch, true);
       batch.forEach((w, i) => w.resolve(results[i]));
       return;
     } catch (err) {
       if (batch.length === 1) {
+        this.settled(batch, false);
         batch[0].reject(err);
         return;
       }
@@ -77,11 +90,19 @@ export class GroupCommit<J, R> {
     for (const w of batch) {
       try {
         const [result] = await this.write(key, [w.job]);
-        this.onBatch?.(key, 1);
+        this.observer?.batch(1);
+        this.settled([w], true);
         w.resolve(result);
       } catch (err) {
+        this.settled([w], false);
         w.reject(err);
       }
     }
+  }
+
+  private settled(jobs: Array<Waiting<J, R>>, ok: boolean): void {
+    if (!this.observer) return;
+    const now = performance.now();
+    for (const w of jobs) this.observer.settled((now - w.since) / 1000, ok);
   }
 }

@@ -8,6 +8,8 @@ import { type AuditActor } from '../audit/audit-actor';
 import { AuditService } from '../audit/audit.service';
 import { MinuteSummaries, type MinuteSummary } from '../audit/minute-summaries';
 import { type AuthenticatedPrincipal } from '../common/auth/principal';
+import { MetricsService } from '../common/metrics/metrics.service';
+import { countAuthOutcome } from './authentication-failed';
 
 /** Distinct principals counted per minute and instance; past it, new ones share an overflow. */
 const MAX_WINDOWS = 10_000;
@@ -41,7 +43,10 @@ export class AuthSuccessSummary implements OnModuleInit, BeforeApplicationShutdo
     failureMessage: 'could not write an authentication summary',
   });
 
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
+  ) {}
 
   onModuleInit(): void {
     this.summaries.start();
@@ -56,8 +61,12 @@ export class AuthSuccessSummary implements OnModuleInit, BeforeApplicationShutdo
     return this.summaries.stop();
   }
 
-  /** Counts one authenticated request. Synchronous and I/O-free: the guard's hot path. */
+  /**
+   * Counts one authenticated request (here and in the metrics). Synchronous and I/O-free: the
+   * guard's hot path.
+   */
   note(p: AuthenticatedPrincipal): void {
+    countAuthOutcome(this.metrics, p.authMethod, null);
     this.summaries.note(`${p.tenantId}|${p.actorType}|${p.actorId}|${p.authMethod}`, {
       tenantId: p.tenantId,
       actorType: p.actorType,

@@ -24,6 +24,7 @@ import { Repository } from 'typeorm';
 import { Tenant } from '../tenants/tenant.entity';
 import { User } from '../users/user.entity';
 import { AuthMethod } from '../common/auth/roles';
+import { MetricsService } from '../common/metrics/metrics.service';
 
 /** The GraphQL context's request and response (cookies are read from one, set on the other). */
 interface Http {
@@ -40,6 +41,7 @@ export class AuthResolver {
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(Tenant) private readonly tenants: Repository<Tenant>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -83,7 +85,7 @@ export class AuthResolver {
     } catch (err) {
       // Rate-limit refusals are summarised per minute by the limiter, not audited one by one.
       if (err instanceof DomainException && err.code !== ErrorCode.RATE_LIMITED) {
-        await recordAuthFailure(this.audit, meta, err);
+        await recordAuthFailure(this.audit, this.metrics, meta, err);
       }
       throw err;
     }

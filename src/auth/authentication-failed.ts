@@ -3,6 +3,29 @@ import { type AuditService } from '../audit/audit.service';
 import { ActorType, AuthMethod } from '../common/auth/roles';
 import { type RequestMeta } from '../common/context/request-context';
 import { DomainException, ErrorCode } from '../common/errors';
+import { authReasonClass } from '../common/metrics/labels';
+import { type MetricsService } from '../common/metrics/metrics.service';
+
+/** How an authentication was attempted, as `roomkey_auth_attempts_total` names it. */
+export type AuthMetricMethod = AuthMethod | 'refresh' | 'login_code';
+
+/**
+ * Counts one authentication outcome: `failureReason` null for a success, else the reason code
+ * (counted by its class, see `authReasonClass`).
+ */
+export function countAuthOutcome(
+  metrics: MetricsService,
+  method: AuthMetricMethod,
+  failureReason: string | null,
+): void {
+  metrics.authAttempts
+    .of(
+      method.toLowerCase(),
+      failureReason === null ? 'success' : 'failure',
+      failureReason === null ? 'none' : authReasonClass(failureReason),
+    )
+    .inc();
+}
 
 /**
  * An authentication failure, with what the audit log needs: the reason code, the method, and the
@@ -26,9 +49,13 @@ export class AuthenticationFailed extends DomainException {
   }
 }
 
-/** Records a failed authentication: reason code and public identifier only, never the credential. */
+/**
+ * Records (audit) and counts (metrics) a failed authentication: reason code and public identifier
+ * only, never the credential.
+ */
 export async function recordAuthFailure(
   audit: AuditService,
+  metrics: MetricsService,
   meta: RequestMeta,
   error: DomainException,
 ): Promise<void> {
@@ -36,6 +63,7 @@ export async function recordAuthFailure(
   if (error.code === ErrorCode.SERVICE_UNAVAILABLE) return;
   const failed = error instanceof AuthenticationFailed ? error : null;
   const method = failed?.method ?? AuthMethod.NONE;
+  countAuthOutcome(metrics, method, error.reason ?? 'unknown');
   await audit.recordQuietly(
     {
       ...meta,

@@ -20,6 +20,7 @@ import {
   isDatabaseUnavailable,
 } from '../common/errors';
 import { AuditOutcome } from '../audit/audit-event.entity';
+import { MetricsService } from '../common/metrics/metrics.service';
 import { ActorType, AuthMethod, MemberRole } from '../common/auth/roles';
 import { RequestContext } from '../common/context';
 import { type LinkRequest, linkCheck, linkRequestOf } from '../join-links/join-link-paths';
@@ -92,6 +93,7 @@ export class AuthenticationGuard implements CanActivate {
     jwt: JwtStrategy,
     external: ExternalJwtStrategy,
     private readonly joinLinks: JoinLinksService,
+    private readonly metrics: MetricsService,
   ) {
     this.strategies = [basic, jwt, external];
     this.principalRule = limiter.perMinute('principal', config.rateLimits.principalPerMinute);
@@ -210,7 +212,7 @@ export class AuthenticationGuard implements CanActivate {
             : DomainException.unauthenticated('strategy_error');
         // Rate-limit refusals are summarised per minute by the limiter, not audited one by one.
         if (error.code !== ErrorCode.RATE_LIMITED) {
-          await recordAuthFailure(this.audit, metaOf(req), error);
+          await recordAuthFailure(this.audit, this.metrics, metaOf(req), error);
         }
         return error;
       }
@@ -218,7 +220,7 @@ export class AuthenticationGuard implements CanActivate {
       if (r !== NOT_APPLICABLE) reason = r;
     }
     const error = DomainException.unauthenticated(reason);
-    await recordAuthFailure(this.audit, metaOf(req), error);
+    await recordAuthFailure(this.audit, this.metrics, metaOf(req), error);
     return error;
   }
 
@@ -264,7 +266,7 @@ export class AuthenticationGuard implements CanActivate {
         check.keyId,
       );
       if (LINK_GUESSES.has(check.reason)) await this.limiter.recordFailure(scopes);
-      await recordAuthFailure(this.audit, meta, error);
+      await recordAuthFailure(this.audit, this.metrics, meta, error);
       return error;
     }
     const principal = linkPrincipal(check.link);

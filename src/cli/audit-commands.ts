@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { once } from 'node:events';
+import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { type Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -94,20 +95,21 @@ async function verifyFile(file: string, keys: KeyStore): Promise<VerifyResult> {
 }
 
 export const AUDIT_COMMANDS: Record<string, Handler> = {
-  'audit:verify': async ({ config, app: start }, args, io) => {
+  'audit:verify': async ({ config, app: start, cwd }, args, io) => {
     const v = opts(args, ['tenant', 'file']);
     if (Boolean(v.tenant) === Boolean(v.file))
       throw new UsageError('give exactly one of --tenant or --file');
     if (v.file) {
-      if (!fs.existsSync(v.file)) throw new UsageError(`no such file: ${v.file}`);
-      report(io, await verifyFile(v.file, new KeyStore(config)));
+      const file = path.resolve(cwd ?? process.cwd(), v.file);
+      if (!fs.existsSync(file)) throw new UsageError(`no such file: ${v.file}`);
+      report(io, await verifyFile(file, new KeyStore(config)));
       return;
     }
     const app = await start();
     report(io, await app.get(AuditService).verify(await tenantId(app, v.tenant!)));
   },
 
-  'audit:export': async ({ app: start }, args, io) => {
+  'audit:export': async ({ app: start, cwd }, args, io) => {
     const v = opts(args, ['tenant', 'format', 'from', 'to', 'out']);
     if (!v.tenant) throw new UsageError('--tenant is required');
     const format = v.format ?? 'ndjson';
@@ -126,7 +128,9 @@ export const AUDIT_COMMANDS: Record<string, Handler> = {
         metadata: { format, from: from?.toISOString() ?? null, to: to?.toISOString() ?? null },
       },
     );
-    const out: Writable = v.out ? fs.createWriteStream(v.out) : process.stdout;
+    const out: Writable = v.out
+      ? fs.createWriteStream(path.resolve(cwd ?? process.cwd(), v.out))
+      : (io.stdout ?? process.stdout);
     const n = await streamExport(audit, out, id, { format, from, to });
     if (v.out) {
       out.end();

@@ -7,6 +7,7 @@ import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
 import { KeysModule } from '../common/keys/keys.module';
 import { CryptoModule } from '../common/crypto/crypto.module';
+import { MetricsModule } from '../common/metrics/metrics.module';
 import { RateLimitsModule } from '../rate-limits/rate-limits.module';
 
 /** The domain modules on the configured database, without HTTP or GraphQL. */
@@ -20,6 +21,8 @@ export class CliModule {
         DatabaseModule.forRoot(config),
         // Publishes what its commands change; never serves from the caches (no listener).
         CacheModule.forRoot(config, { listen: false }),
+        // The services count what they do; a command's counts are simply never scraped.
+        MetricsModule,
         KeysModule,
         CryptoModule,
         AuditModule,

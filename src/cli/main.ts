@@ -1,18 +1,31 @@
 import 'reflect-metadata';
 import { type INestApplicationContext } from '@nestjs/common';
-import { type AppConfig } from '../common/config';
+import { type AppConfig } from '../common/config/config.types';
 import { ConfigError, loadConfig, processEnv, type RawEnv } from '../common/config/load-config';
-import { DomainException } from '../common/errors/domain.exception';
-import { type CliIo, UsageError } from './cli-types';
+import { DataDirLockedError, dataDirHolder } from '../database/data-dir.lock';
+import { cliSocketPath } from './cli-socket';
+import { CliSocketError, runOverSocket } from './cli-socket.client';
+import { type CliIo } from './cli-types';
+import { USAGE, isCommandName } from './usage';
 
-/** Runs one CLI command; returns the exit code (0 ok, 1 failed, 2 usage, 78 configuration). */
+/**
+ * Runs one CLI command; returns the exit code (0 ok, 1 failed, 2 usage). On an embedded data
+ * folder that a running server holds, the command runs inside that server (its local socket);
+ * otherwise this process opens the database itself. The app is loaded only in the second case.
+ */
 export async function runCli(argv: string[], env: RawEnv, io: CliIo): Promise<number> {
-  const [name, ...args] = argv;
-  const help = !name || name === 'help' || name === '--help';
-  // The environment is checked before the commands and the application graph load (seconds).
-  let config: AppConfig | undefined;
+  const [name] = argv;
+  if (!name || name === 'help' || name === '--help') {
+    io.out(USAGE);
+    return name ? 0 : 2;
+  }
+  if (!isCommandName(name)) {
+    io.err(`Unknown command "${name}".\n${USAGE}`);
+    return 2;
+  }
+  let config;
   try {
-    if (!help) config = loadConfig({ LOG_LEVEL: 'warn', ...env });
+    config = loadConfig({ LOG_LEVEL: 'warn', ...env });
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err(err.message);
@@ -20,38 +33,51 @@ export async function runCli(argv: string[], env: RawEnv, io: CliIo): Promise<nu
     }
     throw err;
   }
-  const { COMMANDS, USAGE } = await import('./commands');
-  if (!config) {
-    io.out(USAGE);
-    return name ? 0 : 2;
+  const db = config.database;
+  if (!db.url && !db.inMemory) {
+    const socket = cliSocketPath(db);
+    if (socket) {
+      try {
+        const code = await runOverSocket(socket, db.dataDir, argv, io);
+        if (code !== null) return code;
+      } catch (err) {
+        if (!(err instanceof CliSocketError)) throw err;
+        io.err(err.message);
+        return 1;
+      }
+    }
+    const holder = dataDirHolder(db.dataDir);
+    if (holder !== null) {
+      io.err(
+        `The data folder ${db.dataDir} is held by process ${holder}` +
+          (socket ? `, which does not answer on ${socket}` : '') +
+          ' (a Roomkey still starting, or one without the CLI socket). Try again once it is ready, or stop it.',
+      );
+      return 1;
+    }
   }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command) {
-    io.err(`Unknown command "${name}".\n${USAGE}`);
-    return 2;
-  }
-  const cfg = config;
+  return runInProcess(argv, config, io);
+}
+
+async function runInProcess(argv: string[], config: AppConfig, io: CliIo): Promise<number> {
+  const [{ NestFactory }, { CliModule }, { executeCommand }] = await Promise.all([
+    import('@nestjs/core'),
+    import('./cli.module'),
+    import('./run-command'),
+  ]);
   let app: INestApplicationContext | undefined;
   const start = async (): Promise<INestApplicationContext> => {
-    const { NestFactory } = await import('@nestjs/core');
-    const { CliModule } = await import('./cli.module');
-    app ??= await NestFactory.createApplicationContext(CliModule.forRoot(cfg), {
+    app ??= await NestFactory.createApplicationContext(CliModule.forRoot(config), {
       logger: ['error', 'warn'],
       abortOnError: false,
     });
     return app;
   };
   try {
-    await command({ config: cfg, app: start }, args, io);
-    return 0;
+    return await executeCommand(argv, { config, app: start }, io);
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`${err.message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (err instanceof (await import('./audit-commands')).VerificationFailed) return 1;
-    if (err instanceof DomainException) {
-      io.err(`${err.code}: ${err.message}${err.field ? ` (${err.field})` : ''}`);
+    if (err instanceof DataDirLockedError) {
+      io.err(err.message); // another process took the folder just now
       return 1;
     }
     throw err;

@@ -38,6 +38,20 @@ export function lockDataDir(dir: string): () => void {
   throw new Error(`Could not lock the data folder ${dir}`);
 }
 
+/**
+ * The live process (other than this one) that holds the data folder, or null. Only reads: the CLI
+ * asks before opening the folder, so it can say so in one line instead of failing inside Nest.
+ */
+export function dataDirHolder(dir: string): number | null {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(dir, 'roomkey.pid'), 'utf8'));
+  } catch {
+    return null;
+  }
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid) ? pid : null;
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -6,6 +6,7 @@ import { isDatabaseUnavailable } from '../common/errors/database-unavailable';
 import { lockDataDir } from './data-dir.lock';
 import { dataSourceOptions } from './data-source.options';
 import { runMigrationsLocked } from './migrate';
+import { DatabasePoolMetrics } from './pool-metrics';
 
 /** Opens the database and brings its schema up to date before anything else can use it. */
 export async function openDatabase(
@@ -59,6 +60,8 @@ export class DatabaseModule {
           dataSourceFactory: (options) => openDatabase(config, options),
         }),
       ],
+      // The pool's wait and counts on /metrics (MetricsModule is global).
+      providers: [DatabasePoolMetrics],
     };
   }
 }

@@ -75,6 +75,14 @@ export class ExclusivePGlitePool extends EventEmitter {
       });
   }
 
+  /**
+   * The pool as `pg.Pool` counts it: one session (`total`), free or not (`idle`), and the clients
+   * queued for it (`waiting`).
+   */
+  stats(): { total: number; idle: number; waiting: number } {
+    return { total: 1, idle: this.leased ? 0 : 1, waiting: this.waiters.length };
+  }
+
   /** `pg.Pool#end(callback)`: closes the database once every lease is returned. */
   end(callback?: (err?: Error | null) => void): void {
     this.ended = true;
@@ -155,6 +163,16 @@ function normalise(r: Results): PgLikeResult {
   return { rows: r.rows, rowCount, command, fields: r.fields };
 }
 
+let inMemorySeed: Blob | undefined;
+
+/**
+ * In-memory databases opened after this call start as a copy of `snapshot` (a `dumpDataDir`
+ * archive) instead of running initdb: the test suite migrates once and seeds every app from that.
+ */
+export function seedInMemoryDatabases(snapshot: Blob | undefined): void {
+  inMemorySeed = snapshot;
+}
+
 /**
  * Opens PGlite with `pg`'s type conventions, so both databases give the application the same
  * values: int8 and numeric arrive as strings, as `pg` returns them.
@@ -162,6 +180,7 @@ function normalise(r: Results): PgLikeResult {
 export function openPGlite(dataDir: string | undefined): Promise<PGlite> {
   return PGlite.create({
     ...(dataDir ? { dataDir } : {}),
+    ...(!dataDir && inMemorySeed ? { loadDataDir: inMemorySeed } : {}),
     parsers: { [types.INT8]: (v: string) => v, [types.NUMERIC]: (v: string) => v },
     serializers: {
       [types.BOOL]: (v: unknown) => (v === true || v === 'true' || v === 1 ? 't' : 'f'),

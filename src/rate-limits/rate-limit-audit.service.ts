@@ -9,6 +9,8 @@ import { AuditService } from '../audit/audit.service';
 import { MinuteSummaries, type MinuteSummary } from '../audit/minute-summaries';
 import { ActorType, AuthMethod } from '../common/auth/roles';
 import { ErrorCode } from '../common/errors';
+import { codeName, rateLimitLane } from '../common/metrics/labels';
+import { MetricsService } from '../common/metrics/metrics.service';
 import { TenantDirectory } from '../tenants/tenant-directory';
 
 /** One refused request, as the limiter saw it. Nothing here is a secret. */
@@ -58,6 +60,7 @@ export class RateLimitAudit implements OnModuleInit, BeforeApplicationShutdown {
   constructor(
     private readonly audit: AuditService,
     private readonly slugs: TenantDirectory,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
@@ -68,8 +71,12 @@ export class RateLimitAudit implements OnModuleInit, BeforeApplicationShutdown {
     return this.summaries.stop();
   }
 
-  /** Counts one refusal. Synchronous and I/O-free: safe on the hot path of a flood. */
+  /**
+   * Counts one refusal (every refusal of the limiter passes here, also for the metrics).
+   * Synchronous and I/O-free: safe on the hot path of a flood.
+   */
   note(r: Rejection): void {
+    this.metrics.rateLimitRejections.of(codeName(r.scope), rateLimitLane(r.route)).inc();
     this.summaries.note(`${chainOf(r)}|${r.scope}|${r.route}|${r.source}`, r);
   }
 

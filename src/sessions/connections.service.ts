@@ -5,6 +5,8 @@ import { DataSource, Not } from 'typeorm';
 import { AuditService, type BatchRow } from '../audit/audit.service';
 import { type JoinOrigin, type RequestContext } from '../common/context';
 import { DomainException, ErrorCode } from '../common/errors';
+import { codeName, issueLane } from '../common/metrics/labels';
+import { MetricsService } from '../common/metrics/metrics.service';
 import { roleAtLeast } from '../common/auth/roles';
 import { DISPLAY_TEXT, vendorName } from '../providers/names';
 import { ParticipantRole, type ProviderKind } from '../providers/provider-kind';
@@ -95,6 +97,7 @@ export class ConnectionsService {
     private readonly vault: CredentialVault,
     private readonly registry: ProviderRegistry,
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -168,6 +171,15 @@ export class ConnectionsService {
           route: origin.route,
         },
       });
+      this.metrics.credentialsIssued
+        .of(
+          adapter.kind.toLowerCase(),
+          'join',
+          role.toLowerCase(),
+          issueLane(ctx.joinLink !== null, origin.via),
+          codeName(origin.route),
+        )
+        .inc();
       return {
         connection: row,
         session,

@@ -6,7 +6,15 @@ import { RequestContext } from '../../src/common/context';
 import { MembersService } from '../../src/members/members.service';
 import { TenantsService } from '../../src/tenants/tenants.service';
 import { UsersService } from '../../src/users/users.service';
-import { basic, type TestApp } from '../helpers/test-app';
+import { type INestApplicationContext } from '@nestjs/common';
+import { type DataSource } from 'typeorm';
+import { basic } from '../helpers/test-app';
+
+/** What the factories need of a running Roomkey: an e2e TestApp or the service tier's Services. */
+export interface Arranger {
+  app: Pick<INestApplicationContext, 'get'>;
+  ds: DataSource;
+}
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 
@@ -27,7 +35,7 @@ export interface SeededTenant {
 const uniq = (): string => randomBytes(4).toString('hex');
 
 /** Arranges a tenant with one OWNER (who has a password) directly through the services. */
-export async function seedTenant(t: TestApp, slug = `t-${uniq()}`): Promise<SeededTenant> {
+export async function seedTenant(t: Arranger, slug = `t-${uniq()}`): Promise<SeededTenant> {
   const users = t.app.get(UsersService);
   const tenants = t.app.get(TenantsService);
   const email = `owner-${uniq()}@${slug}.test`;
@@ -51,7 +59,7 @@ export async function seedTenant(t: TestApp, slug = `t-${uniq()}`): Promise<Seed
 
 /** Adds a member with a password to a seeded tenant. */
 export async function seedMember(
-  t: TestApp,
+  t: Arranger,
   tenant: SeededTenant,
   role: MemberRole,
 ): Promise<SeededUser> {
@@ -70,7 +78,7 @@ export async function seedMember(
 
 /** Creates an API key for a seeded tenant; returns the Basic header value. */
 export async function seedApiKey(
-  t: TestApp,
+  t: Arranger,
   tenant: SeededTenant,
   role: MemberRole = MemberRole.ADMIN,
   expiresAt: Date | null = null,

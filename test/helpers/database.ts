@@ -4,18 +4,39 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 
+/** Set by test/support/global-setup.ts: the migrated in-memory PGlite archive (a file path). */
+export const MIGRATED_SNAPSHOT_ENV = 'ROOMKEY_TEST_PGLITE_SNAPSHOT';
+/** Set by test/support/global-setup.ts with DATABASE_URL: the migrated template database's name. */
+export const MIGRATED_TEMPLATE_ENV = 'ROOMKEY_TEST_PG_TEMPLATE';
+
+/** Set by test/support/global-setup.ts: a migrated on-disk PGlite folder to copy. */
+export const MIGRATED_FOLDER_ENV = 'ROOMKEY_TEST_PGDATA_TEMPLATE';
+
+let snapshot: Blob | undefined;
+
+/** The suite's migrated PGlite archive, read once per test file; undefined outside `npm test`. */
+export function migratedSnapshot(): Blob | undefined {
+  const file = process.env[MIGRATED_SNAPSHOT_ENV];
+  if (!snapshot && file) snapshot = new Blob([fs.readFileSync(file)]);
+  return snapshot;
+}
+
 /**
  * With DATABASE_URL set, every test app gets its own throw-away database on that server, so test
  * files can run in parallel and never see each other's rows. Without it, tests use in-memory PGlite.
+ * The database is a copy of the suite's migrated template (the app finds nothing to migrate), or
+ * empty when `empty` is asked for or no template was built.
  */
 export async function createScratchDatabase(
   baseUrl: string,
+  { empty = false }: { empty?: boolean } = {},
 ): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `rk_test_${randomBytes(6).toString('hex')}`;
+  const template = empty ? undefined : process.env[MIGRATED_TEMPLATE_ENV];
   const admin = new Client({ connectionString: baseUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
   } finally {
     await admin.end();
   }
@@ -48,6 +69,9 @@ export async function durableDatabase(
     return { env: { DATABASE_URL: db.url }, drop: db.drop };
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `roomkey-${name}-`));
+  // The data folder's database starts migrated, as a copy of the suite's template folder.
+  const template = process.env[MIGRATED_FOLDER_ENV];
+  if (template) fs.cpSync(template, path.join(dir, 'pgdata'), { recursive: true });
   return {
     env: { ROOMKEY_DATA_DIR: dir },
     drop: () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true })),

@@ -5,6 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const ROOT = path.join(__dirname, '..', '..');
+/** Set by test/support/global-setup.ts: names this suite run. */
+export const RUN_ID_ENV = 'ROOMKEY_TEST_RUN_ID';
 
 /** The built server (dist/src/main.js) running as a child process. */
 export interface ServerProcess {
@@ -31,9 +33,13 @@ const sleepSync = (ms: number): void => {
 
 /**
  * `npm run build`, one spec at a time: two test workers compiling into the same dist/ at once
- * could start a server from a half-written file. A lock folder serialises them.
+ * could start a server from a half-written file. A lock folder serialises them, and a marker named
+ * after the suite run (test/support/global-setup.ts) lets the first build serve every later spec.
  */
 export function buildServer(): void {
+  const runId = process.env[RUN_ID_ENV];
+  const marker = runId ? path.join(os.tmpdir(), `roomkey-built-${runId}`) : undefined;
+  if (marker && fs.existsSync(marker)) return;
   const lock = path.join(
     os.tmpdir(),
     `roomkey-build-${Buffer.from(ROOT).toString('hex').slice(-24)}`,
@@ -53,7 +59,9 @@ export function buildServer(): void {
     }
   }
   try {
+    if (marker && fs.existsSync(marker)) return; // built by another worker while this one waited
     execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'pipe', timeout: 180_000 });
+    if (marker) fs.writeFileSync(marker, '');
   } catch (err) {
     const e = err as { stdout?: Buffer; stderr?: Buffer };
     throw new Error(`npm run build failed:\n${String(e.stdout ?? '')}${String(e.stderr ?? '')}`);

@@ -5,8 +5,13 @@ import { AuditService } from '../../audit/audit.service';
 import { ActorType, type AuthMethod, type MemberRole } from '../../common/auth/roles';
 import { type RequestMeta } from '../../common/context';
 import { DomainException } from '../../common/errors';
+import { MetricsService } from '../../common/metrics/metrics.service';
 import { TokenService } from '../tokens/token.service';
-import { AuthenticationFailed, recordAuthFailure } from '../authentication-failed';
+import {
+  AuthenticationFailed,
+  countAuthOutcome,
+  recordAuthFailure,
+} from '../authentication-failed';
 import { IdentityProvider, type IdentityProviderKind } from './identity-provider.entities';
 import { type ExternalProfile, ProvisioningService } from './provisioning.service';
 import { withParams } from './redirects';
@@ -19,6 +24,7 @@ export class SsoLoginService {
     private readonly provisioning: ProvisioningService,
     private readonly tokens: TokenService,
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** The enabled provider of this kind for a tenant slug, or NOT_FOUND. */
@@ -63,6 +69,7 @@ export class SsoLoginService {
       );
       return this.tokens.createLoginCode(m, tenantId, user.id, method);
     });
+    countAuthOutcome(this.metrics, method, null);
     return withParams(redirectUri, { code });
   }
 
@@ -74,7 +81,7 @@ export class SsoLoginService {
     meta: RequestMeta,
   ): Promise<AuthenticationFailed> {
     const error = err(reason, method, tenantId);
-    await recordAuthFailure(this.audit, meta, error);
+    await recordAuthFailure(this.audit, this.metrics, meta, error);
     return error;
   }
 }

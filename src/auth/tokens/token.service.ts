@@ -9,10 +9,11 @@ import { AuditService } from '../../audit/audit.service';
 import { type MemberRole, ActorType, AuthMethod } from '../../common/auth/roles';
 import { APP_CONFIG, type AppConfig } from '../../common/config';
 import { type RequestMeta } from '../../common/context';
+import { MetricsService } from '../../common/metrics/metrics.service';
 import { Membership } from '../../members/membership.entity';
 import { Tenant } from '../../tenants/tenant.entity';
 import { User } from '../../users/user.entity';
-import { AuthenticationFailed } from '../authentication-failed';
+import { AuthenticationFailed, countAuthOutcome } from '../authentication-failed';
 import { SessionCheckService } from './session-check.service';
 import { ACCESS_TOKEN_ALG, SigningKeysService } from './signing-keys.service';
 import { LoginCode, RefreshToken } from './token.entities';
@@ -57,6 +58,7 @@ export class TokenService {
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly sessionChecks: SessionCheckService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Starts a new session (refresh family) for a member and records the sign-in. */
@@ -67,14 +69,16 @@ export class TokenService {
     method: AuthMethod,
     meta: RequestMeta,
   ): Promise<IssuedTokens> {
-    return this.ds.transaction(async (m) => {
-      const tokens = await this.issue(m, user, tenant, role, method, randomUUID());
+    const tokens = await this.ds.transaction(async (m) => {
+      const issued = await this.issue(m, user, tenant, role, method, randomUUID());
       await this.audit.record(m, actorFor(user, tenant.id, method, meta), {
         action: 'auth.login.succeeded',
         metadata: { method },
       });
-      return tokens;
+      return issued;
     });
+    countAuthOutcome(this.metrics, method, null);
+    return tokens;
   }
 
   /**
@@ -150,7 +154,11 @@ export class TokenService {
       });
       return { tokens };
     });
-    if ('tokens' in outcome) return outcome.tokens;
+    if ('tokens' in outcome) {
+      countAuthOutcome(this.metrics, 'refresh', null);
+      return outcome.tokens;
+    }
+    countAuthOutcome(this.metrics, 'refresh', outcome.error);
     // This instance refuses the revoked session's access tokens (and cookie) at once.
     if (outcome.revokedFamily) this.sessionChecks.forget(outcome.revokedFamily);
     const failure = new AuthenticationFailed(outcome.error, AuthMethod.JWT, outcome.tenantId);
@@ -254,7 +262,11 @@ export class TokenService {
       });
       return tokens;
     });
-    if (result) return result;
+    if (result) {
+      countAuthOutcome(this.metrics, 'login_code', null);
+      return result;
+    }
+    countAuthOutcome(this.metrics, 'login_code', 'invalid_login_code');
     const failure = new AuthenticationFailed('invalid_login_code', AuthMethod.NONE);
     await this.audit.recordQuietly(
       {

@@ -5,6 +5,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { PinoLogger } from 'nestjs-pino';
+import { graphqlOperationOf } from '../logging/graphql-operation';
 import { type MetricsService } from '../metrics/metrics.service';
 
 /**
@@ -47,11 +48,13 @@ export function laneAnswered(
   const log = PinoLogger.root;
   if (!log?.isLevelEnabled('info')) return;
   const user = req.user as { tenantId?: string } | undefined;
+  const graphql = graphqlOperationOf(req);
   const fields = {
     req,
     res,
     responseTime: Math.round(seconds * 1000),
     ...(user?.tenantId ? { tenantId: user.tenantId } : {}),
+    ...(graphql ? { graphql } : {}),
   };
   if (status >= 500) {
     log.info({ ...fields, err: new Error(`failed with status code ${status}`) }, 'request errored');

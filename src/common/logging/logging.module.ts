@@ -5,6 +5,7 @@ import { Logger, LoggerModule, type Params, PinoLogger } from 'nestjs-pino';
 import { type DestinationStream, destination as pinoDestination } from 'pino';
 import { type AppConfig } from '../config';
 import { requestIdFrom } from '../context/request-meta';
+import { graphqlOperationOf } from './graphql-operation';
 
 /**
  * Paths removed from every log line. Request headers are never logged at all (the request
@@ -158,9 +159,14 @@ export function loggerParams(
           res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
           err: serializeError,
         },
+        // Called again when the answer is logged: by then a GraphQL request names its operation.
         customProps: (req: IncomingMessage) => {
           const user = (req as IncomingMessage & { user?: { tenantId?: string } }).user;
-          return user?.tenantId ? { tenantId: user.tenantId } : {};
+          const graphql = graphqlOperationOf(req);
+          return {
+            ...(user?.tenantId ? { tenantId: user.tenantId } : {}),
+            ...(graphql ? { graphql } : {}),
+          };
         },
         autoLogging: {
           ignore: (req: IncomingMessage) => /^\/(health\/live|metrics)(\?|$)/.test(req.url ?? ''),

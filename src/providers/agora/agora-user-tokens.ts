@@ -3,6 +3,8 @@ import { AuditService } from '../../audit/audit.service';
 import { MemberRole, roleAtLeast } from '../../common/auth/roles';
 import { type JoinOrigin, type RequestContext } from '../../common/context';
 import { DomainException } from '../../common/errors';
+import { codeName, issueLane } from '../../common/metrics/labels';
+import { MetricsService } from '../../common/metrics/metrics.service';
 import { checkLinkRoom, checkLinkVendor, refuseLink } from '../../join-links/join-link-scope';
 import { type JoinLinkScope } from '../../common/auth/principal';
 import { ParticipantRole, ProviderKind } from '../provider-kind';
@@ -27,6 +29,7 @@ export class AgoraUserTokens {
     private readonly vault: CredentialVault,
     private readonly agora: AgoraAdapter,
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -57,6 +60,7 @@ export class AgoraUserTokens {
         route: origin.route,
       },
     });
+    this.issued(ctx, 'rtm_token', origin);
     return { token, expiresAt };
   }
 
@@ -97,7 +101,20 @@ export class AgoraUserTokens {
         route: origin.route,
       },
     });
+    this.issued(ctx, 'chat_token', origin);
     return { token, expiresAt };
+  }
+
+  private issued(ctx: RequestContext, kind: 'rtm_token' | 'chat_token', origin: JoinOrigin): void {
+    this.metrics.credentialsIssued
+      .of(
+        'agora',
+        kind,
+        'none',
+        issueLane(ctx.joinLink !== null, origin.via),
+        codeName(origin.route),
+      )
+      .inc();
   }
 }
 

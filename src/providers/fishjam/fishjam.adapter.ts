@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainException, ErrorCode } from '../../common/errors';
-import { VendorHttp, expectField, isString } from '../http/vendor-http';
+import { VendorHttp, type VendorOperation, expectField, isString } from '../http/vendor-http';
 import { SAFE_ID, vendorName } from '../names';
 import { ParticipantRole, ProviderKind } from '../provider-kind';
 import {
@@ -37,6 +37,7 @@ export class FishjamAdapter extends VendorAdapter {
 
   private req(
     cred: ResolvedCredential,
+    operation: VendorOperation,
     method: 'GET' | 'POST' | 'DELETE',
     path: string,
     body: unknown,
@@ -47,6 +48,7 @@ export class FishjamAdapter extends VendorAdapter {
     return this.http.request(
       cred,
       {
+        operation,
         method,
         url: `${String(cred.config.fishjamUrl).replace(/\/$/, '')}${path}`,
         headers: { authorization: `Bearer ${cred.secrets.managementToken}` },
@@ -78,14 +80,14 @@ export class FishjamAdapter extends VendorAdapter {
   async createRoom(cred: ResolvedCredential, req: RoomRequest, opts?: CallOptions): Promise<Room> {
     const body: Record<string, unknown> = {};
     for (const k of ROOM_OPTIONS) if (req.options?.[k] !== undefined) body[k] = req.options[k];
-    const res = await this.req(cred, 'POST', '/room', body, false, opts);
+    const res = await this.req(cred, 'create_room', 'POST', '/room', body, false, opts);
     const room = (res.json as { data?: { room?: Record<string, unknown> } })?.data?.room;
     return { externalId: expectField(room?.id, isString, 'room id'), details: room ?? {} };
   }
 
   async closeRoom(cred: ResolvedCredential, roomId: string, opts?: CallOptions): Promise<void> {
     vendorName(roomId, 'roomId', SAFE_ID);
-    await this.req(cred, 'DELETE', `/room/${roomId}`, undefined, true, opts, [404]);
+    await this.req(cred, 'close_room', 'DELETE', `/room/${roomId}`, undefined, true, opts, [404]);
   }
 
   async issueJoin(
@@ -101,6 +103,7 @@ export class FishjamAdapter extends VendorAdapter {
     };
     const res = await this.req(
       cred,
+      'issue_join',
       'POST',
       `/room/${roomId}/peer`,
       { type: 'webrtc', options: { metadata } },
@@ -144,6 +147,7 @@ export class FishjamAdapter extends VendorAdapter {
     const livestream = role === ParticipantRole.SUBSCRIBER ? 'viewer' : 'streamer';
     const res = await this.req(
       cred,
+      'issue_join',
       'POST',
       `/room/${roomId}/${livestream}`,
       undefined,
@@ -152,7 +156,7 @@ export class FishjamAdapter extends VendorAdapter {
       [404],
     );
     if (res.status === 404) {
-      await this.req(cred, 'GET', `/room/${roomId}`, undefined, true, opts); // gone: status_404
+      await this.req(cred, 'get_room', 'GET', `/room/${roomId}`, undefined, true, opts); // gone: status_404
       throw new DomainException(ErrorCode.CONFLICT, 'The Fishjam room is not a livestream room', {
         field: 'sessionId',
         reason: NOT_LIVESTREAM,
@@ -174,11 +178,20 @@ export class FishjamAdapter extends VendorAdapter {
   ): Promise<void> {
     vendorName(roomId, 'roomId', SAFE_ID);
     vendorName(peerId, 'peerId', SAFE_ID);
-    await this.req(cred, 'DELETE', `/room/${roomId}/peer/${peerId}`, undefined, true, opts, [404]);
+    await this.req(
+      cred,
+      'revoke_join',
+      'DELETE',
+      `/room/${roomId}/peer/${peerId}`,
+      undefined,
+      true,
+      opts,
+      [404],
+    );
   }
 
   async listRooms(cred: ResolvedCredential, opts?: CallOptions): Promise<Room[]> {
-    const res = await this.req(cred, 'GET', '/room', undefined, true, opts);
+    const res = await this.req(cred, 'list_rooms', 'GET', '/room', undefined, true, opts);
     const rooms = (res.json as { data?: Array<{ id?: unknown }> })?.data ?? [];
     return rooms
       .filter((r) => isString(r.id))

@@ -8,6 +8,8 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { type AddressInfo, type Socket } from 'node:net';
 import { loadConfig } from '../../common/config';
 import { DomainException, ErrorCode } from '../../common/errors';
+import { MetricsService } from '../../common/metrics/metrics.service';
+import { ProviderKind } from '../provider-kind';
 import {
   VendorHttp,
   type VendorRequest,
@@ -20,7 +22,7 @@ import {
 const TIMEOUT_MS = 1000;
 const BREAKER_OPEN_MS = 500;
 
-function vendorHttp(): VendorHttp {
+function vendorHttp(metrics?: MetricsService): VendorHttp {
   return new VendorHttp(
     loadConfig({
       ROOMKEY_DATA_DIR: 'memory://',
@@ -28,7 +30,29 @@ function vendorHttp(): VendorHttp {
       ROOMKEY_PROVIDER_BREAKER_FAILURES: '3',
       ROOMKEY_PROVIDER_BREAKER_OPEN_MS: String(BREAKER_OPEN_MS),
     }),
+    metrics,
   );
+}
+
+/** The sum of every series of a counter. */
+async function totalOf(metric: { get(): Promise<{ values: Array<{ value: number }> }> }) {
+  return (await metric.get()).values.reduce((n, v) => n + v.value, 0);
+}
+
+/** The value of one series of a metric (0 when it has none). */
+async function valueOf(
+  metric: { get(): Promise<{ values: Array<{ labels: object; value: number }> }> },
+  labels: Record<string, string>,
+  name?: string,
+): Promise<number> {
+  const { values } = await metric.get();
+  const found = values.find(
+    (v) =>
+      (name === undefined || (v as { metricName?: string }).metricName === name) &&
+      Object.keys(labels).length === Object.keys(v.labels).length &&
+      Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x),
+  );
+  return found?.value ?? 0;
 }
 
 /** Resolves with the rejection of `p` (fails the test when `p` resolves). */
@@ -219,12 +243,14 @@ describe('VendorHttp', () => {
   }
 
   const get = (path: string, extra: Partial<VendorRequest> = {}): VendorRequest => ({
+    operation: 'list_rooms',
     method: 'GET',
     url: `${base}${path}`,
     idempotent: true,
     ...extra,
   });
   const post = (path: string, extra: Partial<VendorRequest> = {}): VendorRequest => ({
+    operation: 'create_room',
     method: 'POST',
     url: `${base}${path}`,
     body: { a: 1 },
@@ -411,6 +437,7 @@ describe('VendorHttp', () => {
 
       const err = await rejection(
         http.request(randomUUID(), {
+          operation: 'create_room',
           method: 'POST',
           url: `http://127.0.0.1:${port}/x`,
           idempotent: false,
@@ -516,6 +543,98 @@ describe('VendorHttp', () => {
       expect(seen).toHaveLength(4);
       expect((await rejection(http.request(cred, post('/x')))).reason).toBe('circuit_open');
       expect(seen).toHaveLength(4);
+    });
+  });
+
+  describe('metrics', () => {
+    let metrics: MetricsService;
+    const caller = (kind: ProviderKind) => ({ id: randomUUID(), kind, secrets: {} });
+
+    beforeEach(() => {
+      metrics = new MetricsService();
+      http = vendorHttp(metrics);
+    });
+
+    it('should time a call by vendor, operation and outcome when the vendor answers', async () => {
+      await http.request(caller(ProviderKind.LIVEKIT), get('/rooms'));
+      const count = await valueOf(
+        metrics.vendorDuration.metric as never,
+        { vendor: 'livekit', operation: 'list_rooms', outcome: 'ok' },
+        'roomkey_vendor_request_duration_seconds_count',
+      );
+      expect(count).toBe(1);
+      expect(await totalOf(metrics.vendorErrors.metric as never)).toBe(0);
+    });
+
+    it('should count a 5xx, a 4xx and a timeout under their reason classes', async () => {
+      const cred = caller(ProviderKind.OPENVIDU);
+      handler = (_req, res) => json(res, 503, {});
+      await rejection(http.request(cred, post('/x')));
+      handler = (_req, res) => json(res, 404, {});
+      await rejection(http.request(cred, post('/x')));
+      handler = () => undefined; // never answers: our deadline aborts it
+      expect((await rejection(http.request(cred, post('/slow')))).reason).toBe('timeout');
+      const errors = metrics.vendorErrors.metric as never;
+      const labels = { vendor: 'openvidu', operation: 'create_room' };
+      expect(await valueOf(errors, { ...labels, reason: 'status_5xx' })).toBe(1);
+      expect(await valueOf(errors, { ...labels, reason: 'status_4xx' })).toBe(1);
+      expect(await valueOf(errors, { ...labels, reason: 'timeout' })).toBe(1);
+      const failed = await valueOf(
+        metrics.vendorDuration.metric as never,
+        { ...labels, outcome: 'error' },
+        'roomkey_vendor_request_duration_seconds_count',
+      );
+      expect(failed).toBe(3);
+    });
+
+    it('should not count a call the caller cancelled as a vendor error', async () => {
+      await rejection(
+        http.request(caller(ProviderKind.PEXIP), post('/x'), { signal: AbortSignal.abort() }),
+      );
+      expect(await totalOf(metrics.vendorErrors.metric as never)).toBe(0);
+      const cancelled = await valueOf(
+        metrics.vendorDuration.metric as never,
+        { vendor: 'pexip', operation: 'create_room', outcome: 'cancelled' },
+        'roomkey_vendor_request_duration_seconds_count',
+      );
+      expect(cancelled).toBe(1);
+    });
+
+    it('should report a vendor closed, then open once its breaker opened, and count fast failures', async () => {
+      const state = async (vendor: string) => valueOf(metrics.vendorCircuitState, { vendor });
+      expect(await state('fishjam')).toBe(0);
+      const cred = caller(ProviderKind.FISHJAM);
+      await http.request(cred, post('/x'));
+      expect(await state('fishjam')).toBe(0);
+      handler = (_req, res) => json(res, 500, {});
+      for (let i = 0; i < 3; i++) await rejection(http.request(cred, post('/x')));
+      expect(await state('fishjam')).toBe(2);
+      expect(await state('livekit')).toBe(0);
+      expect(
+        await valueOf(metrics.vendorCircuits as never, { vendor: 'fishjam', state: 'open' }),
+      ).toBe(1);
+      expect((await rejection(http.request(cred, post('/x')))).reason).toBe('circuit_open');
+      const fast = await valueOf(metrics.vendorErrors.metric as never, {
+        vendor: 'fishjam',
+        operation: 'create_room',
+        reason: 'circuit_open',
+      });
+      expect(fast).toBe(1);
+
+      handler = (_req, res) => json(res, 200, { ok: true });
+      await sleep(BREAKER_OPEN_MS + 100);
+      await http.request(cred, post('/x'));
+      expect(await state('fishjam')).toBe(0);
+    });
+
+    it('should label a bare credential id (tests) as an unknown vendor', async () => {
+      await http.request(randomUUID(), get('/rooms'));
+      const count = await valueOf(
+        metrics.vendorDuration.metric as never,
+        { vendor: 'unknown', operation: 'list_rooms', outcome: 'ok' },
+        'roomkey_vendor_request_duration_seconds_count',
+      );
+      expect(count).toBe(1);
     });
   });
 });

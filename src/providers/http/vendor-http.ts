@@ -1,6 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   BrokenCircuitError,
+  type CircuitBreakerPolicy,
+  CircuitState,
   ConsecutiveBreaker,
   ExponentialBackoff,
   type IPolicy,
@@ -14,10 +16,29 @@ import {
 } from 'cockatiel';
 import { APP_CONFIG, type AppConfig } from '../../common/config';
 import { DomainException, ErrorCode } from '../../common/errors';
+import { type CircuitStateName, MetricsService } from '../../common/metrics/metrics.service';
+import { ProviderKind } from '../provider-kind';
 import { type CallOptions, type ResolvedCredential } from '../video-provider';
 
-/** Who a call is for: the credential id (breaker) and the secrets to keep out of any message. */
-export type VendorCaller = Pick<ResolvedCredential, 'id' | 'secrets'>;
+/**
+ * Who a call is for: the credential id (breaker), its vendor (metrics) and the secrets to keep out
+ * of any message.
+ */
+export type VendorCaller = Pick<ResolvedCredential, 'id' | 'secrets' | 'kind'>;
+
+/** What a vendor call does, as the metrics name it (a closed set: one label value each). */
+export type VendorOperation =
+  | 'create_room'
+  | 'close_room'
+  | 'get_room'
+  | 'list_rooms'
+  | 'issue_join'
+  | 'revoke_join'
+  | 'access_token';
+
+/** Vendor label of a caller given as a bare credential id (tests). */
+const UNKNOWN_VENDOR = 'unknown';
+const VENDOR_LABELS = Object.values(ProviderKind).map((k) => k.toLowerCase());
 
 /** The caller went away (its signal aborted): not a vendor failure, never counted or retried. */
 export class CallerCancelled extends Error {
@@ -36,6 +57,8 @@ export class VendorUnavailable extends Error {
 }
 
 export interface VendorRequest {
+  /** What the call does, for the metrics. */
+  operation: VendorOperation;
   method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
   url: string;
   headers?: Record<string, string>;
@@ -122,12 +145,20 @@ export function sanitiseVendorMessage(text: string, secrets: readonly string[] =
  * one jittered retry for idempotent calls, and a circuit breaker per credential that fails fast
  * while a vendor is down and lets a probe through to recover. Failures become PROVIDER_UNAVAILABLE
  * (timeouts, resets, 5xx, malformed answers, open breaker) or PROVIDER_REJECTED (4xx).
+ *
+ * Every vendor call passes here, so this is where they are measured: latency, errors by reason
+ * class and the breakers' states, per vendor and operation (docs/architecture.md, "Metrics").
  */
 @Injectable()
 export class VendorHttp {
-  private readonly breakers = new Map<string, IPolicy>();
+  private readonly breakers = new Map<string, { policy: CircuitBreakerPolicy; vendor: string }>();
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(MetricsService) private readonly metrics?: MetricsService,
+  ) {
+    metrics?.watchCircuits(VENDOR_LABELS, () => this.circuits());
+  }
 
   /**
    * `caller` is the credential (its id keys the breaker; its secrets, and the Authorization header
@@ -139,6 +170,7 @@ export class VendorHttp {
     opts: CallOptions = {},
   ): Promise<VendorResponse> {
     const credentialId = typeof caller === 'string' ? caller : caller.id;
+    const vendor = typeof caller === 'string' ? UNKNOWN_VENDOR : caller.kind.toLowerCase();
     const secrets = [
       ...(typeof caller === 'string' ? [] : Object.values(caller.secrets)),
       ...Object.entries(req.headers ?? {})
@@ -146,7 +178,7 @@ export class VendorHttp {
         .map(([, value]) => value),
     ];
     const attempt = timeout(this.config.providers.timeoutMs, TimeoutStrategy.Aggressive);
-    const policies: IPolicy[] = [this.breaker(credentialId)];
+    const policies: IPolicy[] = [this.breaker(credentialId, vendor)];
     if (req.idempotent) {
       policies.unshift(
         retry(
@@ -158,32 +190,71 @@ export class VendorHttp {
         ),
       );
     }
+    const started = performance.now();
     try {
       // The caller's signal is combined inside send(), not handed to the policies: a caller who
       // goes away is not the vendor's fault and must not count towards the breaker or a retry.
-      return await wrap(...policies, attempt).execute(
+      const res = await wrap(...policies, attempt).execute(
         ({ signal }) => this.send(req, secrets, signal, opts.signal),
         new AbortController().signal,
       );
+      this.measure(vendor, req.operation, started, null);
+      return res;
     } catch (err) {
-      throw toDomain(err);
+      const failure = toDomain(err);
+      this.measure(vendor, req.operation, started, failure);
+      throw failure;
     }
   }
 
-  private breaker(credentialId: string): IPolicy {
+  /** Every breaker of this process with its vendor and state, for the circuit gauges. */
+  *circuits(): Iterable<{ vendor: string; state: CircuitStateName }> {
+    for (const { policy, vendor } of this.breakers.values()) {
+      const state = policy.state;
+      yield {
+        vendor,
+        state:
+          state === CircuitState.Closed
+            ? 'closed'
+            : state === CircuitState.HalfOpen
+              ? 'half_open'
+              : 'open',
+      };
+    }
+  }
+
+  private measure(
+    vendor: string,
+    operation: VendorOperation,
+    started: number,
+    failure: DomainException | null,
+  ): void {
+    if (!this.metrics) return;
+    const reason = failure ? errorClass(failure) : null;
+    const outcome = reason === null ? 'ok' : reason === 'cancelled' ? 'cancelled' : 'error';
+    this.metrics.vendorDuration
+      .of(vendor, operation, outcome)
+      .observe((performance.now() - started) / 1000);
+    if (outcome === 'error') this.metrics.vendorErrors.of(vendor, operation, reason!).inc();
+  }
+
+  private breaker(credentialId: string, vendor: string): IPolicy {
     let b = this.breakers.get(credentialId);
     if (!b) {
-      b = circuitBreaker(
-        handleWhen((e) => e instanceof VendorUnavailable || e instanceof TaskCancelledError),
-        {
-          halfOpenAfter: this.config.providers.breakerOpenMs,
-          breaker: new ConsecutiveBreaker(this.config.providers.breakerFailures),
-        },
-      );
+      b = {
+        vendor,
+        policy: circuitBreaker(
+          handleWhen((e) => e instanceof VendorUnavailable || e instanceof TaskCancelledError),
+          {
+            halfOpenAfter: this.config.providers.breakerOpenMs,
+            breaker: new ConsecutiveBreaker(this.config.providers.breakerFailures),
+          },
+        ),
+      };
       if (this.breakers.size > 10_000) this.breakers.clear();
       this.breakers.set(credentialId, b);
     }
-    return b;
+    return b.policy;
   }
 
   private async send(
@@ -254,6 +325,21 @@ export function cancelled(): DomainException {
   return new DomainException(ErrorCode.PROVIDER_UNAVAILABLE, 'Request cancelled by the caller', {
     reason: 'cancelled',
   });
+}
+
+/** The metrics' reason class of a failed call (see roomkey_vendor_request_errors_total). */
+function errorClass(e: DomainException): string {
+  const reason = e.reason ?? '';
+  if (e.code === ErrorCode.PROVIDER_REJECTED) return 'status_4xx';
+  if (/^status_5\d\d$/.test(reason)) return 'status_5xx';
+  if (reason === 'unexpected_redirect') return 'redirect';
+  if (
+    ['timeout', 'connection_failed', 'malformed_response', 'circuit_open', 'cancelled'].includes(
+      reason,
+    )
+  )
+    return reason;
+  return 'other';
 }
 
 function toDomain(err: unknown): DomainException {

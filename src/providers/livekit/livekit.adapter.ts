@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AccessToken, type VideoGrant } from 'livekit-server-sdk';
 import { DomainException } from '../../common/errors';
-import { VendorHttp } from '../http/vendor-http';
+import { VendorHttp, type VendorOperation } from '../http/vendor-http';
 import { LIVEKIT_NAME, vendorName } from '../names';
 import { ParticipantRole, ProviderKind } from '../provider-kind';
 import {
@@ -17,6 +17,14 @@ import {
 } from '../video-provider';
 import { LIVEKIT_CREDENTIAL } from './livekit.credential';
 import { LIVEKIT_WEBHOOK } from './livekit.webhook';
+
+/** The RoomService methods called, and what each does (the metrics' operation). */
+const TWIRP_OPERATIONS = {
+  CreateRoom: 'create_room',
+  DeleteRoom: 'close_room',
+  ListRooms: 'list_rooms',
+  RemoveParticipant: 'revoke_join',
+} as const satisfies Record<string, VendorOperation>;
 
 /** Video grant per role: subscribers cannot publish; moderators also get roomAdmin. */
 export function livekitGrant(role: ParticipantRole, room: string): VideoGrant {
@@ -48,7 +56,7 @@ export class LiveKitAdapter extends VendorAdapter {
 
   private async twirp(
     cred: ResolvedCredential,
-    method: string,
+    method: keyof typeof TWIRP_OPERATIONS,
     body: Record<string, unknown>,
     grant: VideoGrant,
     idempotent: boolean,
@@ -60,6 +68,7 @@ export class LiveKitAdapter extends VendorAdapter {
     return this.http.request(
       cred,
       {
+        operation: TWIRP_OPERATIONS[method],
         method: 'POST',
         url: `${String(cred.config.url).replace(/\/$/, '')}/twirp/livekit.RoomService/${method}`,
         headers: { authorization: `Bearer ${await at.toJwt()}` },

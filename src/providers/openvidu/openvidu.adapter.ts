@@ -90,6 +90,7 @@ export class OpenViduAdapter extends VendorAdapter {
     const res = await this.http.request(
       cred,
       {
+        operation: 'create_room',
         method: 'POST',
         url: this.api(cred, '/sessions'),
         headers: this.auth(cred),
@@ -111,6 +112,7 @@ export class OpenViduAdapter extends VendorAdapter {
     await this.http.request(
       cred,
       {
+        operation: 'close_room',
         method: 'DELETE',
         url: this.api(cred, `/sessions/${encodeURIComponent(id)}`),
         headers: this.auth(cred),
@@ -132,6 +134,7 @@ export class OpenViduAdapter extends VendorAdapter {
     const res = await this.http.request(
       cred,
       {
+        operation: 'issue_join',
         method: 'POST',
         url: this.api(cred, `/sessions/${encodeURIComponent(req.roomExternalId)}/connection`),
         headers: this.auth(cred),
@@ -166,6 +169,7 @@ export class OpenViduAdapter extends VendorAdapter {
     await this.http.request(
       cred,
       {
+        operation: 'revoke_join',
         method: 'DELETE',
         url: this.api(
           cred,
@@ -183,6 +187,7 @@ export class OpenViduAdapter extends VendorAdapter {
     const res = await this.http.request(
       cred,
       {
+        operation: 'list_rooms',
         method: 'GET',
         url: this.api(cred, '/sessions'),
         headers: this.auth(cred),

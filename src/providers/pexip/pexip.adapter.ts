@@ -1,7 +1,13 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { SignJWT } from 'jose';
-import { VendorHttp, cancelled, expectField, isString } from '../http/vendor-http';
+import {
+  VendorHttp,
+  type VendorOperation,
+  cancelled,
+  expectField,
+  isString,
+} from '../http/vendor-http';
 import { SAFE_ID, vendorName } from '../names';
 import { ProviderKind } from '../provider-kind';
 import {
@@ -103,6 +109,7 @@ export class PexipAdapter extends VendorAdapter {
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
     });
     const res = await this.http.request(cred, {
+      operation: 'access_token',
       method: 'POST',
       url: aud,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -134,6 +141,7 @@ export class PexipAdapter extends VendorAdapter {
 
   private async call(
     cred: ResolvedCredential,
+    operation: VendorOperation,
     method: 'POST' | 'DELETE',
     path: string,
     opts?: CallOptions,
@@ -144,6 +152,7 @@ export class PexipAdapter extends VendorAdapter {
       return await this.http.request(
         cred,
         {
+          operation,
           method,
           url: `${this.base(cred)}${path}`,
           headers: { authorization: auth },
@@ -168,14 +177,14 @@ export class PexipAdapter extends VendorAdapter {
   validateRoom(): void {}
 
   async createRoom(cred: ResolvedCredential, _req: RoomRequest, opts?: CallOptions): Promise<Room> {
-    const res = await this.call(cred, 'POST', '/v1/meetings/', opts);
+    const res = await this.call(cred, 'create_room', 'POST', '/v1/meetings/', opts);
     const j = res.json as Record<string, unknown>;
     return { externalId: expectField(j?.id, isString, 'meeting id'), details: j };
   }
 
   async closeRoom(cred: ResolvedCredential, meetingId: string, opts?: CallOptions): Promise<void> {
     vendorName(meetingId, 'meetingId', SAFE_ID);
-    await this.call(cred, 'DELETE', `/v1/meetings/${meetingId}`, opts, [404]);
+    await this.call(cred, 'close_room', 'DELETE', `/v1/meetings/${meetingId}`, opts, [404]);
   }
 
   async issueJoin(
@@ -184,7 +193,13 @@ export class PexipAdapter extends VendorAdapter {
     opts?: CallOptions,
   ): Promise<IssuedJoin> {
     const meetingId = vendorName(req.roomExternalId, 'meetingId', SAFE_ID);
-    const res = await this.call(cred, 'POST', `/v1/meetings/${meetingId}/participants`, opts);
+    const res = await this.call(
+      cred,
+      'issue_join',
+      'POST',
+      `/v1/meetings/${meetingId}/participants`,
+      opts,
+    );
     const j = res.json as Record<string, unknown>;
     const participantId = expectField(j?.id ?? j?.participant_id, isString, 'participant id');
     const participantSecret = expectField(j?.participant_secret, isString, 'participant_secret');
@@ -206,6 +221,7 @@ export class PexipAdapter extends VendorAdapter {
     vendorName(participantId, 'participantId', SAFE_ID);
     await this.call(
       cred,
+      'revoke_join',
       'DELETE',
       `/v1/meetings/${meetingId}/participants/${participantId}`,
       opts,
