@@ -1,6 +1,3 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { DataSource } from 'typeorm';
 import {
   ADMIN_EMAIL,
@@ -10,7 +7,7 @@ import {
   startTestApp,
   type TestApp,
 } from './helpers/test-app';
-import { createScratchDatabase } from './helpers/database';
+import { createScratchDatabase, durableDatabase } from './helpers/database';
 import { buildApp, finishStart } from '../src/app.factory';
 import { loadConfig } from '../src/common/config';
 import request from 'supertest';
@@ -197,21 +194,15 @@ describe('first start', () => {
   });
 
   describe('on a second boot of the same database', () => {
-    const usingPostgres = Boolean(process.env.DATABASE_URL);
-    let dataDir: string | undefined;
-    let scratch: { url: string; drop: () => Promise<void> } | undefined;
+    let db: Awaited<ReturnType<typeof durableDatabase>> | undefined;
     let env: Record<string, string>;
     let firstBanner: string[];
     let second: TestApp;
 
     beforeAll(async () => {
-      if (usingPostgres) {
-        scratch = await createScratchDatabase(process.env.DATABASE_URL as string);
-        env = { DATABASE_URL: scratch.url, ROOMKEY_BOOTSTRAP_ADMIN_PASSWORD: '' };
-      } else {
-        dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roomkey-first-start-'));
-        env = { ROOMKEY_DATA_DIR: dataDir, ROOMKEY_BOOTSTRAP_ADMIN_PASSWORD: '' };
-      }
+      // A data folder (or scratch database) that outlives the first app; migrated, no users yet.
+      db = await durableDatabase('first-start');
+      env = { ...db.env, ROOMKEY_BOOTSTRAP_ADMIN_PASSWORD: '' };
       const first = await startTestApp(env);
       firstBanner = [...first.banner];
       await first.close();
@@ -220,8 +211,7 @@ describe('first start', () => {
 
     afterAll(async () => {
       await second?.close();
-      await scratch?.drop();
-      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      await db?.drop();
     });
 
     it('should not print the banner again when the admin already exists', () => {

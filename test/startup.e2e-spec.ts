@@ -121,6 +121,14 @@ async function userCount(env: Record<string, string>): Promise<number> {
   }
 }
 
+/** Every file under `dir` with its size and modification time: equal before and after = untouched. */
+function folderState(dir: string): string[] {
+  return (fs.readdirSync(dir, { recursive: true }) as string[]).sort().map((f) => {
+    const st = fs.statSync(path.join(dir, f));
+    return `${f} ${st.size} ${st.mtimeMs}`;
+  });
+}
+
 describe('server start', () => {
   let probeFile: string;
   const spawned: ServerProcess[] = [];
@@ -164,9 +172,11 @@ describe('server start', () => {
     let db: { env: Record<string, string>; drop: () => Promise<void> };
     let holder: { port: number; close: () => Promise<void> };
     let result: { code: number | null; output: string };
+    let folderBefore: string[] = [];
 
     beforeAll(async () => {
       db = await durableDatabase('port-taken');
+      if (db.env.ROOMKEY_DATA_DIR) folderBefore = folderState(db.env.ROOMKEY_DATA_DIR);
       holder = await occupyPort();
       const s = await spawn({
         ...db.env,
@@ -197,7 +207,7 @@ describe('server start', () => {
     it('should create no administrator and write nothing to the database', async () => {
       expect(result.output).toContain('probe: nest loaded=false');
       if (db.env.DATABASE_URL) expect(await userCount(db.env)).toBe(0);
-      else expect(fs.readdirSync(db.env.ROOMKEY_DATA_DIR)).toEqual([]);
+      else expect(folderState(db.env.ROOMKEY_DATA_DIR)).toEqual(folderBefore);
     });
   });
 
@@ -302,6 +312,8 @@ describe('server start', () => {
       }
       expect(startLines(second).map((l) => l.msg)).toEqual([
         expect.stringMatching(/^Roomkey listening on http:\/\/127\.0\.0\.1:\d+ /),
+        // On an embedded data folder, where the CLI reaches this server.
+        ...(db.env.ROOMKEY_DATA_DIR ? [expect.stringMatching(/^CLI commands accepted on /)] : []),
       ]);
     });
 

@@ -7,7 +7,13 @@ import {
   ExclusivePGlitePool,
   openPGlite,
   type PGliteClient,
+  seedInMemoryDatabases,
 } from './pglite-pool';
+import { migratedSnapshot } from '../../test/helpers/database';
+
+// Opens the suite's migrated snapshot (about a second) instead of running initdb (several): what
+// these specs test does not depend on the database's contents.
+seedInMemoryDatabases(migratedSnapshot());
 
 type Lease = { client: PGliteClient; release: (err?: unknown) => void };
 

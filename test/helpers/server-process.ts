@@ -32,9 +32,10 @@ const sleepSync = (ms: number): void => {
 };
 
 /**
- * `npm run build`, one spec at a time: two test workers compiling into the same dist/ at once
- * could start a server from a half-written file. A lock folder serialises them, and a marker named
- * after the suite run (test/support/global-setup.ts) lets the first build serve every later spec.
+ * The incremental build (scripts/compile.cjs, as `npm start` runs it), one spec at a time: two
+ * test workers compiling into the same dist/ at once could start a server from a half-written
+ * file. A lock folder serialises them, and a marker named after the suite run
+ * (test/support/global-setup.ts) lets the first build serve every later spec.
  */
 export function buildServer(): void {
   const runId = process.env[RUN_ID_ENV];
@@ -60,11 +61,17 @@ export function buildServer(): void {
   }
   try {
     if (marker && fs.existsSync(marker)) return; // built by another worker while this one waited
-    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'pipe', timeout: 180_000 });
+    execFileSync(process.execPath, ['scripts/compile.cjs'], {
+      cwd: ROOT,
+      stdio: 'pipe',
+      timeout: 180_000,
+    });
     if (marker) fs.writeFileSync(marker, '');
   } catch (err) {
     const e = err as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(`npm run build failed:\n${String(e.stdout ?? '')}${String(e.stderr ?? '')}`);
+    throw new Error(
+      `scripts/compile.cjs failed:\n${String(e.stdout ?? '')}${String(e.stderr ?? '')}`,
+    );
   } finally {
     fs.rmSync(lock, { recursive: true, force: true });
   }
