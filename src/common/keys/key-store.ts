@@ -72,7 +72,7 @@ export class KeyStore {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     fs.writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
     this.logger.warn(
-      `${variable} is not set: generated a ${purpose} key into ${file}. Back it up; set ${variable} in production.`,
+      `${variable} is not set: generated ${/^[aeiou]/.test(purpose) ? 'an' : 'a'} ${purpose} key into ${file}. Back it up; set ${variable} in production.`,
     );
     return [generated];
   }
