@@ -1,5 +1,6 @@
 /**
- * Unit specs live beside the code (src/**\/*.spec.ts); end-to-end specs in test/ boot the real app.
+ * Three tiers (README "Tests"): unit specs beside the code (src/**\/*.spec.ts), the service tier in
+ * test/service (domain services on a real database, fake vendors), end-to-end specs in test/.
  * A few dependencies ship only as ES modules (jose, openid-client and its oauth4webapi, cockatiel):
  * Node 20.19+ requires them natively, Jest does not, so test/support/esm-transform.js transpiles
  * them to CommonJS here.
