@@ -1,11 +1,10 @@
 import { MemberRole } from '../../src/common/auth/roles';
-import { DomainException } from '../../src/common/errors';
 import { ErrorCode } from '../../src/common/errors/error-code';
 import { ProviderCredentialsService } from '../../src/providers/provider-credentials.service';
 import { ProviderKind } from '../../src/providers/provider-kind';
 import { CredentialVault } from '../../src/providers/vault/credential-vault';
 import { type SeededTenant } from '../factories/tenancy';
-import { type Services, startServices } from './services';
+import { type Services, rejection, startServices } from './services';
 
 /**
  * Vendor credentials at the service tier: sealed at rest, opened only for the vendor they are bound
@@ -20,15 +19,6 @@ describe('vendor credentials (service tier)', () => {
   const credentials = () => s.app.get(ProviderCredentialsService);
   const admin = () => s.as(tenant, MemberRole.ADMIN);
   const livekit = () => s.vendor(ProviderKind.LIVEKIT);
-
-  async function rejection(work: Promise<unknown>): Promise<DomainException> {
-    const err = await work.then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(DomainException);
-    return err as DomainException;
-  }
 
   async function stored(id: string): Promise<string> {
     const [row] = await s.ds.query<Array<{ row: string }>>(

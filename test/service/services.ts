@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { CliModule } from '../../src/cli/cli.module';
 import { ActorType, AuthMethod, type MemberRole } from '../../src/common/auth/roles';
 import { loadConfig } from '../../src/common/config';
+import { DomainException } from '../../src/common/errors';
 import { RequestContext } from '../../src/common/context';
 import { seedInMemoryDatabases } from '../../src/database/pglite-pool';
 import { type ProviderKind } from '../../src/providers/provider-kind';
@@ -90,4 +91,14 @@ export async function startServices(env: Record<string, string> = {}): Promise<S
     close: () => app.close(),
   };
   return services;
+}
+
+/** The DomainException `work` is refused with (the test fails if it succeeds or throws another). */
+export async function rejection(work: Promise<unknown>): Promise<DomainException> {
+  const err = await work.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(DomainException);
+  return err as DomainException;
 }

@@ -1,5 +1,4 @@
 import { MemberRole } from '../../src/common/auth/roles';
-import { DomainException } from '../../src/common/errors';
 import { ErrorCode } from '../../src/common/errors/error-code';
 import { ProviderCredentialsService } from '../../src/providers/provider-credentials.service';
 import { ParticipantRole, ProviderKind } from '../../src/providers/provider-kind';
@@ -7,7 +6,7 @@ import { ConnectionsService, SESSION_GONE } from '../../src/sessions/connections
 import { SessionStatus } from '../../src/sessions/session-status';
 import { SessionsService } from '../../src/sessions/sessions.service';
 import { type SeededTenant } from '../factories/tenancy';
-import { type Services, startServices } from './services';
+import { type Services, rejection, startServices } from './services';
 
 /**
  * Sessions and join credentials at the service tier: what the session layer does with each vendor
@@ -38,15 +37,6 @@ describe('sessions and join credentials (service tier)', () => {
       [tenantId],
     );
     return r.n;
-  }
-
-  async function rejection(work: Promise<unknown>): Promise<DomainException> {
-    const err = await work.then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(DomainException);
-    return err as DomainException;
   }
 
   beforeAll(async () => {
