@@ -10,14 +10,12 @@
  * scripts/ensure-chromium.sh). It runs with its background networking off: nothing leaves
  * 127.0.0.1.
  */
-import { existsSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from './helpers/chromium';
 import { uniq } from './helpers/assertions';
 import { ok, startVendorWorld, type VendorWorld } from './helpers/vendors';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** A front end's page: an empty document on its own origin. */
 async function pageServer(): Promise<{ server: Server; origin: string }> {
@@ -61,11 +59,6 @@ describe('cookie sessions in headless Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not at ${CHROMIUM}: install Debian's (apt-get install chromium), or run npm test, which does`,
-      );
-    }
     w = await startVendorWorld();
     const server = w.t.app.getHttpServer() as Server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -78,18 +71,7 @@ describe('cookie sessions in headless Chromium', () => {
         { auth: w.a.adminKey },
       ),
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
