@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { PGlite, types, type Results } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions, types, type Results } from '@electric-sql/pglite';
 import { ACQUIRE_TIMEOUT_CODE } from '../common/errors/database-unavailable';
 import { countStatement } from './statement-count';
 
@@ -174,13 +174,29 @@ export function seedInMemoryDatabases(snapshot: Blob | undefined): void {
 }
 
 /**
+ * The buffer pool of an in-memory database. Its files already live in the same WebAssembly heap,
+ * so PostgreSQL's default 128 MB pool only copies pages that are in memory anyway, and setting it
+ * up is most of an open: 0.37 s instead of 0.9 s CPU for a migrated snapshot (measured with a
+ * standalone `PGlite.create` loop). Data folders keep the default: there it caches the disk.
+ */
+const IN_MEMORY_BUFFERS = '16MB';
+
+/**
  * Opens PGlite with `pg`'s type conventions, so both databases give the application the same
  * values: int8 and numeric arrive as strings, as `pg` returns them.
  */
-export function openPGlite(dataDir: string | undefined): Promise<PGlite> {
+export function openPGlite(
+  dataDir: string | undefined,
+  options: Pick<PGliteOptions, 'initDbStartParams'> = {},
+): Promise<PGlite> {
   return PGlite.create({
-    ...(dataDir ? { dataDir } : {}),
-    ...(!dataDir && inMemorySeed ? { loadDataDir: inMemorySeed } : {}),
+    ...options,
+    ...(dataDir
+      ? { dataDir }
+      : {
+          ...(inMemorySeed ? { loadDataDir: inMemorySeed } : {}),
+          startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${IN_MEMORY_BUFFERS}`],
+        }),
     parsers: { [types.INT8]: (v: string) => v, [types.NUMERIC]: (v: string) => v },
     serializers: {
       [types.BOOL]: (v: unknown) => (v === true || v === 'true' || v === 1 ? 't' : 'f'),
