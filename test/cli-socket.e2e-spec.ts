@@ -11,6 +11,7 @@ import {
   spawnServer,
   waitReady,
 } from './helpers/server-process';
+import { migratedDataFolder } from './helpers/database';
 import { TEST_AUDIT_KEYS, TEST_MASTER_KEYS } from './helpers/test-app';
 
 interface CliRun {
@@ -43,7 +44,7 @@ describe('roomkey CLI over the running server’s local socket', () => {
 
   beforeAll(async () => {
     buildServer();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-clisock-'));
+    dataDir = migratedDataFolder('clisock');
     fs.chmodSync(dataDir, 0o700);
     socket = path.join(dataDir, 'roomkey.sock');
     elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-clisock-cwd-'));
@@ -335,6 +336,7 @@ describe('roomkey CLI over the running server’s local socket', () => {
       '--owner',
       'b@b.test',
     ]);
+    expect(local.err).toBe('');
     expect(local.code).toBe(0);
 
     server = await start();

@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { runCli } from '../src/cli/main';
 import { durableDatabase } from './helpers/database';
 import { TEST_AUDIT_KEYS, TEST_MASTER_KEYS, basic, startTestApp } from './helpers/test-app';
@@ -123,6 +126,31 @@ describe('roomkey CLI', () => {
     expect((await cli('tenant:create', '--slug', 'abc')).code).toBe(2);
     expect((await cli('no-such-command')).code).toBe(2);
     expect((await cli()).code).toBe(2);
+  });
+
+  it('should answer a usage error before opening anything, leaving a new data folder empty', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roomkey-cli-usage-'));
+    try {
+      // No keys in the environment either: a started app would generate them into the folder.
+      const bare = { NODE_ENV: 'test', ROOMKEY_DATA_DIR: dir };
+      const usage = async (...argv: string[]): Promise<number> =>
+        runCli(argv, bare, { out: () => undefined, err: () => undefined });
+      expect(await usage('api-key:create', '--bogus')).toBe(2);
+      expect(
+        await usage('api-key:create', '--tenant', 'acme', '--name', 'k', '--expires', 'soon'),
+      ).toBe(2);
+      expect(
+        await usage('api-key:create', '--tenant', 'acme', '--name', 'k', '--role', 'KING'),
+      ).toBe(2);
+      expect(await usage('tenant:create', '--slug', 'abc')).toBe(2);
+      expect(await usage('user:create', '--email', 'a@b.test', '--role', 'ADMIN')).toBe(2);
+      expect(
+        await usage('user:create', '--email', 'a@b.test', '--password', 'p', '--generate-password'),
+      ).toBe(2);
+      expect(fs.readdirSync(dir)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('should refuse an invalid slug and a short password with BAD_USER_INPUT', async () => {

@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { createScratchDatabase } from './helpers/database';
+import { durableDatabase } from './helpers/database';
 import {
   type ServerProcess,
   buildServer,
@@ -109,13 +109,10 @@ describe('SIGTERM while 50 requests are in flight', () => {
       ROOMKEY_DRAIN_MS: String(DRAIN_MS),
       ROOMKEY_SHUTDOWN_TIMEOUT_MS: '60000',
     };
-    if (process.env.DATABASE_URL) {
-      const scratch = await createScratchDatabase(process.env.DATABASE_URL);
-      dropDatabase = scratch.drop;
-      env.DATABASE_URL = scratch.url;
-    } else {
-      env.ROOMKEY_DATA_DIR = 'memory://';
-    }
+    // A migrated database: a server process on memory:// would build its schema from nothing.
+    const db = await durableDatabase('drain');
+    dropDatabase = db.drop;
+    Object.assign(env, db.env);
     server = await spawnServer(env);
     await waitReady(server);
     const port = server.port;

@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { LifecycleState } from '../src/health/health.controller';
+import { migratedDataFolder } from './helpers/database';
 import { type ServerProcess, buildServer, spawnServer, waitReady } from './helpers/server-process';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, basic, startTestApp, type TestApp } from './helpers/test-app';
 import { metricSample } from './helpers/metrics';
@@ -503,7 +503,7 @@ describe('the built server process', () => {
   let first: Server;
 
   beforeAll(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roomkey-ops-'));
+    dataDir = migratedDataFolder('ops'); // its first start is first-start.e2e-spec's subject
     buildServer();
     first = await spawnOn(dataDir);
     await waitReady(first);

@@ -56,11 +56,11 @@ async function tenantBySlug(
 
 export const COMMANDS: Record<string, Handler> = {
   'tenant:create': async ({ app: start }, args, io) => {
-    const app = await start();
     const v = opts(args, { slug: 'string', name: 'string', owner: 'string' });
     const slug = required(v, 'slug');
     const name = required(v, 'name');
     const ownerEmail = required(v, 'owner');
+    const app = await start();
     const tenant = await app
       .get(TenantsService)
       .createOwnedBy(slug, name, ownerEmail, systemActor('cli'));
@@ -73,7 +73,6 @@ export const COMMANDS: Record<string, Handler> = {
   },
 
   'user:create': async ({ app: start }, args, io) => {
-    const app = await start();
     const v = opts(args, {
       email: 'string',
       name: 'string',
@@ -86,14 +85,17 @@ export const COMMANDS: Record<string, Handler> = {
     const email = required(v, 'email');
     if (v.password && v['generate-password'])
       throw new UsageError('use --password or --generate-password, not both');
+    if (v.role && !v.tenant) throw new UsageError('--role needs --tenant');
+    const memberRole = role(v.role, MemberRole.MEMBER);
     const password = v['generate-password']
       ? randomBytes(18).toString('base64url')
       : (v.password as string | undefined);
+    const app = await start();
     if (v.tenant) {
       const tenant = await tenantBySlug(app, v.tenant as string);
       const m = await app.get(MembersService).add(RequestContext.system(tenant), {
         email,
-        role: role(v.role, MemberRole.MEMBER),
+        role: memberRole,
         displayName: v.name as string | undefined,
         password,
       });
@@ -105,7 +107,6 @@ export const COMMANDS: Record<string, Handler> = {
         }),
       );
     } else {
-      if (v.role) throw new UsageError('--role needs --tenant');
       const u = await app.get(UsersService).create({
         email,
         displayName: v.name as string | undefined,
@@ -120,17 +121,20 @@ export const COMMANDS: Record<string, Handler> = {
   },
 
   'api-key:create': async ({ app: start }, args, io) => {
-    const app = await start();
     const v = opts(args, { tenant: 'string', name: 'string', role: 'string', expires: 'string' });
-    const tenant = await tenantBySlug(app, required(v, 'tenant'));
+    const slug = required(v, 'tenant');
+    const name = required(v, 'name');
+    const keyRole = role(v.role, MemberRole.ADMIN);
     let expiresAt: Date | null = null;
     if (v.expires) {
       expiresAt = new Date(v.expires as string);
       if (Number.isNaN(expiresAt.getTime())) throw new UsageError('--expires must be an ISO date');
     }
+    const app = await start();
+    const tenant = await tenantBySlug(app, slug);
     const { apiKey, secret } = await app.get(ApiKeysService).create(RequestContext.system(tenant), {
-      name: required(v, 'name'),
-      role: role(v.role, MemberRole.ADMIN),
+      name,
+      role: keyRole,
       expiresAt,
     });
     io.out(

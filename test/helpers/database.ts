@@ -68,12 +68,20 @@ export async function durableDatabase(
     const db = await createScratchDatabase(process.env.DATABASE_URL);
     return { env: { DATABASE_URL: db.url }, drop: db.drop };
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `roomkey-${name}-`));
-  // The data folder's database starts migrated, as a copy of the suite's template folder.
-  const template = process.env[MIGRATED_FOLDER_ENV];
-  if (template) fs.cpSync(template, path.join(dir, 'pgdata'), { recursive: true });
+  const dir = migratedDataFolder(name);
   return {
     env: { ROOMKEY_DATA_DIR: dir },
     drop: () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true })),
   };
+}
+
+/**
+ * A new embedded data folder whose database starts migrated, as a copy of the suite's migrated
+ * folder (test/support/global-setup.ts): for servers whose first start is not what is tested.
+ */
+export function migratedDataFolder(name: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `roomkey-${name}-`));
+  const template = process.env[MIGRATED_FOLDER_ENV];
+  if (template) fs.cpSync(template, path.join(dir, 'pgdata'), { recursive: true });
+  return dir;
 }
