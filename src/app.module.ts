@@ -40,8 +40,6 @@ import { ProvidersModule } from './providers/providers.module';
 import { RateLimitsModule } from './rate-limits/rate-limits.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { TenantsModule } from './tenants/tenants.module';
-import { type PasswordHashCost } from './users/password.service';
-import { PasswordHashCostModule } from './users/password-hash-cost.module';
 import { UsersModule } from './users/users.module';
 
 export interface AppModuleOptions {
@@ -49,8 +47,6 @@ export interface AppModuleOptions {
   logDestination?: DestinationStream;
   /** Where the first-start sign-in banner goes (stdout by default). */
   bannerOut?: BannerOut;
-  /** Tests only: a cheaper Argon2id cost for new password hashes (see PASSWORD_HASH_COST). */
-  passwordHashCost?: PasswordHashCost;
 }
 
 /** Feature modules: the domain, without infrastructure. Shared with the CLI. */
@@ -121,9 +117,6 @@ export class AppModule implements NestModule {
         AuthModule,
         CompatModule,
         FirstStartModule.forRoot(options.bannerOut),
-        ...(options.passwordHashCost
-          ? [PasswordHashCostModule.forRoot(options.passwordHashCost)]
-          : []),
       ],
       controllers: config.app.graphqlIde ? [GraphqlIdeAssetsController] : [],
       providers: [

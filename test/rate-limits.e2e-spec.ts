@@ -47,8 +47,7 @@ describe('Rate limits', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    // The Argon2 queue test needs hashing that takes the server's real time to fill its queue.
-    t = await startTestApp(ENV, { serverHashCost: true });
+    t = await startTestApp(ENV);
   });
   afterAll(() => t?.close());
 

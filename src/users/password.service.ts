@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { hash, verify } from '@node-rs/argon2';
 import { APP_CONFIG, type AppConfig } from '../common/config';
 import { DomainException } from '../common/errors';
@@ -9,27 +9,8 @@ export const PASSWORD_MAX = 1024;
 /** The reason of the RATE_LIMITED refusal when every hashing slot and queue place is taken. */
 export const PASSWORD_QUEUE_FULL = 'password_queue_full';
 
-/** The Argon2id cost of a new hash: memory in KiB, passes, lanes. */
-export interface PasswordHashCost {
-  memoryCost: number;
-  timeCost: number;
-  parallelism: number;
-}
-
-/** OWASP's Argon2id baseline, which every Roomkey server and CLI uses: 19 MiB, 2 passes, 1 lane. */
-export const OWASP_ARGON2ID: PasswordHashCost = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
-
-/**
- * Replaces the cost of new hashes, for the test suite only: it arranges thousands of users, and at
- * the baseline their hashing is a fifth of the suite's CPU time. Only code can provide it (the
- * `passwordHashCost` option of `createApp`, never configuration), and a hash records its own cost,
- * so verifying is unchanged. `password.service.spec.ts` and `first-start.e2e-spec.ts` prove that
- * servers and the CLI use the baseline.
- */
-export const PASSWORD_HASH_COST = Symbol('PASSWORD_HASH_COST');
-
-/** `2` is Argon2id (the enum is const-only). */
-const ARGON2ID = 2;
+/** OWASP's Argon2id baseline: 19 MiB, 2 passes, 1 lane. `2` is Argon2id (the enum is const-only). */
+const ARGON2ID = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
 /** Passwords are compared in their NFC form, so visually identical input always matches. */
 export function normalisePassword(password: string): string {
@@ -48,14 +29,8 @@ export class PasswordService {
   private readonly queue: Array<() => void> = [];
   private readonly dummyHash: Promise<string>;
 
-  private readonly options: PasswordHashCost & { algorithm: typeof ARGON2ID };
-
-  constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Optional() @Inject(PASSWORD_HASH_COST) cost: PasswordHashCost | null = null,
-  ) {
-    this.options = { algorithm: ARGON2ID, ...(cost ?? OWASP_ARGON2ID) };
-    this.dummyHash = this.limited(() => hash(randomBytes(32).toString('hex'), this.options));
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.dummyHash = this.limited(() => hash(randomBytes(32).toString('hex'), ARGON2ID));
   }
 
   /** Throws BAD_USER_INPUT naming `field` when the password breaks the policy. */
@@ -72,7 +47,7 @@ export class PasswordService {
 
   async hash(password: string): Promise<string> {
     const p = this.validatePolicy(password);
-    return this.limited(() => hash(p, this.options));
+    return this.limited(() => hash(p, ARGON2ID));
   }
 
   /**

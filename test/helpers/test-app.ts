@@ -10,12 +10,6 @@ import { createScratchDatabase, migratedSnapshot } from './database';
 export const ADMIN_EMAIL = 'admin@roomkey.test';
 export const ADMIN_PASSWORD = 'admin-password-for-tests-0001';
 export const ADMIN_TENANT = 'demo';
-/**
- * The Argon2id cost of passwords that test apps hash (users arranged by the tests, the bootstrap
- * admin): the smallest real Argon2id, so thousands of arranged users cost little. Servers use
- * OWASP's baseline (src/users/password.service.ts).
- */
-export const TEST_HASH_COST = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 /** Fixed test keys, so several apps (and the CLI) on one database agree. */
 export const TEST_AUDIT_KEYS = `audit-test-1:${Buffer.alloc(32, 7).toString('base64')}`;
 export const TEST_MASTER_KEYS = `master-test-1:${Buffer.alloc(32, 9).toString('base64')}`;
@@ -58,15 +52,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export interface TestAppOptions {
-  /** Hash at the server's Argon2id cost, for specs where the hashing time is the subject. */
-  serverHashCost?: boolean;
-}
-
-export async function startTestApp(
-  env: Record<string, string> = {},
-  options: TestAppOptions = {},
-): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   // A caller that names its own database (a fault test's proxy) gets exactly that one.
   const scratch =
     process.env.DATABASE_URL && !env.DATABASE_URL
@@ -95,11 +81,7 @@ export async function startTestApp(
   });
   let app: INestApplication;
   try {
-    app = await createApp(config, {
-      logDestination,
-      bannerOut: (t) => banner.push(t),
-      passwordHashCost: options.serverHashCost ? undefined : TEST_HASH_COST,
-    });
+    app = await createApp(config, { logDestination, bannerOut: (t) => banner.push(t) });
   } catch (err) {
     await scratch?.drop();
     throw err;
