@@ -18,10 +18,11 @@ import { RUN_ID_ENV } from '../helpers/server-process';
 /**
  * Migrates once per suite run instead of once per app: an in-memory PGlite snapshot (a
  * `dumpDataDir` archive), a migrated PGlite data folder to copy, and, with DATABASE_URL, a
- * PostgreSQL template database. All are named by a hash of the migrations, the PGlite version and this file,
- * so a changed migration builds new ones and an unchanged tree reuses them. Workers find them (and
- * this run's id, test/helpers/server-process.ts) through environment variables set here, before
- * the workers start. `migrations.e2e-spec.ts` still migrates empty databases itself.
+ * PostgreSQL template database. All are named by a hash of the migrations, the PGlite version and
+ * this file, so a changed migration or recipe builds new ones and an unchanged tree reuses them.
+ * Workers find them (and this run's id, test/helpers/server-process.ts) through environment
+ * variables set here, before the workers start. `migrations.e2e-spec.ts` still migrates empty
+ * databases itself.
  */
 export default async function globalSetup(): Promise<void> {
   Logger.overrideLogger(['error']); // "Applied N migration(s)" is the apps' news, not the suite's
