@@ -177,7 +177,7 @@ export function seedInMemoryDatabases(snapshot: Blob | undefined): void {
  * The buffer pool of an in-memory database. Its files already live in the same WebAssembly heap,
  * so PostgreSQL's default 128 MB pool only copies pages that are in memory anyway, and setting it
  * up is half of an open: about 0.55 s instead of 1.0 s of CPU for the test suite's migrated
- * snapshot (a standalone `PGlite.create` loop), and 100 MB less memory per server in the bench.
+ * snapshot (a standalone `PGlite.create` loop), and 50 to 100 MB less RSS in `npm run bench`.
  * Data folders keep the default: there the pool caches the disk.
  */
 const IN_MEMORY_BUFFERS = '16MB';
