@@ -3,15 +3,14 @@
  * with every vendor's credential, and printed commands. Every printed command is sent here exactly
  * as printed (same method, URL, credentials and body) and must mint what its title promises.
  */
-import { seedInMemoryDatabases } from '../src/database/pglite-pool';
-import { migratedSnapshot } from './helpers/database';
+import { seedMigratedInMemoryDatabases } from './helpers/database';
 import { type Demo, type DemoCommand, runDemo, toCurl } from '../scripts/demo';
 
 describe('npm run demo', () => {
   let demo: Demo;
 
   beforeAll(async () => {
-    seedInMemoryDatabases(migratedSnapshot()); // the demo's in-memory database starts migrated
+    seedMigratedInMemoryDatabases(); // the demo's in-memory database starts migrated
     demo = await runDemo({ quiet: true });
   });
   afterAll(() => demo.close());

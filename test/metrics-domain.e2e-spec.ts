@@ -8,8 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { seedInMemoryDatabases } from '../src/database/pglite-pool';
-import { migratedSnapshot } from './helpers/database';
+import { seedMigratedInMemoryDatabases } from './helpers/database';
 import { type Demo, type DemoCommand, runDemo } from '../scripts/demo';
 import {
   dashboardExprs,
@@ -60,7 +59,7 @@ describe('metrics: the Grafana dashboard', () => {
     };
 
   beforeAll(async () => {
-    seedInMemoryDatabases(migratedSnapshot()); // the demo's in-memory database starts migrated
+    seedMigratedInMemoryDatabases(); // the demo's in-memory database starts migrated
     demo = await runDemo({ quiet: true, env: { ROOMKEY_RATE_LIMIT_PUBLIC_PER_IP: '2' } });
     // The demo's commands, as printed…
     for (const c of demo.commands) expect((await send(c)).status).toBe(200);

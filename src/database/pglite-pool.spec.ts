@@ -7,13 +7,12 @@ import {
   ExclusivePGlitePool,
   openPGlite,
   type PGliteClient,
-  seedInMemoryDatabases,
 } from './pglite-pool';
-import { migratedSnapshot } from '../../test/helpers/database';
+import { seedMigratedInMemoryDatabases } from '../../test/helpers/database';
 
-// Opens the suite's migrated snapshot (about a second) instead of running initdb (several): what
+// Opens the suite's migrated snapshot (half a second) instead of running initdb (several): what
 // these specs test does not depend on the database's contents.
-seedInMemoryDatabases(migratedSnapshot());
+seedMigratedInMemoryDatabases();
 
 type Lease = { client: PGliteClient; release: (err?: unknown) => void };
 

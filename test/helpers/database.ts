@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { seedInMemoryDatabases } from '../../src/database/pglite-pool';
 
 /** Set by test/support/global-setup.ts: the migrated in-memory PGlite archive (a file path). */
 export const MIGRATED_SNAPSHOT_ENV = 'ROOMKEY_TEST_PGLITE_SNAPSHOT';
@@ -14,11 +15,14 @@ export const MIGRATED_FOLDER_ENV = 'ROOMKEY_TEST_PGDATA_TEMPLATE';
 
 let snapshot: Blob | undefined;
 
-/** The suite's migrated PGlite archive, read once per test file; undefined outside `npm test`. */
-export function migratedSnapshot(): Blob | undefined {
+/**
+ * Makes in-memory databases opened from now on in this test file start as a copy of the suite's
+ * migrated PGlite archive (read once per file); without `npm test`'s global setup they start empty.
+ */
+export function seedMigratedInMemoryDatabases(): void {
   const file = process.env[MIGRATED_SNAPSHOT_ENV];
   if (!snapshot && file) snapshot = new Blob([fs.readFileSync(file)]);
-  return snapshot;
+  seedInMemoryDatabases(snapshot);
 }
 
 /**

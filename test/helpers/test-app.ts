@@ -4,8 +4,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
 import { type AppConfig, loadConfig } from '../../src/common/config';
-import { seedInMemoryDatabases } from '../../src/database/pglite-pool';
-import { createScratchDatabase, migratedSnapshot } from './database';
+import { createScratchDatabase, seedMigratedInMemoryDatabases } from './database';
 
 export const ADMIN_EMAIL = 'admin@roomkey.test';
 export const ADMIN_PASSWORD = 'admin-password-for-tests-0001';
@@ -70,7 +69,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...(scratch ? { DATABASE_URL: scratch.url } : {}),
     ...env,
   });
-  seedInMemoryDatabases(migratedSnapshot());
+  seedMigratedInMemoryDatabases();
   const logs: string[] = [];
   const banner: string[] = [];
   const logDestination = new Writable({

@@ -7,13 +7,12 @@ import { ActorType, AuthMethod, type MemberRole } from '../../src/common/auth/ro
 import { loadConfig } from '../../src/common/config';
 import { DomainException } from '../../src/common/errors';
 import { RequestContext } from '../../src/common/context';
-import { seedInMemoryDatabases } from '../../src/database/pglite-pool';
 import { type ProviderKind } from '../../src/providers/provider-kind';
 import { ProviderRegistry } from '../../src/providers/provider-registry';
 import { VENDORS } from '../../src/providers/vendors';
 import { type VideoProvider } from '../../src/providers/video-provider';
 import { type SeededTenant, seedTenant } from '../factories/tenancy';
-import { migratedSnapshot } from '../helpers/database';
+import { seedMigratedInMemoryDatabases } from '../helpers/database';
 import { TEST_AUDIT_KEYS, TEST_MASTER_KEYS } from '../helpers/test-app';
 import { FakeVendor } from './fake-vendor';
 
@@ -34,7 +33,7 @@ export interface Services {
 }
 
 export async function startServices(env: Record<string, string> = {}): Promise<Services> {
-  seedInMemoryDatabases(migratedSnapshot());
+  seedMigratedInMemoryDatabases();
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
