@@ -73,7 +73,12 @@ export default tseslint.config(
   { files: ['**/*.{js,mjs,cjs}'], ...tseslint.configs.disableTypeChecked },
   // CommonJS by necessity (Jest loads these with require; the compile step loads the compiler).
   {
-    files: ['jest.config.js', 'test/support/esm-transform.js', 'scripts/compile.cjs'],
+    files: [
+      'jest.config.js',
+      'test/support/esm-transform.js',
+      'test/support/sequencer.js',
+      'scripts/compile.cjs',
+    ],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   prettier,

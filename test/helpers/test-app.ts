@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { type INestApplication } from '@nestjs/common';
+import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
@@ -78,6 +79,10 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       cb();
     },
   });
+  // nestjs-pino keeps one logger per loaded module graph for lines logged outside a request:
+  // the first app's. Several apps share a graph in one test file (test/helpers/case-files.ts), so
+  // each new app gets its own, and its start-up lines reach its own `logs`.
+  __resetOutOfContextForTests();
   let app: INestApplication;
   try {
     app = await createApp(config, { logDestination, bannerOut: (t) => banner.push(t) });

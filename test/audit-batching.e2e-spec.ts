@@ -1,0 +1,3 @@
+import { runCaseFiles } from './helpers/case-files';
+
+runCaseFiles(['audit-group-commit', 'auth-success-summary']);

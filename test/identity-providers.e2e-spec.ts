@@ -1,0 +1,3 @@
+import { runCaseFiles } from './helpers/case-files';
+
+runCaseFiles(['external-jwt', 'oidc', 'saml']);

@@ -1,0 +1,3 @@
+import { runCaseFiles } from './helpers/case-files';
+
+runCaseFiles(['provider-credentials', 'secrets', 'secret-binding']);

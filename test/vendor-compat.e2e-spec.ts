@@ -1,0 +1,3 @@
+import { runCaseFiles } from './helpers/case-files';
+
+runCaseFiles(['compat', 'dropin-fishjam', 'agora-lane']);

@@ -1,0 +1,3 @@
+import { runCaseFiles } from './helpers/case-files';
+
+runCaseFiles(['dropin-agora', 'dropin-openvidu', 'webhooks']);
