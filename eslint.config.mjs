@@ -77,6 +77,7 @@ export default tseslint.config(
       'jest.config.js',
       'test/support/esm-transform.js',
       'test/support/sequencer.js',
+      'test/support/case-file-groups.js',
       'scripts/compile.cjs',
     ],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

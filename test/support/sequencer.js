@@ -8,14 +8,13 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const Sequencer = require('@jest/test-sequencer').default;
+const { caseFilesOf } = require('./case-file-groups');
 
 function weight(file) {
-  const text = fs.readFileSync(file, 'utf8');
-  const call = /runCaseFiles\(\[([^\]]*)\]\)/.exec(text);
-  if (!call) return text.length;
-  return [...call[1].matchAll(/'([^']+)'/g)]
-    .map((m) => fs.statSync(path.join(path.dirname(file), `${m[1]}.e2e.ts`)).size)
-    .reduce((a, b) => a + b, text.length);
+  const own = fs.statSync(file).size;
+  return (caseFilesOf(file) ?? [])
+    .map((name) => fs.statSync(path.join(path.dirname(file), `${name}.e2e.ts`)).size)
+    .reduce((a, b) => a + b, own);
 }
 
 class RoomkeySequencer extends Sequencer {
