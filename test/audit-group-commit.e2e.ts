@@ -283,6 +283,9 @@ describe('Audit group commit when the server process is killed while it mints', 
     await waitReady(server);
     const base = `http://127.0.0.1:${server.port}/t/${tenant.slug}/agora/rtc/crash-room/publisher/uid`;
     const answered: number[] = [];
+    // What went wrong before the kill, for the failure message: refusals and transport errors.
+    const trouble: string[] = [];
+    let killed = false;
     let cut = 0;
     let nextUid = 1;
     let stop = false;
@@ -293,20 +296,46 @@ describe('Audit group commit when the server process is killed while it mints', 
           const res = await fetch(`${base}/${uid}/`, { headers: { authorization: key.auth } });
           const body = (await res.json()) as { rtcToken?: string };
           if (res.status === 200 && body.rtcToken) answered.push(uid);
-        } catch {
-          cut++; // the process died with this request in flight
-          return;
+          else trouble.push(`${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+        } catch (err) {
+          if (killed) {
+            cut++; // the process died with this request in flight
+            return;
+          }
+          // Not the kill: noted for the failure message, and the loop goes on.
+          trouble.push(`uid ${uid}: ${String((err as Error).cause ?? err)}`);
+          await new Promise((r) => setTimeout(r, 50));
         }
       }
     });
     // Kill it with mints in flight, once batches are flowing.
-    const deadline = Date.now() + 60_000;
-    while (answered.length < 200 && Date.now() < deadline)
+    const started = Date.now();
+    while (answered.length < 200 && Date.now() - started < 60_000)
       await new Promise((r) => setTimeout(r, 20));
+    const beforeKill = {
+      alive: server.proc.exitCode === null && server.proc.signalCode === null,
+      answered: answered.length,
+      ms: Date.now() - started,
+      trouble: [...trouble],
+    };
+    killed = true;
     server.proc.kill('SIGKILL');
     await server.exited;
     stop = true;
     await Promise.all(loops);
+    if (beforeKill.answered < 200) {
+      throw new Error(
+        `${beforeKill.answered} tokens in ${beforeKill.ms} ms before the kill` +
+          ` (the server ${beforeKill.alive ? 'still running' : 'had already exited'}); ` +
+          `${beforeKill.trouble.length} other outcomes, the first: ${beforeKill.trouble.slice(0, 3).join(' | ')}\n` +
+          `server output, without its routine request lines:\n${server
+            .output()
+            .split('\n')
+            .filter((l) => !/"level":30,.*"msg":"request completed"/.test(l))
+            .slice(-40)
+            .join('\n')}`,
+      );
+    }
     expect(answered.length).toBeGreaterThanOrEqual(200);
     expect(cut).toBeGreaterThan(0);
 
