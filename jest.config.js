@@ -21,6 +21,8 @@ module.exports = {
   // Migrates once per run (a PGlite snapshot, a PostgreSQL template) instead of once per app.
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  // Closes the in-memory databases a test file kept for reuse (test/helpers/recycled-databases.ts).
+  setupFilesAfterEnv: ['<rootDir>/test/support/after-env.ts'],
   // Jest's order, except that a run without timings weighs a group file by its case files.
   testSequencer: '<rootDir>/test/support/sequencer.js',
   // Three workers on this two-core machine: e2e specs wait on timeouts, child processes and

@@ -4,7 +4,7 @@ import { type DatabaseSection } from '../common/config';
 import { ENTITIES } from './entities';
 import { SnakeNamingStrategy } from './naming.strategy';
 import { READ_TIMEOUT_MARGIN_MS, RoomkeyPgClient } from './pg-client';
-import { openPGlite, pgliteDriver } from './pglite-pool';
+import { inMemoryDatabaseSource, openPGlite, pgliteDriver } from './pglite-pool';
 
 /** Migrations live at the repository root; this path works from `src/` (ts) and `dist/src/` (js). */
 export const MIGRATIONS_GLOB = path.join(__dirname, '..', '..', 'migrations', '*.{js,ts}');
@@ -29,6 +29,16 @@ export function dataSourceOptions(db: DatabaseSection): DataSourceOptions {
   };
   if (db.url) {
     return { ...common, url: db.url, extra: pgPoolOptions(db) };
+  }
+  const source = db.inMemory ? inMemoryDatabaseSource() : undefined;
+  if (source) {
+    return {
+      ...common,
+      driver: pgliteDriver(() => source.open(), {
+        acquireTimeoutMs: db.acquireTimeoutMs,
+        dispose: (pg) => source.dispose(pg),
+      }),
+    };
   }
   const dataDir = db.inMemory ? undefined : path.join(db.dataDir, 'pgdata');
   // Opened lazily, on the first connection: only after openDatabase() holds the folder lock.

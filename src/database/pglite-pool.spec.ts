@@ -300,6 +300,24 @@ describe('ExclusivePGlitePool', () => {
     await expect(lease(ownPool)).rejects.toThrow(/ended/);
   });
 
+  it('should hand the database to `dispose` instead of closing it, after the last lease, when given one', async () => {
+    const disposed: PGlite[] = [];
+    const ownPool = new ExclusivePGlitePool(() => db, {
+      dispose: (d) => {
+        disposed.push(d);
+        return Promise.resolve();
+      },
+    });
+    const { release } = await lease(ownPool);
+    const ended = endPool(ownPool);
+    await settle();
+    expect(disposed).toHaveLength(0);
+    release();
+    await ended;
+    expect(disposed.length === 1 && disposed[0] === (await db)).toBe(true);
+    expect((await db).closed).toBe(false);
+  });
+
   it('should hand the same session to consecutive leases when each one finishes', async () => {
     const a = await lease(pool);
     await a.client.query('CREATE TEMP TABLE s (v int)');

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { seedInMemoryDatabases } from '../../src/database/pglite-pool';
+import { provideInMemoryDatabases, seedInMemoryDatabases } from '../../src/database/pglite-pool';
+import { RECYCLED_DATABASES, RecycledDatabases } from './recycled-databases';
 
 /** Set by test/support/global-setup.ts: the migrated in-memory PGlite archive (a file path). */
 export const MIGRATED_SNAPSHOT_ENV = 'ROOMKEY_TEST_PGLITE_SNAPSHOT';
@@ -14,15 +15,23 @@ export const MIGRATED_TEMPLATE_ENV = 'ROOMKEY_TEST_PG_TEMPLATE';
 export const MIGRATED_FOLDER_ENV = 'ROOMKEY_TEST_PGDATA_TEMPLATE';
 
 let snapshot: Blob | undefined;
+let recycled: RecycledDatabases | undefined;
 
 /**
  * Makes in-memory databases opened from now on in this test file start as a copy of the suite's
- * migrated PGlite archive (read once per file); without `npm test`'s global setup they start empty.
+ * migrated PGlite archive (read once per file), reused from app to app (test/helpers/
+ * recycled-databases.ts); without `npm test`'s global setup they start empty and are not reused.
  */
 export function seedMigratedInMemoryDatabases(): void {
   const file = process.env[MIGRATED_SNAPSHOT_ENV];
   if (!snapshot && file) snapshot = new Blob([fs.readFileSync(file)]);
   seedInMemoryDatabases(snapshot);
+  if (snapshot && !recycled) {
+    recycled = new RecycledDatabases();
+    // test/support/after-env.ts closes what is left at the end of the file.
+    (globalThis as Record<symbol, unknown>)[RECYCLED_DATABASES] = recycled;
+  }
+  provideInMemoryDatabases(snapshot ? recycled : undefined);
 }
 
 /**
