@@ -22,4 +22,27 @@ describe('PasswordService', () => {
     await expect(service.hash('short')).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
     expect(await service.verify(null, PASSWORD)).toBe(false);
   });
+
+  describe("with the test suite's cheap hashing (ROOMKEY_TEST_FAST_PASSWORD_HASH)", () => {
+    const fast = new PasswordService(
+      loadConfig({
+        NODE_ENV: 'test',
+        ROOMKEY_DATA_DIR: 'memory://',
+        ROOMKEY_TEST_FAST_PASSWORD_HASH: 'true',
+      }),
+    );
+
+    it('should hash with Argon2id at 64 KiB and 1 pass, and verify like the baseline', async () => {
+      const stored = await fast.hash(PASSWORD);
+      expect(stored).toMatch(/^\$argon2id\$v=19\$m=64,t=1,p=1\$/);
+      expect(await fast.verify(stored, PASSWORD)).toBe(true);
+      expect(await fast.verify(stored, `${PASSWORD}!`)).toBe(false);
+      expect(await fast.verify(null, PASSWORD)).toBe(false);
+    });
+
+    it('should verify a baseline hash too: the cost travels in the stored hash', async () => {
+      const stored = await service.hash(PASSWORD);
+      expect(await fast.verify(stored, PASSWORD)).toBe(true);
+    });
+  });
 });

@@ -11,6 +11,8 @@ export const PASSWORD_QUEUE_FULL = 'password_queue_full';
 
 /** OWASP's Argon2id baseline: 19 MiB, 2 passes, 1 lane. `2` is Argon2id (the enum is const-only). */
 const ARGON2ID = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+/** The test suite's Argon2id (fastPasswordHashForTests): 64 KiB, 1 pass, about 0.1 ms. */
+const ARGON2ID_FOR_TESTS = { ...ARGON2ID, memoryCost: 64, timeCost: 1 } as const;
 
 /** Passwords are compared in their NFC form, so visually identical input always matches. */
 export function normalisePassword(password: string): string {
@@ -28,9 +30,11 @@ export class PasswordService {
   private active = 0;
   private readonly queue: Array<() => void> = [];
   private readonly dummyHash: Promise<string>;
+  private readonly params: typeof ARGON2ID | typeof ARGON2ID_FOR_TESTS;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.dummyHash = this.limited(() => hash(randomBytes(32).toString('hex'), ARGON2ID));
+    this.params = config.security.fastPasswordHashForTests ? ARGON2ID_FOR_TESTS : ARGON2ID;
+    this.dummyHash = this.limited(() => hash(randomBytes(32).toString('hex'), this.params));
   }
 
   /** Throws BAD_USER_INPUT naming `field` when the password breaks the policy. */
@@ -47,7 +51,7 @@ export class PasswordService {
 
   async hash(password: string): Promise<string> {
     const p = this.validatePolicy(password);
-    return this.limited(() => hash(p, ARGON2ID));
+    return this.limited(() => hash(p, this.params));
   }
 
   /**

@@ -63,6 +63,11 @@ export interface SecuritySection {
   passwordHashConcurrency: number;
   /** Password checks allowed to wait for a hashing slot; beyond that they are refused at once. */
   passwordHashQueue: number;
+  /**
+   * NODE_ENV=test only (ROOMKEY_TEST_FAST_PASSWORD_HASH): new hashes use Argon2id at its
+   * cheapest, so a test suite's thousands of sign-ins cost no minute of CPU. Never in a deployment.
+   */
+  fastPasswordHashForTests: boolean;
 }
 
 /** Rate limits (README "Rate limits"). Limits are per minute unless named otherwise. */

@@ -110,6 +110,7 @@ describe('loadConfig', () => {
         auditKeys: undefined,
         passwordHashConcurrency: 4,
         passwordHashQueue: 64,
+        fastPasswordHashForTests: false,
       });
       expect(c.rateLimits).toEqual({
         redisUrl: undefined,
@@ -282,6 +283,24 @@ describe('loadConfig', () => {
         ROOMKEY_SHUTDOWN_TIMEOUT_MS: '10000',
       });
       expect(problems).toEqual([expect.stringMatching(/^ROOMKEY_DRAIN_MS:/)]);
+    });
+
+    it("should refuse the test suite's cheap password hashing outside NODE_ENV=test", () => {
+      for (const NODE_ENV of ['production', 'development', undefined]) {
+        expect(problemsOf({ NODE_ENV, ROOMKEY_TEST_FAST_PASSWORD_HASH: 'true' })).toContain(
+          'ROOMKEY_TEST_FAST_PASSWORD_HASH: allowed only with NODE_ENV=test',
+        );
+      }
+      expect(problemsOf({ NODE_ENV: 'test', ROOMKEY_TEST_FAST_PASSWORD_HASH: 'yes' })).toEqual([
+        expect.stringMatching(/^ROOMKEY_TEST_FAST_PASSWORD_HASH:/),
+      ]);
+      const on = { NODE_ENV: 'test', ROOMKEY_TEST_FAST_PASSWORD_HASH: 'true' };
+      expect(loadConfig(on).security.fastPasswordHashForTests).toBe(true);
+      expect(loadConfig({ NODE_ENV: 'test' }).security.fastPasswordHashForTests).toBe(false);
+      expect(
+        loadConfig({ NODE_ENV: 'development', ROOMKEY_TEST_FAST_PASSWORD_HASH: 'false' }).security
+          .fastPasswordHashForTests,
+      ).toBe(false);
     });
 
     it('should report production requirements together with other problems when both are wrong', () => {

@@ -121,6 +121,7 @@ const envSchema = z.object({
   ROOMKEY_AUDIT_KEYS: keyList,
   ROOMKEY_PASSWORD_HASH_CONCURRENCY: int(4, 1, 64),
   ROOMKEY_PASSWORD_HASH_QUEUE: int(64, 0, 10_000),
+  ROOMKEY_TEST_FAST_PASSWORD_HASH: z.enum(['true', 'false']).optional(),
   REDIS_URL: z
     .string()
     .optional()
@@ -199,6 +200,12 @@ function productionProblems(env: RawEnv): string[] {
   return problems;
 }
 
+/** The test suite's cheap password hashing is refused anywhere but under NODE_ENV=test. */
+function testOnlyProblems(env: RawEnv): string[] {
+  if (env.ROOMKEY_TEST_FAST_PASSWORD_HASH !== 'true' || env.NODE_ENV === 'test') return [];
+  return ['ROOMKEY_TEST_FAST_PASSWORD_HASH: allowed only with NODE_ENV=test'];
+}
+
 /** An explicit drain must leave room, inside the hard shutdown cap, to finish what is in flight. */
 function drainProblems(e: {
   ROOMKEY_DRAIN_MS?: number;
@@ -240,6 +247,7 @@ export function loadConfig(
   // Production rules are checked on the raw values too, so one report lists every problem.
   const problems = [
     ...productionProblems(cleaned),
+    ...testOnlyProblems(cleaned),
     ...ideProblems(cleaned, missingIde),
     ...(parsed.success ? drainProblems(parsed.data) : []),
   ];
@@ -304,6 +312,7 @@ export function loadConfig(
       auditKeys: e.ROOMKEY_AUDIT_KEYS,
       passwordHashConcurrency: e.ROOMKEY_PASSWORD_HASH_CONCURRENCY,
       passwordHashQueue: e.ROOMKEY_PASSWORD_HASH_QUEUE,
+      fastPasswordHashForTests: isTest && e.ROOMKEY_TEST_FAST_PASSWORD_HASH === 'true',
     },
     rateLimits: {
       redisUrl: e.REDIS_URL,
