@@ -16,15 +16,28 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports handed to server processes, below Linux's ephemeral range (32768 and up). A port the kernel
+ * picks for `listen(0)` comes from that range, which every outgoing connection draws from too:
+ * between this check and the server's own listen, a test's connection to PostgreSQL could take it
+ * (a CI run failed with EADDRINUSE so). Here only another check could, at random.
+ */
+const PORTS = { from: 20_000, to: 32_000 };
+
+function tryListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = PORTS.from + Math.floor(Math.random() * (PORTS.to - PORTS.from));
+    if (await tryListen(port)) return port;
+  }
+  throw new Error(`no free port between ${PORTS.from} and ${PORTS.to} in 50 tries`);
 }
 
 const sleepSync = (ms: number): void => {
