@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type PGlite } from '@electric-sql/pglite';
 import { type InMemoryDatabaseSource, openPGlite } from '../../src/database/pglite-pool';
 
@@ -72,14 +73,16 @@ export class RecycledDatabases implements InMemoryDatabaseSource {
   async dispose(db: PGlite): Promise<void> {
     const p = this.pedigree.get(db);
     if (p && !this.closing && !db.closed && ++p.uses < MAX_USES && this.free.length < MAX_FREE) {
-      const outcome = await withTimeout(reset(db, p.digest), RESET_TIMEOUT_MS).catch(
-        (err: Error) => err,
-      );
+      const stop = new AbortController();
+      const outcome = await Promise.race([
+        reset(db, p.digest).catch(() => false),
+        sleep(RESET_TIMEOUT_MS, 'stuck' as const, { signal: stop.signal }),
+      ]).finally(() => stop.abort());
       if (outcome === true) {
         this.free.push(db);
         return;
       }
-      if (outcome instanceof TimeoutError) {
+      if (outcome === 'stuck') {
         // Stuck: closing would wait on it too. It is left to the garbage collector.
         this.counts.discarded++;
         return;
@@ -117,14 +120,4 @@ async function reset(db: PGlite, expected: string): Promise<boolean> {
   await db.exec(`TRUNCATE ${tables.rows.map((t) => t.name).join(', ')} RESTART IDENTITY CASCADE`);
   await db.exec('RESET session_replication_role');
   return true;
-}
-
-class TimeoutError extends Error {}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
