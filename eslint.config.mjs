@@ -78,6 +78,7 @@ export default tseslint.config(
       'test/support/esm-transform.js',
       'test/support/sequencer.js',
       'test/support/case-file-groups.js',
+      'scripts/record-test-durations.cjs',
       'scripts/compile.cjs',
     ],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
