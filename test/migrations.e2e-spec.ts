@@ -172,6 +172,26 @@ if (process.env.DATABASE_URL) {
           expect(fs.readFileSync(path.join(dataDir, 'roomkey.pid'), 'utf8')).toBe(
             String(process.pid),
           );
+          // PostgreSQL's default buffer pool, unless ROOMKEY_DB_EMBEDDED_BUFFERS_MB is set.
+          expect(await ds.query('SHOW shared_buffers')).toEqual([{ shared_buffers: '128MB' }]);
+        } finally {
+          await ds.destroy();
+        }
+      }, 120_000);
+
+      it('should give the folder the buffer pool ROOMKEY_DB_EMBEDDED_BUFFERS_MB names', async () => {
+        const ds = await openDatabase(
+          loadConfig({
+            NODE_ENV: 'test',
+            ROOMKEY_DATA_DIR: dataDir,
+            ROOMKEY_DB_EMBEDDED_BUFFERS_MB: '24',
+          }),
+        );
+        try {
+          expect(await ds.query('SHOW shared_buffers')).toEqual([{ shared_buffers: '24MB' }]);
+          expect(await appliedMigrations(ds)).toEqual(
+            migrationNamesOnDisk().map((name) => ({ name, n: 1 })),
+          );
         } finally {
           await ds.destroy();
         }

@@ -44,7 +44,9 @@ export function dataSourceOptions(db: DatabaseSection): DataSourceOptions {
   // Opened lazily, on the first connection: only after openDatabase() holds the folder lock.
   return {
     ...common,
-    driver: pgliteDriver(() => openPGlite(dataDir), { acquireTimeoutMs: db.acquireTimeoutMs }),
+    driver: pgliteDriver(() => openPGlite(dataDir, { buffersMb: db.embeddedBuffersMb }), {
+      acquireTimeoutMs: db.acquireTimeoutMs,
+    }),
   };
 }
 

@@ -46,6 +46,7 @@ describe('ExclusivePGlitePool through TypeORM', () => {
         statementTimeoutMs: 3000,
         idleInTransactionTimeoutMs: 30_000,
         maintenanceTimeoutMs: 0,
+        embeddedBuffersMb: 128,
       }),
     ).initialize();
     await ds.query('CREATE TABLE pool_probe (id int PRIMARY KEY, who text NOT NULL)');

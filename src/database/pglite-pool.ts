@@ -203,9 +203,16 @@ export function seedInMemoryDatabases(snapshot: Blob | undefined): void {
  * so PostgreSQL's default 128 MB pool only copies pages that are in memory anyway, and setting it
  * up is half of an open: about 0.55 s instead of 1.0 s of CPU for the test suite's migrated
  * snapshot (a standalone `PGlite.create` loop), and 50 to 100 MB less RSS in `npm run bench`.
- * Data folders keep the default: there the pool caches the disk.
+ * A data folder's pool caches the disk: PostgreSQL's 128 MB unless ROOMKEY_DB_EMBEDDED_BUFFERS_MB
+ * says otherwise (the test suite sets 16: each open of a data folder then costs about 0.3 s of CPU
+ * instead of 1.0).
  */
 const IN_MEMORY_BUFFERS = '16MB';
+
+interface OpenOptions {
+  /** A data folder's buffer pool in MB (config `database.embeddedBuffersMb`). */
+  buffersMb?: number;
+}
 
 /**
  * Opens PGlite with `pg`'s type conventions, so both databases give the application the same
@@ -213,16 +220,13 @@ const IN_MEMORY_BUFFERS = '16MB';
  */
 export function openPGlite(
   dataDir: string | undefined,
-  options: Pick<PGliteOptions, 'initDbStartParams'> = {},
+  { buffersMb = 128, ...options }: Pick<PGliteOptions, 'initDbStartParams'> & OpenOptions = {},
 ): Promise<PGlite> {
+  const buffers = dataDir ? `${buffersMb}MB` : IN_MEMORY_BUFFERS;
   return PGlite.create({
     ...options,
-    ...(dataDir
-      ? { dataDir }
-      : {
-          ...(inMemorySeed ? { loadDataDir: inMemorySeed } : {}),
-          startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${IN_MEMORY_BUFFERS}`],
-        }),
+    ...(dataDir ? { dataDir } : inMemorySeed ? { loadDataDir: inMemorySeed } : {}),
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${buffers}`],
     parsers: { [types.INT8]: (v: string) => v, [types.NUMERIC]: (v: string) => v },
     serializers: {
       [types.BOOL]: (v: unknown) => (v === true || v === 'true' || v === 1 ? 't' : 'f'),

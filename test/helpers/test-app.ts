@@ -5,7 +5,11 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
 import { type AppConfig, loadConfig } from '../../src/common/config';
-import { createScratchDatabase, seedMigratedInMemoryDatabases } from './database';
+import {
+  SMALL_EMBEDDED_BUFFERS,
+  createScratchDatabase,
+  seedMigratedInMemoryDatabases,
+} from './database';
 
 export const ADMIN_EMAIL = 'admin@roomkey.test';
 export const ADMIN_PASSWORD = 'admin-password-for-tests-0001';
@@ -62,6 +66,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     ROOMKEY_DATA_DIR: 'memory://',
+    ...SMALL_EMBEDDED_BUFFERS,
     ROOMKEY_BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
     ROOMKEY_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
     ROOMKEY_BOOTSTRAP_TENANT: ADMIN_TENANT,

@@ -12,6 +12,7 @@ import {
   MIGRATED_FOLDER_ENV,
   MIGRATED_SNAPSHOT_ENV,
   MIGRATED_TEMPLATE_ENV,
+  SMALL_EMBEDDED_BUFFERS,
 } from '../helpers/database';
 import { RUN_ID_ENV } from '../helpers/server-process';
 
@@ -29,6 +30,8 @@ export default async function globalSetup(): Promise<void> {
   const root = path.join(__dirname, '..', '..');
   const key = schemaKey(root);
   process.env[RUN_ID_ENV] = `${process.pid}-${Date.now()}`;
+  // Inherited by the server and CLI processes specs spawn (unless the shell set its own).
+  for (const [name, value] of Object.entries(SMALL_EMBEDDED_BUFFERS)) process.env[name] ??= value;
   const cache = path.join(root, 'node_modules', '.cache', 'roomkey-test');
   fs.mkdirSync(cache, { recursive: true });
   const snapshot = await pgliteSnapshot(cache, key);

@@ -45,6 +45,11 @@ export interface DatabaseSection {
   idleInTransactionTimeoutMs: number;
   /** Statement timeout while migrations run (they may wait for another instance's lock); 0 = none. */
   maintenanceTimeoutMs: number;
+  /**
+   * The embedded database's buffer pool (PostgreSQL `shared_buffers`) for a data folder, in MB.
+   * In-memory databases use a fixed 16 MB (src/database/pglite-pool.ts).
+   */
+  embeddedBuffersMb: number;
 }
 
 export interface KeyEntry {

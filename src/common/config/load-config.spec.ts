@@ -104,6 +104,7 @@ describe('loadConfig', () => {
         statementTimeoutMs: 3000,
         idleInTransactionTimeoutMs: 30_000,
         maintenanceTimeoutMs: 600_000,
+        embeddedBuffersMb: 128,
       });
       expect(c.security).toEqual({
         masterKeys: undefined,
@@ -210,6 +211,7 @@ describe('loadConfig', () => {
         ROOMKEY_DB_STATEMENT_TIMEOUT_MS: '2500',
         ROOMKEY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '9000',
         ROOMKEY_DB_MAINTENANCE_TIMEOUT_MS: '0',
+        ROOMKEY_DB_EMBEDDED_BUFFERS_MB: '16',
         ROOMKEY_DRAIN_MS: '750',
       });
       expect(c.database).toMatchObject({
@@ -218,6 +220,7 @@ describe('loadConfig', () => {
         statementTimeoutMs: 2500,
         idleInTransactionTimeoutMs: 9000,
         maintenanceTimeoutMs: 0,
+        embeddedBuffersMb: 16,
       });
       expect(c.app.drainMs).toBe(750);
     });
@@ -267,6 +270,9 @@ describe('loadConfig', () => {
       ['ROOMKEY_DB_POOL_SIZE', '0'],
       ['ROOMKEY_DB_STATEMENT_TIMEOUT_MS', '50'],
       ['ROOMKEY_DB_ACQUIRE_TIMEOUT_MS', 'soon'],
+      ['ROOMKEY_DB_EMBEDDED_BUFFERS_MB', '7'],
+      ['ROOMKEY_DB_EMBEDDED_BUFFERS_MB', '1025'],
+      ['ROOMKEY_DB_EMBEDDED_BUFFERS_MB', '64MB'],
       ['ROOMKEY_DRAIN_MS', '-1'],
       ['NODE_ENV', 'staging'],
       ['ROOMKEY_GRAPHQL_IDE', 'yes'],

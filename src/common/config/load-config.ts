@@ -117,6 +117,7 @@ const envSchema = z.object({
   ROOMKEY_DB_STATEMENT_TIMEOUT_MS: int(3000, 100, 3_600_000),
   ROOMKEY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(30_000, 1000, 3_600_000),
   ROOMKEY_DB_MAINTENANCE_TIMEOUT_MS: int(600_000, 0, 86_400_000),
+  ROOMKEY_DB_EMBEDDED_BUFFERS_MB: int(128, 8, 1024),
   ROOMKEY_MASTER_KEYS: keyList,
   ROOMKEY_AUDIT_KEYS: keyList,
   ROOMKEY_PASSWORD_HASH_CONCURRENCY: int(4, 1, 64),
@@ -306,6 +307,7 @@ export function loadConfig(
       statementTimeoutMs: e.ROOMKEY_DB_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: e.ROOMKEY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
       maintenanceTimeoutMs: e.ROOMKEY_DB_MAINTENANCE_TIMEOUT_MS,
+      embeddedBuffersMb: e.ROOMKEY_DB_EMBEDDED_BUFFERS_MB,
     },
     security: {
       masterKeys: e.ROOMKEY_MASTER_KEYS,
