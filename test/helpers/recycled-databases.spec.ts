@@ -11,10 +11,22 @@ describe('RecycledDatabases', () => {
   let source: RecycledDatabases;
 
   beforeAll(() => seedMigratedInMemoryDatabases());
+  /** Every database a test opened: the ones it still holds are closed after it, too. */
+  let opened: PGlite[];
   beforeEach(() => {
     source = new RecycledDatabases();
+    opened = [];
+    const open = source.open.bind(source);
+    source.open = async () => {
+      const db = await open();
+      opened.push(db);
+      return db;
+    };
   });
-  afterEach(() => source.closeAll());
+  afterEach(async () => {
+    await source.closeAll();
+    for (const db of opened) if (!db.closed) await db.close();
+  });
 
   const count = async (db: PGlite, table: string): Promise<number> =>
     Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
@@ -115,11 +127,19 @@ describe('RecycledDatabases', () => {
     await db.exec(sql);
     await source.dispose(db);
     expect(db.closed).toBe(true);
-    expect(source.counts.discarded).toBe(1);
+    expect(source.counts).toEqual({ opened: 1, reused: 0, discarded: 1 });
+    expect(source.kept).toBe(0);
+  });
 
+  it('should give the next app a new database after closing an altered one', async () => {
+    const db = await source.open();
+    await db.exec('CREATE TABLE probe (id int)');
+    await source.dispose(db);
     const fresh = await source.open();
     expect(fresh === db).toBe(false);
-    expect(source.counts.opened).toBe(2);
+    expect(fresh.closed).toBe(false);
+    expect(source.counts).toEqual({ opened: 2, reused: 0, discarded: 1 });
+    expect(await count(fresh, `pg_class WHERE relname = 'probe'`)).toBe(0);
   });
 
   it('should close what it keeps, and what is disposed of afterwards, once the file ends', async () => {

@@ -58,6 +58,11 @@ export class RecycledDatabases implements InMemoryDatabaseSource {
   /** Counted for the suite's own test of this class. */
   readonly counts = { opened: 0, reused: 0, discarded: 0 };
 
+  /** Databases kept for the next app. */
+  get kept(): number {
+    return this.free.length;
+  }
+
   async open(): Promise<PGlite> {
     const reused = this.free.pop();
     if (reused) {
