@@ -29,6 +29,13 @@ module.exports = {
   // vendor emulators, and a third worker fills those waits. Whole embedded suite, same commit,
   // quiet machine: 549 s with two workers, 480 s with three (CPU 972 s and 900 s).
   maxWorkers: 3,
+  // A worker whose heap passed 350 MB after a test file is replaced by a new one. Every PGlite open
+  // allocates 128 MB of WebAssembly memory, and V8 answers with a full garbage collection (one per
+  // open, --trace-gc); in a worker that has run a few test files that collection walks a heap of
+  // several hundred MB. test/helpers/recycled-databases.spec.ts alone took 41 to 45 s of CPU
+  // late in a worker against 13 s in a young one. Whole embedded suite, warm, same clone: 299 s wall
+  // and 549 s CPU with a 700 MB limit (two replacements), 256 s / 476 s with 350 MB (seven).
+  workerIdleMemoryLimit: '350MB',
   // Generous: a few e2e tests start several apps or processes while other workers run.
   testTimeout: 120000,
 };
